@@ -1,0 +1,98 @@
+/// A stored connection: a workspace's authorized link to one third-party integration.
+///
+/// Holds credentials only in sealed form; `ConnectionService` opens them when a caller may see them.
+public struct Connection: Sendable, Equatable {
+    public var id: ConnectionID
+    public var workspaceID: WorkspaceID
+    public var fields: ConnectionFields
+    /// Sealed `auth` object; nil when the connection has no credentials stored here.
+    public var sealedAuth: SealedSecret?
+    public var isPaused: Bool
+    public var health: ConnectionHealth
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+    /// Incremented on every update; stores use it for compare-and-set so concurrent writers never
+    /// silently overwrite each other.
+    public var version: Int64
+
+    public init(
+        id: ConnectionID, workspaceID: WorkspaceID, fields: ConnectionFields, sealedAuth: SealedSecret?,
+        isPaused: Bool = false, health: ConnectionHealth = ConnectionHealth(), createdAt: Timestamp,
+        updatedAt: Timestamp, version: Int64 = 1
+    ) {
+        self.id = id
+        self.workspaceID = workspaceID
+        self.fields = fields
+        self.sealedAuth = sealedAuth
+        self.isPaused = isPaused
+        self.health = health
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.version = version
+    }
+}
+
+/// The fields a client may write.
+public struct ConnectionFields: Sendable, Equatable {
+    public static let defaultEnvironment = "Production"
+
+    public var integrationType: String
+    public var integrationName: String?
+    public var externalXref: String?
+    public var permissions: [Permission]
+    public var categories: [Category]
+    public var environment: String
+    public var authAwsArn: String?
+    public var authAzureKeyvaultID: String?
+    public var authGcpSecretName: String?
+    public var authHashiVaultPath: String?
+    public var secretsmanagerID: String?
+    public var secretsmanagerKey: String?
+
+    public init(
+        integrationType: String, integrationName: String? = nil, externalXref: String? = nil,
+        permissions: [Permission], categories: [Category], environment: String = defaultEnvironment,
+        authAwsArn: String? = nil, authAzureKeyvaultID: String? = nil, authGcpSecretName: String? = nil,
+        authHashiVaultPath: String? = nil, secretsmanagerID: String? = nil, secretsmanagerKey: String? = nil
+    ) {
+        self.integrationType = integrationType
+        self.integrationName = integrationName
+        self.externalXref = externalXref
+        self.permissions = permissions
+        self.categories = categories
+        self.environment = environment
+        self.authAwsArn = authAwsArn
+        self.authAzureKeyvaultID = authAzureKeyvaultID
+        self.authGcpSecretName = authGcpSecretName
+        self.authHashiVaultPath = authHashiVaultPath
+        self.secretsmanagerID = secretsmanagerID
+        self.secretsmanagerKey = secretsmanagerKey
+    }
+
+    /// Sort key for `sort=name`: the integration name, then the type.
+    public var nameSortKey: String { integrationName ?? "" }
+}
+
+/// Server-maintained health fields (read-only on the wire).
+public struct ConnectionHealth: Sendable, Equatable {
+    public var lastHealthyAt: Timestamp?
+    public var lastUnhealthyAt: Timestamp?
+    public var lastUnhealthyCode: String?
+
+    public init(lastHealthyAt: Timestamp? = nil, lastUnhealthyAt: Timestamp? = nil, lastUnhealthyCode: String? = nil) {
+        self.lastHealthyAt = lastHealthyAt
+        self.lastUnhealthyAt = lastUnhealthyAt
+        self.lastUnhealthyCode = lastUnhealthyCode
+    }
+}
+
+/// A connection as returned to a caller: with its credentials opened, when the caller may see them.
+public struct RevealedConnection: Sendable, Equatable {
+    public var connection: Connection
+    public var auth: ConnectionAuth?
+
+    public init(connection: Connection, auth: ConnectionAuth?) {
+        self.connection = connection
+        self.auth = auth
+    }
+}

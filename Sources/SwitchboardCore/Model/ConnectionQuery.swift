@@ -1,0 +1,32 @@
+/// A validated list request. Every filter, the order and the page run in the store's SQL.
+public struct ConnectionQuery: Sendable, Equatable {
+    public enum Sort: String, Sendable, CaseIterable {
+        /// By `integration_name` (absent sorts as empty), then `integration_type`.
+        case name
+        case updatedAt = "updated_at"
+        case createdAt = "created_at"
+    }
+
+    public enum Order: String, Sendable, CaseIterable {
+        case asc, desc
+    }
+
+    public static let defaultLimit = 100
+    public static let limitRange = 1...1000
+
+    public var workspaceID: WorkspaceID
+    public var environment: String = ConnectionFields.defaultEnvironment
+    public var externalXref: String?
+    public var updatedGTE: Timestamp?
+    /// Matches connections having any of these; empty means no category filter.
+    public var categories: [Category] = []
+    public var sort: Sort = .createdAt
+    public var order: Order = .asc
+    public var limit: Int = defaultLimit
+    public var offset: Int = 0
+
+    public init(workspaceID: WorkspaceID) { self.workspaceID = workspaceID }
+
+    /// Every order ends with `id` in the same direction, so offset paging neither repeats nor skips.
+    public var categoryMask: Int64 { Category.mask(categories) }
+}

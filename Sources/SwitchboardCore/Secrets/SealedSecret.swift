@@ -1,0 +1,50 @@
+/// A ciphertext and the id of the master key that sealed it. Stores hold only these.
+public struct SealedSecret: Sendable, Equatable {
+    /// Which key in the key ring sealed it, so keys can be rotated.
+    public var keyID: String
+    /// nonce ‖ ciphertext ‖ tag.
+    public var ciphertext: [UInt8]
+
+    public init(keyID: String, ciphertext: [UInt8]) {
+        self.keyID = keyID
+        self.ciphertext = ciphertext
+    }
+}
+
+/// What a ciphertext is bound to (authenticated, not encrypted): a sealed secret copied onto another
+/// row, or into another workspace, fails to open.
+public struct SealContext: Sendable, Equatable {
+    public var workspaceID: WorkspaceID
+    public var connectionID: ConnectionID
+
+    public init(workspaceID: WorkspaceID, connectionID: ConnectionID) {
+        self.workspaceID = workspaceID
+        self.connectionID = connectionID
+    }
+
+    /// The associated data bytes; versioned so the binding can change without ambiguity.
+    public var associatedData: [UInt8] {
+        Array("switchboard/connection-auth/v1\u{0}\(workspaceID.rawValue)\u{0}\(connectionID.rawValue)".utf8)
+    }
+}
+
+public enum SealingError: Error, Sendable, Equatable {
+    /// The row names a key the ring does not hold (a retired key was removed from configuration).
+    case unknownKey(keyID: String)
+    /// Authentication failed: wrong key, tampered ciphertext, or a ciphertext moved to another row.
+    case authenticationFailed
+}
+
+/// Seals and opens credential bytes with authenticated encryption.
+public protocol SecretSealer: Sendable {
+    /// Seals `plaintext` under the active key, binding `context` as associated data.
+    func seal(_ plaintext: [UInt8], context: SealContext) throws -> SealedSecret
+    /// Opens a sealed secret; throws `SealingError` if the key is unknown or authentication fails.
+    func open(_ sealed: SealedSecret, context: SealContext) throws -> [UInt8]
+}
+
+/// Hashes API keys for storage and lookup. Keys are 256-bit random strings, so a fast
+/// cryptographic hash is enough: there is nothing to brute-force.
+public protocol APIKeyHasher: Sendable {
+    func hash(_ key: String) -> [UInt8]
+}

@@ -1,0 +1,118 @@
+/// The rules for connections: validate, seal, store; open credentials on the way out.
+///
+/// Plaintext credentials exist only here and in `ConnectionAuth`, never in a store.
+public struct ConnectionService: Sendable {
+    private let store: any ConnectionStore
+    private let sealer: any SecretSealer
+    private let now: @Sendable () -> Timestamp
+
+    /// How often an update re-reads and retries after losing a compare-and-set race.
+    static let maximumUpdateAttempts = 16
+
+    public init(store: any ConnectionStore, sealer: any SecretSealer, now: @escaping @Sendable () -> Timestamp) {
+        self.store = store
+        self.sealer = sealer
+        self.now = now
+    }
+
+    public func create(_ input: ConnectionInput, in workspace: WorkspaceID) async throws -> RevealedConnection {
+        let fields: ConnectionFields
+        do { fields = try input.fieldsForCreate() } catch { throw ServiceError.invalid(error) }
+        try Self.validate(fields)
+        let time = now()
+        let id = ConnectionID.generate(at: time)
+        var auth: ConnectionAuth?
+        if case .value(let value) = input.auth { auth = value }
+        let connection = Connection(
+            id: id, workspaceID: workspace, fields: fields,
+            sealedAuth: try auth.map { try seal($0, id: id, workspace: workspace) },
+            createdAt: time, updatedAt: time)
+        try await store.insert(connection)
+        return RevealedConnection(connection: connection, auth: auth)
+    }
+
+    public func get(_ id: ConnectionID, in workspace: WorkspaceID) async throws -> RevealedConnection {
+        guard let connection = try await store.connection(id: id, workspace: workspace) else {
+            throw ServiceError.connectionNotFound(id)
+        }
+        return try reveal(connection)
+    }
+
+    public func list(_ query: ConnectionQuery) async throws -> [RevealedConnection] {
+        try await store.list(query).map(reveal)
+    }
+
+    /// PUT and PATCH: merges `input` into the stored connection with compare-and-set, retrying when a
+    /// concurrent writer got there first, so no acknowledged update is lost.
+    public func update(_ id: ConnectionID, with input: ConnectionInput, in workspace: WorkspaceID) async throws
+        -> RevealedConnection
+    {
+        for _ in 0..<Self.maximumUpdateAttempts {
+            guard var connection = try await store.connection(id: id, workspace: workspace) else {
+                throw ServiceError.connectionNotFound(id)
+            }
+            let expectedVersion = connection.version
+            do { try input.apply(to: &connection.fields) } catch { throw ServiceError.invalid(error) }
+            try Self.validate(connection.fields)
+            var revealedAuth: ConnectionAuth?
+            switch input.auth {
+            case .absent:
+                revealedAuth = try open(connection)
+            case .null:
+                connection.sealedAuth = nil
+            case .value(let auth):
+                connection.sealedAuth = try seal(auth, id: id, workspace: workspace)
+                revealedAuth = auth
+            }
+            connection.updatedAt = max(now(), connection.updatedAt)
+            connection.version = expectedVersion + 1
+            if try await store.replace(connection, expectedVersion: expectedVersion) {
+                return RevealedConnection(connection: connection, auth: revealedAuth)
+            }
+        }
+        throw ServiceError.conflict(id)
+    }
+
+    public func delete(_ id: ConnectionID, in workspace: WorkspaceID) async throws {
+        guard try await store.delete(id: id, workspace: workspace) else { throw ServiceError.connectionNotFound(id) }
+    }
+
+    private func reveal(_ connection: Connection) throws -> RevealedConnection {
+        RevealedConnection(connection: connection, auth: try open(connection))
+    }
+
+    private func open(_ connection: Connection) throws -> ConnectionAuth? {
+        guard let sealed = connection.sealedAuth else { return nil }
+        let context = SealContext(workspaceID: connection.workspaceID, connectionID: connection.id)
+        return ConnectionAuth(trustedJSON: try sealer.open(sealed, context: context))
+    }
+
+    private func seal(_ auth: ConnectionAuth, id: ConnectionID, workspace: WorkspaceID) throws -> SealedSecret {
+        try sealer.seal(auth.json, context: SealContext(workspaceID: workspace, connectionID: id))
+    }
+
+    /// Rules on the merged fields that the wire types cannot express.
+    static func validate(_ fields: ConnectionFields) throws(ServiceError) {
+        do {
+            func nonEmpty(_ value: String, _ field: String) throws(ValidationError) {
+                guard !value.isEmpty else { throw ValidationError(field: field, message: "\(field) must not be empty") }
+                try Limits.check(value, field: field, maximum: Limits.identifierLength)
+            }
+            func bounded(_ value: String?, _ field: String) throws(ValidationError) {
+                if let value { try Limits.check(value, field: field, maximum: Limits.identifierLength) }
+            }
+            try nonEmpty(fields.integrationType, "integration_type")
+            try nonEmpty(fields.environment, "environment")
+            try bounded(fields.integrationName, "integration_name")
+            try bounded(fields.externalXref, "external_xref")
+            try bounded(fields.authAwsArn, "auth_aws_arn")
+            try bounded(fields.authAzureKeyvaultID, "auth_azure_keyvault_id")
+            try bounded(fields.authGcpSecretName, "auth_gcp_secret_name")
+            try bounded(fields.authHashiVaultPath, "auth_hashi_vault_path")
+            try bounded(fields.secretsmanagerID, "secretsmanager_id")
+            try bounded(fields.secretsmanagerKey, "secretsmanager_key")
+        } catch {
+            throw .invalid(error)
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import GRDB
+import SwitchboardCore
+
+extension SQLiteStore {
+    static let connectionColumns = """
+        id, workspace_id, integration_type, integration_name, external_xref, permissions, categories, \
+        environment, auth_key_id, auth_ciphertext, is_paused, auth_aws_arn, auth_azure_keyvault_id, \
+        auth_gcp_secret_name, auth_hashi_vault_path, secretsmanager_id, secretsmanager_key, last_healthy_at, \
+        last_unhealthy_at, last_unhealthy_code, created_at, updated_at, version
+        """
+
+    public func insert(_ connection: Connection) async throws {
+        try await mapped {
+            try await pool.write { db in
+                let statement = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                try statement.execute(arguments: StatementArguments(Self.values(of: connection)))
+            }
+        }
+    }
+
+    public func connection(id: ConnectionID, workspace: WorkspaceID) async throws -> Connection? {
+        try await mapped {
+            try await pool.read { db in
+                let statement = try db.cachedStatement(
+                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?")
+                return try Row.fetchOne(statement, arguments: [id.rawValue, workspace.rawValue]).map(Self.connection(from:))
+            }
+        }
+    }
+
+    public func list(_ query: ConnectionQuery) async throws -> [Connection] {
+        let (sql, arguments) = Self.listSQL(query)
+        return try await mapped {
+            try await pool.read { db in
+                let cursor = try Row.fetchCursor(try db.cachedStatement(sql: sql), arguments: arguments)
+                var connections: [Connection] = []
+                connections.reserveCapacity(query.limit)
+                while let row = try cursor.next() { connections.append(Self.connection(from: row)) }
+                return connections
+            }
+        }
+    }
+
+    public func replace(_ connection: Connection, expectedVersion: Int64) async throws -> Bool {
+        try await mapped {
+            try await pool.write { db in
+                let statement = try db.cachedStatement(
+                    sql: """
+                        UPDATE connections SET
+                            integration_type = ?, integration_name = ?, external_xref = ?, permissions = ?,
+                            categories = ?, environment = ?, auth_key_id = ?, auth_ciphertext = ?, is_paused = ?,
+                            auth_aws_arn = ?, auth_azure_keyvault_id = ?, auth_gcp_secret_name = ?,
+                            auth_hashi_vault_path = ?, secretsmanager_id = ?, secretsmanager_key = ?,
+                            last_healthy_at = ?, last_unhealthy_at = ?, last_unhealthy_code = ?, created_at = ?,
+                            updated_at = ?, version = ?, name_sort = ?, category_mask = ?
+                        WHERE id = ? AND workspace_id = ? AND version = ?
+                        """)
+                var values = Self.values(of: connection)
+                let id = values.removeFirst()
+                let workspace = values.removeFirst()
+                values += [id, workspace, expectedVersion]
+                try statement.execute(arguments: StatementArguments(values))
+                return db.changesCount == 1
+            }
+        }
+    }
+
+    public func delete(id: ConnectionID, workspace: WorkspaceID) async throws -> Bool {
+        try await mapped {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "DELETE FROM connections WHERE id = ? AND workspace_id = ?",
+                    arguments: [id.rawValue, workspace.rawValue])
+                return db.changesCount == 1
+            }
+        }
+    }
+
+    /// The page query: every filter, the order and the page in SQL, shaped to use one index.
+    static func listSQL(_ query: ConnectionQuery) -> (String, StatementArguments) {
+        var sql = "SELECT \(connectionColumns) FROM connections WHERE workspace_id = ? AND environment = ?"
+        var arguments: [(any DatabaseValueConvertible)?] = [query.workspaceID.rawValue, query.environment]
+        if let xref = query.externalXref {
+            sql += " AND external_xref = ?"
+            arguments.append(xref)
+        }
+        if let updatedGTE = query.updatedGTE {
+            sql += " AND updated_at >= ?"
+            arguments.append(updatedGTE.millisecondsSinceEpoch)
+        }
+        if !query.categories.isEmpty {
+            sql += " AND (category_mask & ?) != 0"
+            arguments.append(query.categoryMask)
+        }
+        let direction = query.order == .asc ? "ASC" : "DESC"
+        switch query.sort {
+        case .createdAt: sql += " ORDER BY created_at \(direction), id \(direction)"
+        case .updatedAt: sql += " ORDER BY updated_at \(direction), id \(direction)"
+        case .name: sql += " ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
+        }
+        sql += " LIMIT ? OFFSET ?"
+        arguments += [query.limit, query.offset]
+        return (sql, StatementArguments(arguments))
+    }
+
+    /// Column values in `connectionColumns` order, then `name_sort` and `category_mask`.
+    private static func values(of c: Connection) -> [(any DatabaseValueConvertible)?] {
+        let f = c.fields
+        return [
+            c.id.rawValue, c.workspaceID.rawValue, f.integrationType, f.integrationName, f.externalXref,
+            f.permissions.map(\.name).joined(separator: ","), f.categories.map(\.name).joined(separator: ","),
+            f.environment, c.sealedAuth?.keyID, c.sealedAuth.map { Data($0.ciphertext) }, c.isPaused,
+            f.authAwsArn, f.authAzureKeyvaultID, f.authGcpSecretName, f.authHashiVaultPath, f.secretsmanagerID,
+            f.secretsmanagerKey, c.health.lastHealthyAt?.millisecondsSinceEpoch,
+            c.health.lastUnhealthyAt?.millisecondsSinceEpoch, c.health.lastUnhealthyCode,
+            c.createdAt.millisecondsSinceEpoch, c.updatedAt.millisecondsSinceEpoch, c.version,
+            f.nameSortKey, Category.mask(f.categories),
+        ]
+    }
+
+    private static func connection(from row: Row) -> Connection {
+        func names(_ text: String) -> [Substring] { text.isEmpty ? [] : text.split(separator: ",") }
+        func time(_ value: Int64?) -> Timestamp? { value.map(Timestamp.init(millisecondsSinceEpoch:)) }
+        let fields = ConnectionFields(
+            integrationType: row[2], integrationName: row[3], externalXref: row[4],
+            // The store wrote these from validated values; an unknown name would mean a newer
+            // schema's data, and is dropped rather than failing the whole page.
+            permissions: names(row[5]).compactMap { Permission(String($0)) },
+            categories: names(row[6]).compactMap { Category(String($0)) },
+            environment: row[7], authAwsArn: row[11], authAzureKeyvaultID: row[12], authGcpSecretName: row[13],
+            authHashiVaultPath: row[14], secretsmanagerID: row[15], secretsmanagerKey: row[16])
+        let keyID: String? = row[8]
+        let ciphertext: Data? = row[9]
+        let sealed = keyID.flatMap { keyID in ciphertext.map { SealedSecret(keyID: keyID, ciphertext: Array($0)) } }
+        return Connection(
+            id: ConnectionID(rawValue: row[0]), workspaceID: WorkspaceID(rawValue: row[1]), fields: fields,
+            sealedAuth: sealed, isPaused: row[10],
+            health: ConnectionHealth(lastHealthyAt: time(row[17]), lastUnhealthyAt: time(row[18]), lastUnhealthyCode: row[19]),
+            createdAt: Timestamp(millisecondsSinceEpoch: row[20]), updatedAt: Timestamp(millisecondsSinceEpoch: row[21]),
+            version: row[22])
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import Logging
+import SwitchboardCore
+
+/// The embedded backend: one SQLite file in WAL mode, one writer and concurrent readers.
+///
+/// Durability: `synchronous=FULL`, so a write is on disk (WAL fsynced) before it is acknowledged,
+/// surviving power loss as well as a killed process. See docs/operations.md.
+public struct SQLiteStore: SwitchboardStore {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database file at `path`. Does not migrate.
+    public init(path: String, logger: Logger) throws {
+        self.path = path
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.maximumReaderCount = 4
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError.unavailable("cannot open SQLite database at \(path): \(Self.describe(error))")
+        }
+        logger.debug("Opened SQLite database", metadata: ["path": "\(path)"])
+    }
+
+    public func close() throws { try pool.close() }
+
+    // MARK: Migrations
+
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        try await mapped {
+            try await pool.writeWithoutTransaction { db in
+                var applied: [String] = []
+                try db.execute(
+                    sql: "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+                for migration in SQLiteMigrations.all {
+                    // IMMEDIATE takes the write lock first, so two processes never both apply one.
+                    try db.inTransaction(.immediate) {
+                        let done = try Bool.fetchOne(
+                            db, sql: "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE id = ?)", arguments: [migration.id]
+                        ) ?? false
+                        if !done {
+                            try db.execute(sql: migration.sql)
+                            try db.execute(
+                                sql: "INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)",
+                                arguments: [migration.id, Timestamp.now().millisecondsSinceEpoch])
+                            applied.append(migration.id)
+                        }
+                        return .commit
+                    }
+                }
+                return applied
+            }
+        }
+    }
+
+    public func appliedMigrations() async throws -> [String] {
+        try await mapped {
+            try await pool.read { db in
+                guard try db.tableExists("schema_migrations") else { return [] }
+                return try String.fetchAll(db, sql: "SELECT id FROM schema_migrations ORDER BY id")
+            }
+        }
+    }
+
+    // MARK: Error mapping
+
+    /// Runs `body`, mapping SQLite failures to `StoreError` so no driver type crosses the boundary.
+    func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_CONSTRAINT:
+                throw StoreError.duplicate(error.message ?? "constraint violated")
+            case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN, .SQLITE_READONLY,
+                .SQLITE_CORRUPT, .SQLITE_NOTADB:
+                throw StoreError.unavailable(Self.describe(error))
+            default:
+                throw error
+            }
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "")"
+        }
+        return String(describing: error)
+    }
+}

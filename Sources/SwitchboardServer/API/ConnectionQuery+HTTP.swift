@@ -1,0 +1,85 @@
+import SwitchboardCore
+
+extension ConnectionQuery {
+    /// The query parameters `GET /unified/connection` understands (kept equal to openapi.yaml by a test).
+    static let parameterNames: Set<String> = [
+        "limit", "offset", "updated_gte", "sort", "order", "external_xref", "categories", "env",
+    ]
+
+    /// Builds a list query from the request's parameters. Every rejected value gets a 400 naming the
+    /// parameter; nothing is clamped or truncated silently. Unknown parameters are ignored, as the
+    /// official SDK may send more in later versions.
+    init(parameters: QueryParameters, workspaceID: WorkspaceID) throws(APIError) {
+        self.init(workspaceID: workspaceID)
+        if let text = try parameters.single("limit") {
+            limit = try Self.wholeNumber(text, name: "limit", range: Self.limitRange)
+        }
+        if let text = try parameters.single("offset") {
+            offset = try Self.wholeNumber(text, name: "offset", range: 0...1_000_000_000)
+        }
+        if let text = try parameters.single("updated_gte") {
+            // Rounded up: a stored millisecond below a sub-millisecond bound does not satisfy >=.
+            guard let time = Timestamp(rfc3339: text, rounding: .up) else {
+                throw .invalidParameter(
+                    "updated_gte must be an RFC 3339 date-time (2024-01-02T03:04:05Z, with an offset or fraction) or a date (2024-01-02); got \"\(text.prefix(64))\""
+                )
+            }
+            updatedGTE = time
+        }
+        if let text = try parameters.single("sort") {
+            guard let value = Sort(rawValue: text) else {
+                throw .invalidParameter("sort must be one of name, updated_at, created_at; got \"\(text.prefix(64))\"")
+            }
+            sort = value
+        }
+        if let text = try parameters.single("order") {
+            guard let value = Order(rawValue: text) else {
+                throw .invalidParameter("order must be asc or desc; got \"\(text.prefix(64))\"")
+            }
+            order = value
+        }
+        if let text = try parameters.single("external_xref") {
+            guard text.utf8.count <= Limits.identifierLength else {
+                throw .invalidParameter("external_xref is longer than \(Limits.identifierLength) bytes")
+            }
+            externalXref = text
+        }
+        if let text = try parameters.single("env") {
+            guard !text.isEmpty else { throw .invalidParameter("env must not be empty") }
+            guard text.utf8.count <= Limits.identifierLength else {
+                throw .invalidParameter("env is longer than \(Limits.identifierLength) bytes")
+            }
+            environment = text
+        }
+        var seen = Set<Category>()
+        for value in parameters.all("categories") {
+            for name in value.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let category = Category(String(name)) else {
+                    throw .invalidParameter("categories has an unknown category \"\(name.prefix(64))\"")
+                }
+                if seen.insert(category).inserted { categories.append(category) }
+            }
+        }
+    }
+
+    /// Accepts `10` and `10.0` (the official SDK sends numbers as floats); refuses fractions,
+    /// signs, exponents and anything out of `range`.
+    static func wholeNumber(_ text: String, name: String, range: ClosedRange<Int>) throws(APIError) -> Int {
+        var digits = Substring(text)
+        if let dot = digits.firstIndex(of: ".") {
+            let fraction = digits[digits.index(after: dot)...]
+            guard !fraction.isEmpty, fraction.allSatisfy({ $0 == "0" }) else {
+                throw .invalidParameter("\(name) must be a whole number; got \"\(text.prefix(64))\"")
+            }
+            digits = digits[..<dot]
+        }
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw .invalidParameter("\(name) must be a whole number; got \"\(text.prefix(64))\"")
+        }
+        guard digits.count <= 12, let value = Int(digits), range.contains(value) else {
+            throw .invalidParameter(
+                "\(name) must be between \(range.lowerBound) and \(range.upperBound); got \(text.prefix(64))")
+        }
+        return value
+    }
+}

@@ -1,0 +1,33 @@
+import HTTPTypes
+import Hummingbird
+
+/// One operation of the HTTP API, as declared in openapi.yaml. The router is built from these
+/// values, and a test checks them against the document both ways.
+struct Route: Sendable {
+    typealias Handler = @Sendable (Request, AppRequestContext) async throws -> Response
+
+    let method: HTTPRequest.Method
+    /// OpenAPI form: `/unified/connection/{id}`.
+    let path: String
+    let operationID: String
+    /// Every status this operation can answer with.
+    let statuses: Set<Int>
+    let requiresAPIKey: Bool
+    let handler: Handler
+
+    /// Hummingbird's form of `path`: `{id}` becomes `:id`.
+    var routerPath: String {
+        path.split(separator: "/").map { segment in
+            segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : segment
+        }.joined(separator: "/")
+    }
+}
+
+extension Response {
+    /// A 200 `application/json` response with pre-encoded bytes.
+    static func json(_ bytes: [UInt8]) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

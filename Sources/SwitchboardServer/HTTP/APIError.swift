@@ -1,0 +1,96 @@
+import HTTPTypes
+import Hummingbird
+import SwitchboardCore
+
+/// An error as the client sees it: a status, a stable code and a message naming what was wrong.
+/// Written as `{"error": {"status": N, "code": "...", "message": "..."}}`.
+struct APIError: Error, Sendable, Equatable {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+    var headers: HTTPFields = [:]
+
+    static func invalidParameter(_ message: String) -> APIError {
+        APIError(status: .badRequest, code: "invalid_parameter", message: message)
+    }
+    static func invalidBody(_ message: String) -> APIError {
+        APIError(status: .badRequest, code: "invalid_body", message: message)
+    }
+    static func unauthorized(_ message: String) -> APIError {
+        APIError(status: .unauthorized, code: "unauthorized", message: message)
+    }
+    static func notFound(_ message: String) -> APIError {
+        APIError(status: .notFound, code: "not_found", message: message)
+    }
+    static let internalError = APIError(
+        status: .internalServerError, code: "internal_error",
+        message: "the server failed to handle this request; it has been logged")
+
+    func response() -> Response {
+        var writer = JSONWriter(reservingCapacity: 128 + message.utf8.count)
+        writer.beginObject()
+        writer.key("error")
+        writer.beginObject()
+        writer.key("status")
+        writer.number(String(status.code))
+        writer.key("code")
+        writer.string(code)
+        writer.key("message")
+        writer.string(message)
+        writer.endObject()
+        writer.endObject()
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+}
+
+extension APIError {
+    /// The one mapping from errors raised anywhere below the HTTP edge to what the client sees.
+    /// Anything unexpected becomes a 500 whose body carries no driver or secret text.
+    init(mapping error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as ServiceError:
+            switch error {
+            case .invalid(let validation):
+                self = APIError(status: .badRequest, code: "invalid_field", message: validation.message)
+            case .connectionNotFound(let id):
+                self = .notFound("no connection with id \"\(id.rawValue)\" in this workspace")
+            case .workspaceNotFound(let id):
+                self = .notFound("no workspace with id \"\(id)\"")
+            case .apiKeyNotFound(let reference):
+                self = .notFound("no API key \"\(reference)\"")
+            case .unauthenticated:
+                self = .unauthorized("the API key is not valid")
+            case .conflict(let id):
+                self = APIError(
+                    status: .conflict, code: "conflict",
+                    message: "connection \"\(id.rawValue)\" was changed concurrently too many times; retry the request")
+            }
+        case let error as StoreError:
+            switch error {
+            case .unavailable:
+                self = APIError(
+                    status: .serviceUnavailable, code: "unavailable", message: "the database is unavailable; retry later",
+                    headers: [.retryAfter: "1"])
+            case .duplicate:
+                self = APIError(status: .conflict, code: "conflict", message: "the resource already exists; retry the request")
+            }
+        case let error as HTTPError:
+            // Raised by Hummingbird itself (unknown route, body too large, ...).
+            switch error.status {
+            case .notFound: self = .notFound("no route for this method and path")
+            case .contentTooLarge:
+                self = APIError(
+                    status: .contentTooLarge, code: "payload_too_large", message: "the request body is larger than allowed")
+            default:
+                self = APIError(
+                    status: error.status, code: "http_error", message: error.body ?? error.status.reasonPhrase)
+            }
+        default:
+            self = .internalError
+        }
+    }
+}

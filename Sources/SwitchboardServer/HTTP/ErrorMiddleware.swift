@@ -1,0 +1,26 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Outermost middleware: renders every error as the JSON error body, and logs server faults
+/// (type only: an error's text may carry driver detail).
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = APIError(mapping: error)
+            if apiError.status.code >= 500 {
+                context.logger.error(
+                    "Request failed",
+                    metadata: [
+                        "http.method": "\(request.method)", "http.path": "\(request.uri.path)",
+                        "error.type": "\(type(of: error))", "http.status": "\(apiError.status.code)",
+                    ])
+            }
+            return apiError.response()
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// The raw query string, decoded by hand so that repeated keys, `+` for space and malformed
+/// percent-encoding are all visible to validation.
+struct QueryParameters: Sendable {
+    private(set) var values: [String: [String]] = [:]
+
+    init(query: String?) throws(APIError) {
+        guard let query, !query.isEmpty else { return }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try Self.decode(parts[0])
+            let value = parts.count > 1 ? try Self.decode(parts[1]) : ""
+            values[name, default: []].append(value)
+        }
+    }
+
+    private static func decode(_ component: Substring) throws(APIError) -> String {
+        let spaced = component.replacingOccurrences(of: "+", with: " ")
+        guard let decoded = spaced.removingPercentEncoding else {
+            throw APIError.invalidParameter("the query string has invalid percent-encoding near \"\(component.prefix(40))\"")
+        }
+        return decoded
+    }
+
+    /// The single value of `name`; a repeated scalar parameter is ambiguous and refused.
+    func single(_ name: String) throws(APIError) -> String? {
+        guard let all = values[name] else { return nil }
+        guard all.count == 1 else { throw APIError.invalidParameter("\(name) is given \(all.count) times; give it once") }
+        return all[0]
+    }
+
+    func all(_ name: String) -> [String] { values[name] ?? [] }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SwitchboardCore
+import SwitchboardServer
+
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "A self-hostable connection service, wire-compatible with Unified.to's /unified/connection API.",
+        subcommands: [Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every command that touches the database shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "Database URL: sqlite:PATH. Default: $SWITCHBOARD_DATABASE_URL, else \(DatabaseLocation.defaultURL)")
+    var database: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical. Default: $SWITCHBOARD_LOG_LEVEL, else info")
+    var logLevel: String?
+
+    func location() throws -> DatabaseLocation {
+        let url = database ?? environment("SWITCHBOARD_DATABASE_URL") ?? DatabaseLocation.defaultURL
+        do { return try DatabaseLocation(url: url) } catch { throw ValidationError(error.description) }
+    }
+
+    /// Logs go to stderr so `--json` output on stdout stays machine-readable.
+    func logger(label: String = "switchboard") throws -> Logger {
+        let text = logLevel ?? environment("SWITCHBOARD_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level \"\(text)\"") }
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        return logger
+    }
+
+    func openRuntime() async throws -> Runtime {
+        try await Runtime.open(database: try location(), masterKey: environment(MasterKeyLoader.environmentVariable), logger: try logger())
+    }
+}
+
+func environment(_ name: String) -> String? {
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+    return value
+}
+
+func printJSON(_ members: [(String, String)]) {
+    var writer = JSONWriter()
+    writer.beginObject()
+    for (key, value) in members {
+        writer.key(key)
+        writer.string(value)
+    }
+    writer.endObject()
+    print(String(decoding: writer.bytes, as: UTF8.self))
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server (applies pending migrations first).")
+
+    @Option(name: .long, help: "Address to bind.") var host = "127.0.0.1"
+    @Option(name: .long, help: "Port to bind.") var port = 8080
+    @OptionGroup var options: DatabaseOptions
+
+    func run() async throws {
+        let runtime = try await options.openRuntime()
+        // A new install gets a workspace and a key at once, so the API can be called straight away.
+        if try await runtime.workspaces.workspaceCount() == 0 {
+            let (workspace, key) = try await runtime.workspaces.createWorkspace(name: "Default")
+            print(
+                """
+                Created the first workspace and its API key. The key is shown only this once: store it now.
+                  workspace_id: \(workspace.id)
+                  api_key:      \(key)
+                """)
+            fflush(nil)  // stdout may be a pipe: show the key now, not at exit
+        }
+        let configuration = ServerConfiguration(
+            host: host, port: port, database: try options.location(),
+            masterKey: environment(MasterKeyLoader.environmentVariable))
+        let app = try buildApplication(runtime: runtime, configuration: configuration)
+        try await app.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+    @OptionGroup var options: DatabaseOptions
+
+    func run() async throws {
+        let runtime = try await options.openRuntime()
+        let applied = try await runtime.store.appliedMigrations()
+        print("Database is at migration \(applied.last ?? "none") (\(applied.count) applied).")
+    }
+}
+
+struct WorkspaceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workspace", abstract: "Manage workspaces.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a workspace and print its first API key.")
+        @Option(name: .long, help: "Workspace name.") var name: String
+        @Flag(name: .long, help: "Print {\"workspace_id\", \"api_key\"} as JSON on stdout, nothing else.") var json = false
+        @OptionGroup var options: DatabaseOptions
+
+        func run() async throws {
+            let runtime = try await options.openRuntime()
+            let (workspace, key) = try await runtime.workspaces.createWorkspace(name: name)
+            if json {
+                printJSON([("workspace_id", workspace.id.rawValue), ("api_key", key)])
+            } else {
+                print("workspace_id: \(workspace.id)\napi_key:      \(key)\nThe key is shown only this once.")
+            }
+        }
+    }
+}
+
+struct KeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key", abstract: "Manage API keys.", subcommands: [Create.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an API key for a workspace.")
+        @Option(name: .long, help: "Workspace id.") var workspace: String
+        @Flag(name: .long, help: "Print {\"key_id\", \"workspace_id\", \"api_key\"} as JSON on stdout, nothing else.") var json = false
+        @OptionGroup var options: DatabaseOptions
+
+        func run() async throws {
+            let runtime = try await options.openRuntime()
+            let (record, key) = try await runtime.workspaces.createKey(for: WorkspaceID(rawValue: workspace))
+            if json {
+                printJSON([("key_id", record.id), ("workspace_id", workspace), ("api_key", key)])
+            } else {
+                print("key_id:  \(record.id)\napi_key: \(key)\nThe key is shown only this once.")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an API key, named by its id or sbk_<id> prefix.")
+        @Argument(help: "The key's id, its sbk_<id> prefix, or the whole key.") var key: String
+        @OptionGroup var options: DatabaseOptions
+
+        func run() async throws {
+            let runtime = try await options.openRuntime()
+            let record = try await runtime.workspaces.revokeKey(key)
+            print("Revoked key \(record.id) of workspace \(record.workspaceID).")
+        }
+    }
+}

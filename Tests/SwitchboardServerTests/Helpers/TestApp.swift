@@ -1,0 +1,157 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import SwitchboardCore
+import SwitchboardServer
+
+/// A clock tests can move, so `created_at`/`updated_at` are distinct and known.
+final class ManualClock: Sendable {
+    private let milliseconds: Mutex<Int64>
+    private let step: Int64
+
+    /// `step` is how far each reading advances: 1 s by default, so every write gets its own instant;
+    /// 0 makes every write share one instant, to exercise tie-breaking.
+    init(stepMilliseconds: Int64 = 1000) {
+        milliseconds = Mutex(Self.start.millisecondsSinceEpoch)
+        step = stepMilliseconds
+    }
+
+    static let start = Timestamp(rfc3339: "2024-01-01T00:00:00Z")!
+
+    /// Moves the clock back to `start`.
+    func reset() { milliseconds.withLock { $0 = Self.start.millisecondsSinceEpoch } }
+
+    /// Returns the current time and advances it by the step.
+    @Sendable func tick() -> Timestamp {
+        milliseconds.withLock { value in
+            defer { value += step }
+            return Timestamp(millisecondsSinceEpoch: value)
+        }
+    }
+}
+
+/// A test master key (base64 of 32 bytes); never used outside tests.
+let testMasterKey = Data(repeating: 7, count: 32).base64EncodedString()
+
+/// A throwaway data directory, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-test-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try await body(path)
+}
+
+/// Everything a test needs: the running app's client, two workspaces with keys, the runtime.
+struct TestAPI: Sendable {
+    let client: any TestClientProtocol
+    let runtime: Runtime
+    let databasePath: String
+    let workspace: WorkspaceID
+    let key: String
+    let otherWorkspace: WorkspaceID
+    let otherKey: String
+
+    /// Sends a request with the first workspace's key (override with `key:`, or `nil` for none).
+    @discardableResult
+    func send(
+        _ method: HTTPRequest.Method, _ uri: String, body: String? = nil, key: String?? = .none,
+        headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers = extra
+        switch key {
+        case .none: headers[.authorization] = self.key
+        case .some(.none): break
+        case .some(.some(let value)): headers[.authorization] = value
+        }
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        return try await client.executeRequest(
+            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+    }
+
+    /// Creates a connection and returns its JSON object; fails the test on a non-200.
+    @discardableResult
+    func create(_ body: String, key: String? = nil) async throws -> [String: Any] {
+        let response = try await send(.post, "/unified/connection", body: body, key: .some(key ?? self.key))
+        guard response.status == .ok else { throw UnexpectedStatus(response: response) }
+        return try response.jsonObject()
+    }
+
+    func list(_ query: String = "") async throws -> [[String: Any]] {
+        let response = try await send(.get, "/unified/connection" + (query.isEmpty ? "" : "?" + query))
+        guard response.status == .ok else { throw UnexpectedStatus(response: response) }
+        return try response.jsonArray()
+    }
+}
+
+struct UnexpectedStatus: Error, CustomStringConvertible {
+    let response: TestResponse
+    var description: String { "unexpected \(response.status): \(String(buffer: response.body))" }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    func jsonObject() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw UnexpectedStatus(response: self)
+        }
+        return object
+    }
+
+    func jsonArray() throws -> [[String: Any]] {
+        guard let array = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
+            throw UnexpectedStatus(response: self)
+        }
+        return array
+    }
+
+    /// The `error.message` of a JSON error body ("" if absent).
+    var errorMessage: String {
+        ((try? jsonObject())?["error"] as? [String: Any])?["message"] as? String ?? ""
+    }
+
+    var errorStatus: Int? {
+        ((try? jsonObject())?["error"] as? [String: Any])?["status"] as? Int
+    }
+}
+
+/// Builds the real application through the composition root on a fresh SQLite file and runs
+/// `body` against it in-process.
+func withApp(
+    clock: ManualClock = ManualClock(), setup: TestingSetup = .router, maximumBodySize: Int = 1 << 20,
+    _ body: @Sendable (TestAPI) async throws -> Void
+) async throws {
+    try await withTemporaryDirectory { directory in
+        let path = directory + "/switchboard.sqlite"
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let runtime = try await Runtime.open(
+            database: .sqlite(path: path), masterKey: testMasterKey, logger: logger, now: clock.tick)
+        let (first, firstKey) = try await runtime.workspaces.createWorkspace(name: "First")
+        let (second, secondKey) = try await runtime.workspaces.createWorkspace(name: "Second")
+        clock.reset()  // so the first connection a test creates is at `ManualClock.start`
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, database: .sqlite(path: path), masterKey: testMasterKey,
+            maximumBodySize: maximumBodySize)
+        let app = try buildApplication(runtime: runtime, configuration: configuration)
+        try await app.test(setup) { client in
+            try await body(
+                TestAPI(
+                    client: client, runtime: runtime, databasePath: path, workspace: first.id, key: firstKey,
+                    otherWorkspace: second.id, otherKey: secondKey))
+        }
+    }
+}
+
+/// A minimal valid create body, with overrides spliced in as extra JSON members.
+func connectionBody(
+    type: String = "hubspot", categories: [String] = ["crm"], permissions: [String] = ["crm_contact_read"],
+    extra: String = ""
+) -> String {
+    let cats = categories.map { "\"\($0)\"" }.joined(separator: ",")
+    let perms = permissions.map { "\"\($0)\"" }.joined(separator: ",")
+    return #"{"integration_type":"\#(type)","categories":[\#(cats)],"permissions":[\#(perms)]\#(extra.isEmpty ? "" : "," + extra)}"#
+}
