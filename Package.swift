@@ -75,7 +75,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardStoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardCrypto", "SwitchboardSQLite"],
+            dependencies: [
+                "SwitchboardCore", "SwitchboardCrypto", "SwitchboardSQLite", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

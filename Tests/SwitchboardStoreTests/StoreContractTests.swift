@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import SwitchboardCore
+import SwitchboardSQLite
+import Testing
+
+/// One behavioural contract for every store backend.
+@Suite struct StoreContractTests {
+    @Test(arguments: StoreBackend.enabled)
+    func insertedConnectionReadsBackIdentically(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            var connection = makeConnection(in: workspace, name: "Hub", xref: "x", categories: ["crm", "hris"])
+            connection.fields.authAwsArn = "arn"
+            connection.fields.secretsmanagerKey = "k"
+            connection.health = ConnectionHealth(
+                lastHealthyAt: Timestamp(millisecondsSinceEpoch: 5), lastUnhealthyAt: Timestamp(millisecondsSinceEpoch: 6),
+                lastUnhealthyCode: "401")
+            try await store.insert(connection)
+            #expect(try await store.connection(id: connection.id, workspace: workspace) == connection)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func anotherWorkspacesRowBehavesAsMissing(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let mine = try await makeWorkspace(store)
+            let theirs = try await makeWorkspace(store, name: "other")
+            let connection = makeConnection(in: mine)
+            try await store.insert(connection)
+            #expect(try await store.connection(id: connection.id, workspace: theirs) == nil)
+            var changed = connection
+            changed.workspaceID = theirs
+            changed.version = 2
+            #expect(try await store.replace(changed, expectedVersion: 1) == false)
+            #expect(try await store.delete(id: connection.id, workspace: theirs) == false)
+            #expect(try await store.list(ConnectionQuery(workspaceID: theirs)).isEmpty)
+            #expect(try await store.connection(id: connection.id, workspace: mine) == connection)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func replaceIsACompareAndSetOnVersion(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            let original = makeConnection(in: workspace)
+            try await store.insert(original)
+            var first = original
+            first.fields.externalXref = "first"
+            first.version = 2
+            #expect(try await store.replace(first, expectedVersion: 1))
+            var stale = original
+            stale.fields.externalXref = "stale"
+            stale.version = 2
+            #expect(try await store.replace(stale, expectedVersion: 1) == false)
+            #expect(try await store.connection(id: original.id, workspace: workspace)?.fields.externalXref == "first")
+            var cleared = first
+            cleared.sealedAuth = nil
+            cleared.version = 3
+            #expect(try await store.replace(cleared, expectedVersion: 2))
+            #expect(try await store.connection(id: original.id, workspace: workspace) == cleared)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func deleteRemovesOnce(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            let connection = makeConnection(in: workspace)
+            try await store.insert(connection)
+            #expect(try await store.delete(id: connection.id, workspace: workspace))
+            #expect(try await store.delete(id: connection.id, workspace: workspace) == false)
+            #expect(try await store.connection(id: connection.id, workspace: workspace) == nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func duplicateIDsAreReportedAsDuplicates(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            let connection = makeConnection(in: workspace)
+            try await store.insert(connection)
+            await #expect(throws: StoreError.self) { try await store.insert(connection) }
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func listFiltersSortsAndPagesInTheStore(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            var rows: [Connection] = []
+            for i in 0..<20 {
+                let row = makeConnection(
+                    in: workspace, at: 1_700_000_000_000 + Int64(i % 5) * 1000, type: "t\(i % 3)",
+                    name: i % 4 == 0 ? nil : "n\(i % 2)", xref: "u\(i % 2)",
+                    categories: i % 2 == 0 ? ["crm"] : ["hris", "ats"], environment: i % 5 == 4 ? "Sandbox" : "Production")
+                try await store.insert(row)
+                rows.append(row)
+            }
+            let production = rows.filter { $0.fields.environment == "Production" }
+            var query = ConnectionQuery(workspaceID: workspace)
+            query.limit = 1000
+            let all = try await store.list(query)
+            #expect(all.map(\.id) == production.sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }.map(\.id))
+
+            query.categories = [Category("ats")!]
+            #expect(Set(try await store.list(query).map(\.id)) == Set(production.filter { $0.fields.categories.contains(Category("ats")!) }.map(\.id)))
+            query.categories = []
+
+            query.externalXref = "u0"
+            query.updatedGTE = Timestamp(millisecondsSinceEpoch: 1_700_000_002_000)
+            let filtered = try await store.list(query)
+            #expect(Set(filtered.map(\.id)) == Set(production.filter {
+                $0.fields.externalXref == "u0" && $0.updatedAt.millisecondsSinceEpoch >= 1_700_000_002_000
+            }.map(\.id)))
+
+            var named = ConnectionQuery(workspaceID: workspace)
+            named.sort = .name
+            named.order = .desc
+            named.limit = 5
+            named.offset = 2
+            let expected = production.sorted {
+                ($0.fields.nameSortKey, $0.fields.integrationType, $0.id.rawValue) > ($1.fields.nameSortKey, $1.fields.integrationType, $1.id.rawValue)
+            }
+            #expect(try await store.list(named).map(\.id) == Array(expected[2..<7].map(\.id)))
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func keysAreFoundByIDAndRevokedIdempotently(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            let key = APIKeyRecord(
+                id: APIKey.generate().id, workspaceID: workspace, secretHash: [1, 2, 3], createdAt: Timestamp(millisecondsSinceEpoch: 1))
+            try await store.insert(key)
+            #expect(try await store.apiKey(id: key.id) == key)
+            let first = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 10))
+            let second = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 20))
+            #expect(first?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
+            #expect(second?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
+            #expect(try await store.revokeAPIKey(id: "0000000000000000", at: Timestamp(millisecondsSinceEpoch: 1)) == nil)
+            #expect(try await store.workspaceCount() == 1)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func migrationsAreRecordedInOrderAndIdempotent(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let applied = try await store.appliedMigrations()
+            #expect(applied == ["0001_create_workspaces_keys_connections"])
+            #expect(try await store.migrate().isEmpty)
+            #expect(try await store.appliedMigrations() == applied)
+        }
+    }
+}
+
+@Suite struct SQLiteStoreTests {
+    @Test func concurrentMigratorsOnOneFileApplyEachMigrationOnce() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-mig-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("db.sqlite").path
+        let stores = try (0..<4).map { _ in try SQLiteStore(path: path, logger: .init(label: "test")) }
+        let results = try await withThrowingTaskGroup(of: [String].self) { group in
+            for store in stores { group.addTask { try await store.migrate() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.flatMap { $0 } == ["0001_create_workspaces_keys_connections"])
+    }
+}
