@@ -76,7 +76,8 @@ let package = Package(
         .testTarget(
             name: "SwitchboardStoreTests",
             dependencies: [
-                "SwitchboardCore", "SwitchboardCrypto", "SwitchboardSQLite", .product(name: "Logging", package: "swift-log"),
+                "SwitchboardCore", "SwitchboardCrypto", "SwitchboardSQLite",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -17,7 +17,8 @@ extension SQLiteStore {
                     sql: """
                         INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
+                        """
+                )
                 try statement.execute(arguments: StatementArguments(Self.values(of: connection)))
             }
         }
@@ -27,8 +28,11 @@ extension SQLiteStore {
         try await mapped {
             try await pool.read { db in
                 let statement = try db.cachedStatement(
-                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?")
-                return try Row.fetchOne(statement, arguments: [id.rawValue, workspace.rawValue]).map(Self.connection(from:))
+                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
+                )
+                return try Row.fetchOne(statement, arguments: [id.rawValue, workspace.rawValue]).map(
+                    Self.connection(from:)
+                )
             }
         }
     }
@@ -59,7 +63,8 @@ extension SQLiteStore {
                             last_healthy_at = ?, last_unhealthy_at = ?, last_unhealthy_code = ?, created_at = ?,
                             updated_at = ?, version = ?, name_sort = ?, category_mask = ?
                         WHERE id = ? AND workspace_id = ? AND version = ?
-                        """)
+                        """
+                )
                 var values = Self.values(of: connection)
                 let id = values.removeFirst()
                 let workspace = values.removeFirst()
@@ -75,7 +80,8 @@ extension SQLiteStore {
             try await pool.write { db in
                 try db.execute(
                     sql: "DELETE FROM connections WHERE id = ? AND workspace_id = ?",
-                    arguments: [id.rawValue, workspace.rawValue])
+                    arguments: [id.rawValue, workspace.rawValue]
+                )
                 return db.changesCount == 1
             }
         }
@@ -127,21 +133,38 @@ extension SQLiteStore {
         func names(_ text: String) -> [Substring] { text.isEmpty ? [] : text.split(separator: ",") }
         func time(_ value: Int64?) -> Timestamp? { value.map(Timestamp.init(millisecondsSinceEpoch:)) }
         let fields = ConnectionFields(
-            integrationType: row[2], integrationName: row[3], externalXref: row[4],
+            integrationType: row[2],
+            integrationName: row[3],
+            externalXref: row[4],
             // The store wrote these from validated values; an unknown name would mean a newer
             // schema's data, and is dropped rather than failing the whole page.
             permissions: names(row[5]).compactMap { Permission(String($0)) },
             categories: names(row[6]).compactMap { Category(String($0)) },
-            environment: row[7], authAwsArn: row[11], authAzureKeyvaultID: row[12], authGcpSecretName: row[13],
-            authHashiVaultPath: row[14], secretsmanagerID: row[15], secretsmanagerKey: row[16])
+            environment: row[7],
+            authAwsArn: row[11],
+            authAzureKeyvaultID: row[12],
+            authGcpSecretName: row[13],
+            authHashiVaultPath: row[14],
+            secretsmanagerID: row[15],
+            secretsmanagerKey: row[16]
+        )
         let keyID: String? = row[8]
         let ciphertext: Data? = row[9]
         let sealed = keyID.flatMap { keyID in ciphertext.map { SealedSecret(keyID: keyID, ciphertext: Array($0)) } }
         return Connection(
-            id: ConnectionID(rawValue: row[0]), workspaceID: WorkspaceID(rawValue: row[1]), fields: fields,
-            sealedAuth: sealed, isPaused: row[10],
-            health: ConnectionHealth(lastHealthyAt: time(row[17]), lastUnhealthyAt: time(row[18]), lastUnhealthyCode: row[19]),
-            createdAt: Timestamp(millisecondsSinceEpoch: row[20]), updatedAt: Timestamp(millisecondsSinceEpoch: row[21]),
-            version: row[22])
+            id: ConnectionID(rawValue: row[0]),
+            workspaceID: WorkspaceID(rawValue: row[1]),
+            fields: fields,
+            sealedAuth: sealed,
+            isPaused: row[10],
+            health: ConnectionHealth(
+                lastHealthyAt: time(row[17]),
+                lastUnhealthyAt: time(row[18]),
+                lastUnhealthyCode: row[19]
+            ),
+            createdAt: Timestamp(millisecondsSinceEpoch: row[20]),
+            updatedAt: Timestamp(millisecondsSinceEpoch: row[21]),
+            version: row[22]
+        )
     }
 }

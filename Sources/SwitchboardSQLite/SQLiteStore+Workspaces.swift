@@ -8,7 +8,8 @@ extension SQLiteStore {
             try await pool.write { db in
                 try db.execute(
                     sql: "INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)",
-                    arguments: [workspace.id.rawValue, workspace.name, workspace.createdAt.millisecondsSinceEpoch])
+                    arguments: [workspace.id.rawValue, workspace.name, workspace.createdAt.millisecondsSinceEpoch]
+                )
                 try Self.insertKey(firstKey, db)
             }
         }
@@ -17,18 +18,26 @@ extension SQLiteStore {
     public func workspace(id: WorkspaceID) async throws -> Workspace? {
         try await mapped {
             try await pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT id, name, created_at FROM workspaces WHERE id = ?", arguments: [id.rawValue])
-                    .map {
-                        Workspace(
-                            id: WorkspaceID(rawValue: $0[0]), name: $0[1],
-                            createdAt: Timestamp(millisecondsSinceEpoch: $0[2]))
-                    }
+                try Row.fetchOne(
+                    db,
+                    sql: "SELECT id, name, created_at FROM workspaces WHERE id = ?",
+                    arguments: [id.rawValue]
+                )
+                .map {
+                    Workspace(
+                        id: WorkspaceID(rawValue: $0[0]),
+                        name: $0[1],
+                        createdAt: Timestamp(millisecondsSinceEpoch: $0[2])
+                    )
+                }
             }
         }
     }
 
     public func workspaceCount() async throws -> Int {
-        try await mapped { try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workspaces") ?? 0 } }
+        try await mapped {
+            try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workspaces") ?? 0 }
+        }
     }
 
     public func insert(_ key: APIKeyRecord) async throws {
@@ -46,7 +55,8 @@ extension SQLiteStore {
             try await pool.write { db in
                 try db.execute(
                     sql: "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
-                    arguments: [time.millisecondsSinceEpoch, id])
+                    arguments: [time.millisecondsSinceEpoch, id]
+                )
                 return try Self.fetchKey(id: id, db)
             }
         }
@@ -58,17 +68,22 @@ extension SQLiteStore {
             arguments: [
                 key.id, key.workspaceID.rawValue, Data(key.secretHash), key.createdAt.millisecondsSinceEpoch,
                 key.revokedAt?.millisecondsSinceEpoch,
-            ])
+            ]
+        )
     }
 
     private static func fetchKey(id: String, _ db: Database) throws -> APIKeyRecord? {
         let statement = try db.cachedStatement(
-            sql: "SELECT id, workspace_id, secret_hash, created_at, revoked_at FROM api_keys WHERE id = ?")
+            sql: "SELECT id, workspace_id, secret_hash, created_at, revoked_at FROM api_keys WHERE id = ?"
+        )
         return try Row.fetchOne(statement, arguments: [id]).map { row in
             APIKeyRecord(
-                id: row[0], workspaceID: WorkspaceID(rawValue: row[1]), secretHash: Array(row[2] as Data),
+                id: row[0],
+                workspaceID: WorkspaceID(rawValue: row[1]),
+                secretHash: Array(row[2] as Data),
                 createdAt: Timestamp(millisecondsSinceEpoch: row[3]),
-                revokedAt: (row[4] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)))
+                revokedAt: (row[4] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
+            )
         }
     }
 }

@@ -41,18 +41,24 @@ public struct SQLiteStore: SwitchboardStore {
             try await pool.writeWithoutTransaction { db in
                 var applied: [String] = []
                 try db.execute(
-                    sql: "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+                    sql:
+                        "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)"
+                )
                 for migration in SQLiteMigrations.all {
                     // IMMEDIATE takes the write lock first, so two processes never both apply one.
                     try db.inTransaction(.immediate) {
-                        let done = try Bool.fetchOne(
-                            db, sql: "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE id = ?)", arguments: [migration.id]
-                        ) ?? false
+                        let done =
+                            try Bool.fetchOne(
+                                db,
+                                sql: "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE id = ?)",
+                                arguments: [migration.id]
+                            ) ?? false
                         if !done {
                             try db.execute(sql: migration.sql)
                             try db.execute(
                                 sql: "INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)",
-                                arguments: [migration.id, Timestamp.now().millisecondsSinceEpoch])
+                                arguments: [migration.id, Timestamp.now().millisecondsSinceEpoch]
+                            )
                             applied.append(migration.id)
                         }
                         return .commit

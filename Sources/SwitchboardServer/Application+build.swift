@@ -4,15 +4,21 @@ import Logging
 import SwitchboardCore
 
 /// Builds the HTTP application over an opened runtime. `serve` and the HTTP tests both call this.
-public func buildApplication(runtime: Runtime, configuration: ServerConfiguration) throws
+public func buildApplication(
+    runtime: Runtime,
+    configuration: ServerConfiguration
+) throws
     -> some ApplicationProtocol
 {
     let router = try buildRouter(runtime: runtime, maximumBodySize: configuration.maximumBodySize)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
-        logger: runtime.logger)
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: "switchboard"
+        ),
+        logger: runtime.logger
+    )
 }
 
 /// Every route, its middleware, and a 405 with `Allow` for methods a known path does not support.
@@ -24,8 +30,10 @@ func buildRouter(runtime: Runtime, maximumBodySize: Int) throws -> Router<AppReq
     router.get("/health") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
     router.get("/openapi.yaml") { _, _ in
         Response(
-            status: .ok, headers: [.contentType: "application/yaml"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: openAPI)))
+            status: .ok,
+            headers: [.contentType: "application/yaml"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: openAPI))
+        )
     }
 
     let routes = apiRoutes(runtime: runtime, maximumBodySize: maximumBodySize)
@@ -48,9 +56,11 @@ func buildRouter(runtime: Runtime, maximumBodySize: Int) throws -> Router<AppReq
         for method in methodsAnsweredWith405 where !allow.contains(method) {
             router.on(RouterPath(path), method: method) { request, _ -> Response in
                 throw APIError(
-                    status: .methodNotAllowed, code: "method_not_allowed",
+                    status: .methodNotAllowed,
+                    code: "method_not_allowed",
                     message: "\(request.method) is not supported on this path; allowed: \(allowHeader)",
-                    headers: [.allow: allowHeader])
+                    headers: [.allow: allowHeader]
+                )
             }
         }
     }

@@ -13,7 +13,9 @@ public struct Runtime: Sendable {
 
     /// Opens the database and applies pending migrations (append-only, safe to run every start).
     public static func open(
-        database: DatabaseLocation, masterKey: String?, logger: Logger,
+        database: DatabaseLocation,
+        masterKey: String?,
+        logger: Logger,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) async throws -> Runtime {
         let store: any SwitchboardStore
@@ -29,6 +31,7 @@ public struct Runtime: Sendable {
             store: store,
             connections: ConnectionService(store: store, sealer: AESGCMSealer(keyRing: keyRing), now: now),
             workspaces: WorkspaceService(store: store, hasher: SHA256APIKeyHasher(), now: now),
-            logger: logger)
+            logger: logger
+        )
     }
 }

@@ -11,15 +11,23 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "A self-hostable connection service, wire-compatible with Unified.to's /unified/connection API.",
         subcommands: [Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self],
-        defaultSubcommand: Serve.self)
+        defaultSubcommand: Serve.self
+    )
 }
 
 /// Options every command that touches the database shares.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "Database URL: sqlite:PATH. Default: $SWITCHBOARD_DATABASE_URL, else \(DatabaseLocation.defaultURL)")
+    @Option(
+        name: .long,
+        help: "Database URL: sqlite:PATH. Default: $SWITCHBOARD_DATABASE_URL, else \(DatabaseLocation.defaultURL)"
+    )
     var database: String?
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical. Default: $SWITCHBOARD_LOG_LEVEL, else info")
+    @Option(
+        name: .long,
+        help:
+            "Log level: trace, debug, info, notice, warning, error, critical. Default: $SWITCHBOARD_LOG_LEVEL, else info"
+    )
     var logLevel: String?
 
     func location() throws -> DatabaseLocation {
@@ -37,7 +45,11 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     func openRuntime() async throws -> Runtime {
-        try await Runtime.open(database: try location(), masterKey: environment(MasterKeyLoader.environmentVariable), logger: try logger())
+        try await Runtime.open(
+            database: try location(),
+            masterKey: environment(MasterKeyLoader.environmentVariable),
+            logger: try logger()
+        )
     }
 }
 
@@ -74,12 +86,16 @@ struct Serve: AsyncParsableCommand {
                 Created the first workspace and its API key. The key is shown only this once: store it now.
                   workspace_id: \(workspace.id)
                   api_key:      \(key)
-                """)
+                """
+            )
             fflush(nil)  // stdout may be a pipe: show the key now, not at exit
         }
         let configuration = ServerConfiguration(
-            host: host, port: port, database: try options.location(),
-            masterKey: environment(MasterKeyLoader.environmentVariable))
+            host: host,
+            port: port,
+            database: try options.location(),
+            masterKey: environment(MasterKeyLoader.environmentVariable)
+        )
         let app = try buildApplication(runtime: runtime, configuration: configuration)
         try await app.runService()
     }
@@ -98,12 +114,16 @@ struct Migrate: AsyncParsableCommand {
 
 struct WorkspaceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "workspace", abstract: "Manage workspaces.", subcommands: [Create.self])
+        commandName: "workspace",
+        abstract: "Manage workspaces.",
+        subcommands: [Create.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a workspace and print its first API key.")
         @Option(name: .long, help: "Workspace name.") var name: String
-        @Flag(name: .long, help: "Print {\"workspace_id\", \"api_key\"} as JSON on stdout, nothing else.") var json = false
+        @Flag(name: .long, help: "Print {\"workspace_id\", \"api_key\"} as JSON on stdout, nothing else.") var json =
+            false
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
@@ -120,12 +140,16 @@ struct WorkspaceCommand: AsyncParsableCommand {
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "key", abstract: "Manage API keys.", subcommands: [Create.self, Revoke.self])
+        commandName: "key",
+        abstract: "Manage API keys.",
+        subcommands: [Create.self, Revoke.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an API key for a workspace.")
         @Option(name: .long, help: "Workspace id.") var workspace: String
-        @Flag(name: .long, help: "Print {\"key_id\", \"workspace_id\", \"api_key\"} as JSON on stdout, nothing else.") var json = false
+        @Flag(name: .long, help: "Print {\"key_id\", \"workspace_id\", \"api_key\"} as JSON on stdout, nothing else.")
+        var json = false
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
@@ -140,7 +164,9 @@ struct KeyCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke an API key, named by its id or sbk_<id> prefix.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API key, named by its id or sbk_<id> prefix."
+        )
         @Argument(help: "The key's id, its sbk_<id> prefix, or the whole key.") var key: String
         @OptionGroup var options: DatabaseOptions
 

@@ -5,8 +5,13 @@ import Testing
     private func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
 
     @Test func parsesEveryValueKindKeepingKeyOrderAndNumberLexemes() throws {
-        let value = try parse(#" {"b":[true,false,null],"a":-12.50e+3,"s":"x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude80","o":{}} "#)
-        guard case .object(let members) = value else { Issue.record("not an object"); return }
+        let value = try parse(
+            #" {"b":[true,false,null],"a":-12.50e+3,"s":"x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude80","o":{}} "#
+        )
+        guard case .object(let members) = value else {
+            Issue.record("not an object")
+            return
+        }
         #expect(members.map(\.key) == ["b", "a", "s", "o"])
         #expect(value["b"] == .array([.bool(true), .bool(false), .null]))
         #expect(value["a"] == .number("-12.50e+3"))
@@ -32,7 +37,9 @@ import Testing
     }
 
     @Test func boundsNestingWithoutExhaustingTheStack() throws {
-        let ok = String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth)
+        let ok =
+            String(repeating: "[", count: JSONParser.maximumDepth)
+            + String(repeating: "]", count: JSONParser.maximumDepth)
         _ = try parse(ok)
         for depth in [JSONParser.maximumDepth + 1, 100_000] {
             let deep = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
@@ -41,7 +48,9 @@ import Testing
     }
 
     @Test func writerOutputParsesBackToTheSameValue() throws {
-        let original = try parse(#"{"k":["a\u0000b","q\"uote","back\\slash","tab\t","ünï 🚀"],"n":1.0e-7,"t":true,"z":null}"#)
+        let original = try parse(
+            #"{"k":["a\u0000b","q\"uote","back\\slash","tab\t","ünï 🚀"],"n":1.0e-7,"t":true,"z":null}"#
+        )
         var writer = JSONWriter()
         writer.value(original)
         #expect(try JSONParser.parse(writer.bytes) == original)

@@ -4,7 +4,9 @@ import SwitchboardCrypto
 import Testing
 
 @Suite struct SealingTests {
-    private let ring = KeyRing(active: try! KeyRing.masterKey(base64: Data(repeating: 1, count: 32).base64EncodedString()))
+    private let ring = KeyRing(
+        active: try! KeyRing.masterKey(base64: Data(repeating: 1, count: 32).base64EncodedString())
+    )
     private let here = SealContext(workspaceID: WorkspaceID(rawValue: "w1"), connectionID: ConnectionID(rawValue: "c1"))
 
     @Test func sealsAndOpensUnderTheActiveKeyWithAFreshNonceEachTime() throws {
@@ -30,8 +32,12 @@ import Testing
     @Test func tamperingOrAnotherKeyFailsToOpen() throws {
         let sealer = AESGCMSealer(keyRing: ring)
         var sealed = try sealer.seal(Array("secret".utf8), context: here)
-        let otherRing = KeyRing(active: try KeyRing.masterKey(base64: Data(repeating: 2, count: 32).base64EncodedString()))
-        #expect(throws: SealingError.unknownKey(keyID: sealed.keyID)) { try AESGCMSealer(keyRing: otherRing).open(sealed, context: here) }
+        let otherRing = KeyRing(
+            active: try KeyRing.masterKey(base64: Data(repeating: 2, count: 32).base64EncodedString())
+        )
+        #expect(throws: SealingError.unknownKey(keyID: sealed.keyID)) {
+            try AESGCMSealer(keyRing: otherRing).open(sealed, context: here)
+        }
         sealed.ciphertext[14] ^= 1
         #expect(throws: SealingError.authenticationFailed) { try sealer.open(sealed, context: here) }
         #expect(throws: SealingError.authenticationFailed) {
@@ -41,7 +47,9 @@ import Testing
 
     @Test func masterKeysMustBe32BytesOfBase64AndIDsDoNotRevealThem() throws {
         #expect(throws: KeyRing.Failure.notBase64) { try KeyRing.masterKey(base64: "not base64!") }
-        #expect(throws: KeyRing.Failure.wrongLength(16)) { try KeyRing.masterKey(base64: Data(count: 16).base64EncodedString()) }
+        #expect(throws: KeyRing.Failure.wrongLength(16)) {
+            try KeyRing.masterKey(base64: Data(count: 16).base64EncodedString())
+        }
         let encoded = KeyRing.generateMasterKeyBase64()
         let key = try KeyRing.masterKey(base64: encoded)
         #expect(try KeyRing.masterKey(base64: encoded + "\n").id == key.id)

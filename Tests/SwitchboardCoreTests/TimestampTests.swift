@@ -29,8 +29,12 @@ import Testing
     }
 
     @Test func roundsSubMillisecondFractionsUpOnlyWhenAsked() {
-        #expect(Timestamp(rfc3339: "2024-01-02T03:04:05.0001Z", rounding: .up)?.millisecondsSinceEpoch == 1_704_164_645_001)
-        #expect(Timestamp(rfc3339: "2024-01-02T03:04:05.0010Z", rounding: .up)?.millisecondsSinceEpoch == 1_704_164_645_001)
+        #expect(
+            Timestamp(rfc3339: "2024-01-02T03:04:05.0001Z", rounding: .up)?.millisecondsSinceEpoch == 1_704_164_645_001
+        )
+        #expect(
+            Timestamp(rfc3339: "2024-01-02T03:04:05.0010Z", rounding: .up)?.millisecondsSinceEpoch == 1_704_164_645_001
+        )
         #expect(Timestamp(rfc3339: "2024-01-02T03:04:05.0001Z")?.millisecondsSinceEpoch == 1_704_164_645_000)
     }
 

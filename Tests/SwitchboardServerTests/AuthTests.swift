@@ -56,12 +56,18 @@ import Testing
 
     @Test func workspacesSeeOnlyTheirOwnConnections() async throws {
         try await withApp { api in
-            let mine = try #require(try await api.create(connectionBody(extra: #""external_xref":"shared""#))["id"] as? String)
+            let mine = try #require(
+                try await api.create(connectionBody(extra: #""external_xref":"shared""#))["id"] as? String
+            )
             let theirs = try #require(
-                try await api.create(connectionBody(extra: #""external_xref":"shared""#), key: api.otherKey)["id"] as? String)
+                try await api.create(connectionBody(extra: #""external_xref":"shared""#), key: api.otherKey)["id"]
+                    as? String
+            )
             #expect(ids(try await api.list()) == [mine])
             #expect(ids(try await api.list("external_xref=shared")) == [mine])
-            for (method, body) in [(HTTPRequest.Method.get, nil), (.put, "{}"), (.patch, #"{"external_xref":"x"}"#), (.delete, nil)] {
+            for (method, body) in [
+                (HTTPRequest.Method.get, nil), (.put, "{}"), (.patch, #"{"external_xref":"x"}"#), (.delete, nil),
+            ] {
                 let response = try await api.send(method, "/unified/connection/\(theirs)", body: body)
                 #expect(response.status == .notFound, "\(method)")
             }

@@ -29,7 +29,10 @@ import Testing
         (#"{"integration_type":"x","permissions":[],"categories":[],"auth":"token"}"#, "auth"),
         (#"{"integration_type":"x","permissions":[],"categories":[],"auth":{"password":"p"}}"#, "auth.password"),
         (#"{"integration_type":"x","permissions":[],"categories":[],"auth":{"expires_in":"soon"}}"#, "auth.expires_in"),
-        (#"{"integration_type":"x","permissions":[],"categories":[],"auth":{"expiry_date":"tomorrow"}}"#, "auth.expiry_date"),
+        (
+            #"{"integration_type":"x","permissions":[],"categories":[],"auth":{"expiry_date":"tomorrow"}}"#,
+            "auth.expiry_date"
+        ),
         (#"{"integration_type":"x","permissions":[],"categories":[],"auth":{"emails":["a",1]}}"#, "auth.emails[1]"),
         (#"{"integration_type":"x","permissions":[],"categories":[],"auth":{"meta":[]}}"#, "auth.meta"),
         (#"{"integration_type":"x","integration_type":"y","permissions":[],"categories":[]}"#, "duplicate"),
@@ -51,8 +54,11 @@ import Testing
             bytes += [0xC3, 0x28]
             bytes += Array(#"","permissions":[],"categories":[]}"#.utf8)
             let invalid = try await api.client.executeRequest(
-                uri: "/unified/connection", method: .post,
-                headers: [.authorization: api.key, .contentType: "application/json"], body: ByteBuffer(bytes: bytes))
+                uri: "/unified/connection",
+                method: .post,
+                headers: [.authorization: api.key, .contentType: "application/json"],
+                body: ByteBuffer(bytes: bytes)
+            )
             #expect(invalid.status == .badRequest)
             #expect(invalid.errorMessage.contains("UTF-8"))
 
@@ -66,7 +72,11 @@ import Testing
     @Test func oversizedStringsAre400NamingTheField() async throws {
         try await withApp { api in
             let long = String(repeating: "x", count: 2000)
-            let response = try await api.send(.post, "/unified/connection", body: connectionBody(extra: #""external_xref":"\#(long)""#))
+            let response = try await api.send(
+                .post,
+                "/unified/connection",
+                body: connectionBody(extra: #""external_xref":"\#(long)""#)
+            )
             #expect(response.status == .badRequest)
             #expect(response.errorMessage.contains("external_xref"))
         }
@@ -75,7 +85,11 @@ import Testing
     @Test func bodiesOverOneMebibyteAre413() async throws {
         try await withApp { api in
             let huge = String(repeating: "x", count: (1 << 20) + 1)
-            let response = try await api.send(.post, "/unified/connection", body: connectionBody(extra: #""integration_name":"\#(huge)""#))
+            let response = try await api.send(
+                .post,
+                "/unified/connection",
+                body: connectionBody(extra: #""integration_name":"\#(huge)""#)
+            )
             #expect(response.status == .contentTooLarge)
             #expect(response.headers[.contentType] == "application/json")
             #expect(response.errorMessage.contains("larger"))
@@ -85,7 +99,11 @@ import Testing
     @Test func bodiesOverTheLimitAre413OnARealSocketToo() async throws {
         try await withApp(setup: .live) { api in
             let huge = String(repeating: "x", count: (1 << 20) + 10)
-            let response = try await api.send(.post, "/unified/connection", body: connectionBody(extra: #""integration_name":"\#(huge)""#))
+            let response = try await api.send(
+                .post,
+                "/unified/connection",
+                body: connectionBody(extra: #""integration_name":"\#(huge)""#)
+            )
             #expect(response.status == .contentTooLarge)
             #expect(try await api.list().isEmpty)
         }
@@ -97,11 +115,19 @@ import Testing
             #expect(empty.status == .badRequest)
             #expect(empty.errorMessage.contains("empty"))
             let form = try await api.send(
-                .post, "/unified/connection", body: connectionBody(), headers: [.contentType: "application/x-www-form-urlencoded"])
+                .post,
+                "/unified/connection",
+                body: connectionBody(),
+                headers: [.contentType: "application/x-www-form-urlencoded"]
+            )
             #expect(form.status == .unsupportedMediaType)
             #expect(form.errorMessage.contains("Content-Type"))
             let charset = try await api.send(
-                .post, "/unified/connection", body: connectionBody(), headers: [.contentType: "application/json; charset=utf-8"])
+                .post,
+                "/unified/connection",
+                body: connectionBody(),
+                headers: [.contentType: "application/json; charset=utf-8"]
+            )
             #expect(charset.status == .ok)
         }
     }

@@ -62,7 +62,9 @@ import Testing
                         "id":"mine","created_at":"2001-01-01T00:00:00Z","updated_at":"2001-01-01T00:00:00Z",\
                         "workspace_id":"other","is_paused":true,"last_healthy_at":"2001-01-01T00:00:00Z",\
                         "last_unhealthy_at":"2001-01-01T00:00:00Z","last_unhealthy_code":"500","future_field":1
-                        """))
+                        """
+                )
+            )
             #expect(c["id"] as? String != "mine")
             #expect(c["workspace_id"] as? String == api.workspace.rawValue)
             #expect(c["created_at"] as? String == "2024-01-01T00:00:00.000Z")
@@ -90,12 +92,19 @@ import Testing
     func updateChangesPresentFieldsAndKeepsAbsentOnes(_ method: HTTPRequest.Method) async throws {
         try await withApp { api in
             let created = try await api.create(
-                connectionBody(extra: #""auth":{"access_token":"at1","refresh_token":"rt1"},"external_xref":"u1","integration_name":"Hub""#))
+                connectionBody(
+                    extra:
+                        #""auth":{"access_token":"at1","refresh_token":"rt1"},"external_xref":"u1","integration_name":"Hub""#
+                )
+            )
             let id = try #require(created["id"] as? String)
             // when: the SDK-shaped body, without auth or integration_name
             let response = try await api.send(
-                method, "/unified/connection/\(id)",
-                body: #"{"categories":["crm","ticketing"],"integration_type":"hubspot","permissions":["crm_contact_read","crm_contact_write"],"environment":"Production","external_xref":"u2"}"#)
+                method,
+                "/unified/connection/\(id)",
+                body:
+                    #"{"categories":["crm","ticketing"],"integration_type":"hubspot","permissions":["crm_contact_read","crm_contact_write"],"environment":"Production","external_xref":"u2"}"#
+            )
             // then
             #expect(response.status == .ok)
             let c = try response.jsonObject()
@@ -118,11 +127,17 @@ import Testing
         try await withApp { api in
             let created = try await api.create(
                 connectionBody(
-                    extra: #""auth":{"access_token":"at"},"external_xref":"u1","integration_name":"Hub","secretsmanager_key":"k","environment":"Sandbox""#))
+                    extra:
+                        #""auth":{"access_token":"at"},"external_xref":"u1","integration_name":"Hub","secretsmanager_key":"k","environment":"Sandbox""#
+                )
+            )
             let id = try #require(created["id"] as? String)
             let response = try await api.send(
-                method, "/unified/connection/\(id)",
-                body: #"{"auth":null,"external_xref":null,"integration_name":null,"secretsmanager_key":null,"environment":null}"#)
+                method,
+                "/unified/connection/\(id)",
+                body:
+                    #"{"auth":null,"external_xref":null,"integration_name":null,"secretsmanager_key":null,"environment":null}"#
+            )
             #expect(response.status == .ok)
             let c = try await api.send(.get, "/unified/connection/\(id)").jsonObject()
             #expect(c["auth"] == nil)
@@ -136,10 +151,14 @@ import Testing
 
     @Test func authObjectReplacesTheCredentialSetAsAWhole() async throws {
         try await withApp { api in
-            let created = try await api.create(connectionBody(extra: #""auth":{"access_token":"at1","refresh_token":"rt1"}"#))
+            let created = try await api.create(
+                connectionBody(extra: #""auth":{"access_token":"at1","refresh_token":"rt1"}"#)
+            )
             let id = try #require(created["id"] as? String)
             try await api.send(.patch, "/unified/connection/\(id)", body: #"{"auth":{"access_token":"at2"}}"#)
-            let auth = try #require(try await api.send(.get, "/unified/connection/\(id)").jsonObject()["auth"] as? [String: Any])
+            let auth = try #require(
+                try await api.send(.get, "/unified/connection/\(id)").jsonObject()["auth"] as? [String: Any]
+            )
             #expect(auth["access_token"] as? String == "at2")
             #expect(auth["refresh_token"] == nil)
         }
@@ -171,7 +190,11 @@ import Testing
     @Test(arguments: [HTTPRequest.Method.get, .put, .patch, .delete])
     func unknownIDIs404WithAMessageNamingIt(_ method: HTTPRequest.Method) async throws {
         try await withApp { api in
-            let response = try await api.send(method, "/unified/connection/does-not-exist", body: method == .get || method == .delete ? nil : "{}")
+            let response = try await api.send(
+                method,
+                "/unified/connection/does-not-exist",
+                body: method == .get || method == .delete ? nil : "{}"
+            )
             #expect(response.status == .notFound)
             #expect(response.headers[.contentType] == "application/json")
             #expect(response.errorMessage.contains("does-not-exist"))
@@ -182,14 +205,19 @@ import Testing
         try await withApp { api in
             let id = try #require(try await api.create(connectionBody())["id"] as? String)
             // Each writer owns one field; with compare-and-set every field must end with its value.
-            let fields = ["integration_name", "external_xref", "auth_aws_arn", "auth_azure_keyvault_id",
-                          "auth_gcp_secret_name", "auth_hashi_vault_path", "secretsmanager_id", "secretsmanager_key"]
+            let fields = [
+                "integration_name", "external_xref", "auth_aws_arn", "auth_azure_keyvault_id",
+                "auth_gcp_secret_name", "auth_hashi_vault_path", "secretsmanager_id", "secretsmanager_key",
+            ]
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for field in fields {
                     group.addTask {
                         for round in 0..<10 {
                             let response = try await api.send(
-                                .patch, "/unified/connection/\(id)", body: #"{"\#(field)":"\#(field)-\#(round)"}"#)
+                                .patch,
+                                "/unified/connection/\(id)",
+                                body: #"{"\#(field)":"\#(field)-\#(round)"}"#
+                            )
                             #expect(response.status == .ok)
                         }
                     }

@@ -19,7 +19,9 @@ private func seed(_ api: TestAPI, count: Int = 30) async throws -> [[String: Any
         if i % 3 == 2 { extra += #","environment":"Sandbox""# }
         created.append(
             try await api.create(
-                connectionBody(type: "type\(i % 7)", categories: categorySets[i % categorySets.count], extra: extra)))
+                connectionBody(type: "type\(i % 7)", categories: categorySets[i % categorySets.count], extra: extra)
+            )
+        )
     }
     return created
 }
@@ -59,7 +61,11 @@ private func expectedOrder(_ rows: [[String: Any]], sort: String, order: String)
     @Test func limitAndOffsetAcceptIntegersAndWholeFloats() async throws {
         try await withApp { api in
             let created = try await seed(api, count: 12)
-            let production = expectedOrder(created.filter { $0["environment"] as? String == "Production" }, sort: "created_at", order: "asc")
+            let production = expectedOrder(
+                created.filter { $0["environment"] as? String == "Production" },
+                sort: "created_at",
+                order: "asc"
+            )
             #expect(ids(try await api.list("limit=3")) == Array(production[0..<3]))
             #expect(ids(try await api.list("limit=3.0&offset=2.0")) == Array(production[2..<5]))
             #expect(ids(try await api.list("offset=6")) == Array(production[6...]))
@@ -76,7 +82,11 @@ private func expectedOrder(_ rows: [[String: Any]], sort: String, order: String)
             let created = try await seed(api, count: 23)
             // Touch some rows so updated_at differs from created_at order.
             for row in created.prefix(5) {
-                try await api.send(.patch, "/unified/connection/\(row["id"] as! String)", body: #"{"integration_name":"zz"}"#)
+                try await api.send(
+                    .patch,
+                    "/unified/connection/\(row["id"] as! String)",
+                    body: #"{"integration_name":"zz"}"#
+                )
             }
             let all = try await api.list("env=Production&limit=1000")
             var paged: [String] = []
@@ -123,7 +133,9 @@ private func expectedOrder(_ rows: [[String: Any]], sort: String, order: String)
             }
             #expect(Set(ids(try await api.list("categories=crm"))) == expected(["crm"]))
             #expect(Set(ids(try await api.list("categories=crm&categories=hris"))) == expected(["crm", "hris"]))
-            #expect(Set(ids(try await api.list("categories=crm,hris,storage"))) == expected(["crm", "hris", "storage"]))
+            #expect(
+                Set(ids(try await api.list("categories=crm,hris,storage"))) == expected(["crm", "hris", "storage"])
+            )
             #expect(try await api.list("categories=crm").count > 0)
             #expect(try await api.list("categories=healthcare").isEmpty)
         }
@@ -148,7 +160,9 @@ private func expectedOrder(_ rows: [[String: Any]], sort: String, order: String)
             let query = "updated_gte=" + value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let rows = try await api.list(query + "&limit=1000")
             // Rows 5...8 were created at 00:00:05 and later; Sandbox rows are filtered by env.
-            let expected = created.enumerated().filter { $0.offset >= 5 && $0.element["environment"] as? String == "Production" }
+            let expected = created.enumerated().filter {
+                $0.offset >= 5 && $0.element["environment"] as? String == "Production"
+            }
             #expect(Set(ids(rows)) == Set(ids(expected.map(\.element))))
         }
     }
@@ -164,7 +178,9 @@ private func expectedOrder(_ rows: [[String: Any]], sort: String, order: String)
     @Test func filtersCombine() async throws {
         try await withApp { api in
             let created = try await seed(api, count: 30)
-            let rows = try await api.list("external_xref=user-0&categories=crm&updated_gte=2024-01-01T00:00:03Z&sort=name&order=desc&limit=2&offset=1")
+            let rows = try await api.list(
+                "external_xref=user-0&categories=crm&updated_gte=2024-01-01T00:00:03Z&sort=name&order=desc&limit=2&offset=1"
+            )
             let matching = created.enumerated().filter { i, r in
                 i >= 3 && r["environment"] as? String == "Production" && r["external_xref"] as? String == "user-0"
                     && (r["categories"] as! [String]).contains("crm")

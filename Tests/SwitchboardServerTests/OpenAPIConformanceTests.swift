@@ -85,15 +85,31 @@ import Yams
         // Every property is written by the server for a fully populated connection, and nothing else.
         let time = Timestamp(millisecondsSinceEpoch: 0)
         let full = Connection(
-            id: ConnectionID(rawValue: "c"), workspaceID: WorkspaceID(rawValue: "w"),
+            id: ConnectionID(rawValue: "c"),
+            workspaceID: WorkspaceID(rawValue: "w"),
             fields: ConnectionFields(
-                integrationType: "t", integrationName: "n", externalXref: "x", permissions: [], categories: [],
-                authAwsArn: "a", authAzureKeyvaultID: "a", authGcpSecretName: "a", authHashiVaultPath: "a",
-                secretsmanagerID: "a", secretsmanagerKey: "a"),
-            sealedAuth: nil, health: ConnectionHealth(lastHealthyAt: time, lastUnhealthyAt: time, lastUnhealthyCode: "500"),
-            createdAt: time, updatedAt: time)
+                integrationType: "t",
+                integrationName: "n",
+                externalXref: "x",
+                permissions: [],
+                categories: [],
+                authAwsArn: "a",
+                authAzureKeyvaultID: "a",
+                authGcpSecretName: "a",
+                authHashiVaultPath: "a",
+                secretsmanagerID: "a",
+                secretsmanagerKey: "a"
+            ),
+            sealedAuth: nil,
+            health: ConnectionHealth(lastHealthyAt: time, lastUnhealthyAt: time, lastUnhealthyCode: "500"),
+            createdAt: time,
+            updatedAt: time
+        )
         var writer = JSONWriter()
-        ConnectionWire.write(RevealedConnection(connection: full, auth: ConnectionAuth(trustedJSON: Array("{}".utf8))), to: &writer)
+        ConnectionWire.write(
+            RevealedConnection(connection: full, auth: ConnectionAuth(trustedJSON: Array("{}".utf8))),
+            to: &writer
+        )
         let written = try #require(try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String: Any])
         #expect(Set(written.keys) == Set(properties.keys))
     }

@@ -13,7 +13,11 @@ import Testing
             let token = "plaintext-access-token-4f1c9a"
             let refresh = "plaintext-refresh-token-77ab02"
             let created = try await api.create(
-                connectionBody(extra: #""auth":{"access_token":"\#(token)","refresh_token":"\#(refresh)","meta":{"note":"\#(token)"}}"#))
+                connectionBody(
+                    extra:
+                        #""auth":{"access_token":"\#(token)","refresh_token":"\#(refresh)","meta":{"note":"\#(token)"}}"#
+                )
+            )
             let id = try #require(created["id"] as? String)
             try await api.send(.patch, "/unified/connection/\(id)", body: #"{"auth":{"access_token":"\#(token)-2"}}"#)
             // The WAL holds the newest pages until a checkpoint, so read every file of the database.

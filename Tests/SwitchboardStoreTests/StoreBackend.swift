@@ -14,9 +14,14 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     func withStore<T>(_ body: (any SwitchboardStore) async throws -> T) async throws -> T {
         switch self {
         case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-store-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "switchboard-store-\(UUID().uuidString)"
+            )
             defer { try? FileManager.default.removeItem(at: directory) }
-            let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path, logger: Logger(label: "test"))
+            let store = try SQLiteStore(
+                path: directory.appendingPathComponent("db.sqlite").path,
+                logger: Logger(label: "test")
+            )
             try await store.migrate()
             defer { try? store.close() }
             return try await body(store)
@@ -29,21 +34,41 @@ func makeWorkspace(_ store: any SwitchboardStore, name: String = "w") async thro
     let time = Timestamp(millisecondsSinceEpoch: 1_700_000_000_000)
     let workspace = Workspace(id: WorkspaceID.generate(at: time), name: name, createdAt: time)
     try await store.insert(
-        workspace, firstKey: APIKeyRecord(id: APIKey.generate().id, workspaceID: workspace.id, secretHash: [1, 2], createdAt: time))
+        workspace,
+        firstKey: APIKeyRecord(
+            id: APIKey.generate().id,
+            workspaceID: workspace.id,
+            secretHash: [1, 2],
+            createdAt: time
+        )
+    )
     return workspace.id
 }
 
 func makeConnection(
-    in workspace: WorkspaceID, at milliseconds: Int64 = 1_700_000_000_000, type: String = "hubspot",
-    name: String? = nil, xref: String? = nil, categories: [String] = ["crm"], environment: String = "Production",
+    in workspace: WorkspaceID,
+    at milliseconds: Int64 = 1_700_000_000_000,
+    type: String = "hubspot",
+    name: String? = nil,
+    xref: String? = nil,
+    categories: [String] = ["crm"],
+    environment: String = "Production",
     sealed: SealedSecret? = SealedSecret(keyID: "mk_test", ciphertext: [9, 9, 9])
 ) -> Connection {
     let time = Timestamp(millisecondsSinceEpoch: milliseconds)
     return Connection(
-        id: ConnectionID.generate(at: time), workspaceID: workspace,
+        id: ConnectionID.generate(at: time),
+        workspaceID: workspace,
         fields: ConnectionFields(
-            integrationType: type, integrationName: name, externalXref: xref,
-            permissions: [Permission("crm_contact_read")!], categories: categories.map { Category($0)! },
-            environment: environment),
-        sealedAuth: sealed, createdAt: time, updatedAt: time)
+            integrationType: type,
+            integrationName: name,
+            externalXref: xref,
+            permissions: [Permission("crm_contact_read")!],
+            categories: categories.map { Category($0)! },
+            environment: environment
+        ),
+        sealedAuth: sealed,
+        createdAt: time,
+        updatedAt: time
+    )
 }

@@ -14,8 +14,10 @@ import Testing
             connection.fields.authAwsArn = "arn"
             connection.fields.secretsmanagerKey = "k"
             connection.health = ConnectionHealth(
-                lastHealthyAt: Timestamp(millisecondsSinceEpoch: 5), lastUnhealthyAt: Timestamp(millisecondsSinceEpoch: 6),
-                lastUnhealthyCode: "401")
+                lastHealthyAt: Timestamp(millisecondsSinceEpoch: 5),
+                lastUnhealthyAt: Timestamp(millisecondsSinceEpoch: 6),
+                lastUnhealthyCode: "401"
+            )
             try await store.insert(connection)
             #expect(try await store.connection(id: connection.id, workspace: workspace) == connection)
         }
@@ -91,9 +93,14 @@ import Testing
             var rows: [Connection] = []
             for i in 0..<20 {
                 let row = makeConnection(
-                    in: workspace, at: 1_700_000_000_000 + Int64(i % 5) * 1000, type: "t\(i % 3)",
-                    name: i % 4 == 0 ? nil : "n\(i % 2)", xref: "u\(i % 2)",
-                    categories: i % 2 == 0 ? ["crm"] : ["hris", "ats"], environment: i % 5 == 4 ? "Sandbox" : "Production")
+                    in: workspace,
+                    at: 1_700_000_000_000 + Int64(i % 5) * 1000,
+                    type: "t\(i % 3)",
+                    name: i % 4 == 0 ? nil : "n\(i % 2)",
+                    xref: "u\(i % 2)",
+                    categories: i % 2 == 0 ? ["crm"] : ["hris", "ats"],
+                    environment: i % 5 == 4 ? "Sandbox" : "Production"
+                )
                 try await store.insert(row)
                 rows.append(row)
             }
@@ -101,18 +108,29 @@ import Testing
             var query = ConnectionQuery(workspaceID: workspace)
             query.limit = 1000
             let all = try await store.list(query)
-            #expect(all.map(\.id) == production.sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }.map(\.id))
+            #expect(
+                all.map(\.id)
+                    == production.sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }.map(\.id)
+            )
 
             query.categories = [Category("ats")!]
-            #expect(Set(try await store.list(query).map(\.id)) == Set(production.filter { $0.fields.categories.contains(Category("ats")!) }.map(\.id)))
+            #expect(
+                Set(try await store.list(query).map(\.id))
+                    == Set(production.filter { $0.fields.categories.contains(Category("ats")!) }.map(\.id))
+            )
             query.categories = []
 
             query.externalXref = "u0"
             query.updatedGTE = Timestamp(millisecondsSinceEpoch: 1_700_000_002_000)
             let filtered = try await store.list(query)
-            #expect(Set(filtered.map(\.id)) == Set(production.filter {
-                $0.fields.externalXref == "u0" && $0.updatedAt.millisecondsSinceEpoch >= 1_700_000_002_000
-            }.map(\.id)))
+            #expect(
+                Set(filtered.map(\.id))
+                    == Set(
+                        production.filter {
+                            $0.fields.externalXref == "u0" && $0.updatedAt.millisecondsSinceEpoch >= 1_700_000_002_000
+                        }.map(\.id)
+                    )
+            )
 
             var named = ConnectionQuery(workspaceID: workspace)
             named.sort = .name
@@ -120,7 +138,9 @@ import Testing
             named.limit = 5
             named.offset = 2
             let expected = production.sorted {
-                ($0.fields.nameSortKey, $0.fields.integrationType, $0.id.rawValue) > ($1.fields.nameSortKey, $1.fields.integrationType, $1.id.rawValue)
+                ($0.fields.nameSortKey, $0.fields.integrationType, $0.id.rawValue) > (
+                    $1.fields.nameSortKey, $1.fields.integrationType, $1.id.rawValue
+                )
             }
             #expect(try await store.list(named).map(\.id) == Array(expected[2..<7].map(\.id)))
         }
@@ -131,14 +151,20 @@ import Testing
         try await backend.withStore { store in
             let workspace = try await makeWorkspace(store)
             let key = APIKeyRecord(
-                id: APIKey.generate().id, workspaceID: workspace, secretHash: [1, 2, 3], createdAt: Timestamp(millisecondsSinceEpoch: 1))
+                id: APIKey.generate().id,
+                workspaceID: workspace,
+                secretHash: [1, 2, 3],
+                createdAt: Timestamp(millisecondsSinceEpoch: 1)
+            )
             try await store.insert(key)
             #expect(try await store.apiKey(id: key.id) == key)
             let first = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 10))
             let second = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 20))
             #expect(first?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
             #expect(second?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
-            #expect(try await store.revokeAPIKey(id: "0000000000000000", at: Timestamp(millisecondsSinceEpoch: 1)) == nil)
+            #expect(
+                try await store.revokeAPIKey(id: "0000000000000000", at: Timestamp(millisecondsSinceEpoch: 1)) == nil
+            )
             #expect(try await store.workspaceCount() == 1)
         }
     }
@@ -156,7 +182,9 @@ import Testing
 
 @Suite struct SQLiteStoreTests {
     @Test func concurrentMigratorsOnOneFileApplyEachMigrationOnce() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-mig-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "switchboard-mig-\(UUID().uuidString)"
+        )
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("db.sqlite").path
         let stores = try (0..<4).map { _ in try SQLiteStore(path: path, logger: .init(label: "test")) }

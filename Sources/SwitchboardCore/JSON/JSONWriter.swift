@@ -11,10 +11,24 @@ public struct JSONWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
-    public mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
-    public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
-    public mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+    public mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+    public mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
 
     /// Writes `"key":` so the next value call completes the member.
     public mutating func key(_ key: String) {
@@ -24,13 +38,33 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
-    public mutating func string(_ value: String) { separate(); appendQuoted(value); needsComma = true }
-    public mutating func bool(_ value: Bool) { separate(); appendASCII(value ? "true" : "false"); needsComma = true }
-    public mutating func null() { separate(); appendASCII("null"); needsComma = true }
+    public mutating func string(_ value: String) {
+        separate()
+        appendQuoted(value)
+        needsComma = true
+    }
+    public mutating func bool(_ value: Bool) {
+        separate()
+        appendASCII(value ? "true" : "false")
+        needsComma = true
+    }
+    public mutating func null() {
+        separate()
+        appendASCII("null")
+        needsComma = true
+    }
     /// `lexeme` must already be a valid JSON number.
-    public mutating func number(_ lexeme: String) { separate(); bytes.append(contentsOf: lexeme.utf8); needsComma = true }
+    public mutating func number(_ lexeme: String) {
+        separate()
+        bytes.append(contentsOf: lexeme.utf8)
+        needsComma = true
+    }
     /// `json` must already be one complete, valid JSON value.
-    public mutating func raw(_ json: [UInt8]) { separate(); bytes.append(contentsOf: json); needsComma = true }
+    public mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
 
     public mutating func value(_ value: JSONValue) {
         switch value {
@@ -50,6 +84,17 @@ public struct JSONWriter: Sendable {
             }
             endObject()
         }
+    }
+
+    /// Writes `"key":"value"`.
+    public mutating func member(_ key: String, _ value: String) {
+        self.key(key)
+        string(value)
+    }
+
+    /// Writes `"key":"value"` when `value` is present, nothing otherwise.
+    public mutating func member(_ key: String, ifPresent value: String?) {
+        if let value { member(key, value) }
     }
 
     public mutating func stringArray(_ values: [String]) {

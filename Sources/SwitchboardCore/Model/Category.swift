@@ -6,7 +6,8 @@ public struct Category: Sendable, Hashable, CustomStringConvertible {
     public let index: Int
 
     private static let indexByName: [String: Int] = Dictionary(
-        uniqueKeysWithValues: allNames.enumerated().map { ($1, $0) })
+        uniqueKeysWithValues: allNames.enumerated().map { ($1, $0) }
+    )
 
     public init?(_ name: String) {
         guard let index = Self.indexByName[name] else { return nil }

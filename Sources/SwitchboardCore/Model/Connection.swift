@@ -16,9 +16,15 @@ public struct Connection: Sendable, Equatable {
     public var version: Int64
 
     public init(
-        id: ConnectionID, workspaceID: WorkspaceID, fields: ConnectionFields, sealedAuth: SealedSecret?,
-        isPaused: Bool = false, health: ConnectionHealth = ConnectionHealth(), createdAt: Timestamp,
-        updatedAt: Timestamp, version: Int64 = 1
+        id: ConnectionID,
+        workspaceID: WorkspaceID,
+        fields: ConnectionFields,
+        sealedAuth: SealedSecret?,
+        isPaused: Bool = false,
+        health: ConnectionHealth = ConnectionHealth(),
+        createdAt: Timestamp,
+        updatedAt: Timestamp,
+        version: Int64 = 1
     ) {
         self.id = id
         self.workspaceID = workspaceID
@@ -50,10 +56,18 @@ public struct ConnectionFields: Sendable, Equatable {
     public var secretsmanagerKey: String?
 
     public init(
-        integrationType: String, integrationName: String? = nil, externalXref: String? = nil,
-        permissions: [Permission], categories: [Category], environment: String = defaultEnvironment,
-        authAwsArn: String? = nil, authAzureKeyvaultID: String? = nil, authGcpSecretName: String? = nil,
-        authHashiVaultPath: String? = nil, secretsmanagerID: String? = nil, secretsmanagerKey: String? = nil
+        integrationType: String,
+        integrationName: String? = nil,
+        externalXref: String? = nil,
+        permissions: [Permission],
+        categories: [Category],
+        environment: String = defaultEnvironment,
+        authAwsArn: String? = nil,
+        authAzureKeyvaultID: String? = nil,
+        authGcpSecretName: String? = nil,
+        authHashiVaultPath: String? = nil,
+        secretsmanagerID: String? = nil,
+        secretsmanagerKey: String? = nil
     ) {
         self.integrationType = integrationType
         self.integrationName = integrationName

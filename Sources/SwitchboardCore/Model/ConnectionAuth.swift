@@ -22,7 +22,9 @@ public struct ConnectionAuth: Sendable, Equatable, CustomStringConvertible, Cust
         ("refresh_token_expires_in", .number), ("refresh_url", .string), ("state", .string),
         ("token", .string), ("token_url", .string), ("user_id", .string),
     ]
-    private static let kindByName: [String: FieldKind] = Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.kind) })
+    private static let kindByName: [String: FieldKind] = Dictionary(
+        uniqueKeysWithValues: fields.map { ($0.name, $0.kind) }
+    )
 
     /// Builds from already-sealed-and-opened bytes (trusted: they were validated when written).
     public init(trustedJSON: [UInt8]) { json = trustedJSON }
@@ -38,7 +40,9 @@ public struct ConnectionAuth: Sendable, Equatable, CustomStringConvertible, Cust
             let field = "auth.\(name)"
             guard let kind = Self.kindByName[name] else {
                 throw ValidationError(
-                    field: field, message: "\(field) is not a known auth field; put custom values in auth.meta")
+                    field: field,
+                    message: "\(field) is not a known auth field; put custom values in auth.meta"
+                )
             }
             if case .null = member { continue }
             switch (kind, member) {
@@ -48,7 +52,10 @@ public struct ConnectionAuth: Sendable, Equatable, CustomStringConvertible, Cust
             case (.stringArray, .array(let elements)):
                 for (i, element) in elements.enumerated() {
                     guard case .string(let s) = element else {
-                        throw ValidationError(field: field, message: "\(field)[\(i)] must be a string, got \(element.typeName)")
+                        throw ValidationError(
+                            field: field,
+                            message: "\(field)[\(i)] must be a string, got \(element.typeName)"
+                        )
                     }
                     try Limits.check(s, field: "\(field)[\(i)]", maximum: Limits.credentialLength)
                 }
@@ -57,7 +64,10 @@ public struct ConnectionAuth: Sendable, Equatable, CustomStringConvertible, Cust
                 accepted[name] = member
             case (.dateTime, .string(let s)):
                 guard let timestamp = Timestamp(rfc3339: s) else {
-                    throw ValidationError(field: field, message: "\(field) must be an RFC 3339 date-time, got \"\(s.prefix(64))\"")
+                    throw ValidationError(
+                        field: field,
+                        message: "\(field) must be an RFC 3339 date-time, got \"\(s.prefix(64))\""
+                    )
                 }
                 accepted[name] = .string(timestamp.rfc3339)
             case (.object, .object):

@@ -39,7 +39,8 @@ public struct ConnectionInput: Sendable, Equatable {
         var fields = ConnectionFields(
             integrationType: try required(integrationType, "integration_type"),
             permissions: try required(permissions, "permissions"),
-            categories: try required(categories, "categories"))
+            categories: try required(categories, "categories")
+        )
         try apply(to: &fields)
         return fields
     }

@@ -20,7 +20,13 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var createdAt: Timestamp
     public var revokedAt: Timestamp?
 
-    public init(id: String, workspaceID: WorkspaceID, secretHash: [UInt8], createdAt: Timestamp, revokedAt: Timestamp? = nil) {
+    public init(
+        id: String,
+        workspaceID: WorkspaceID,
+        secretHash: [UInt8],
+        createdAt: Timestamp,
+        revokedAt: Timestamp? = nil
+    ) {
         self.id = id
         self.workspaceID = workspaceID
         self.secretHash = secretHash

@@ -34,7 +34,8 @@ public enum APIKey {
         var candidate = Substring(reference)
         if candidate.hasPrefix(scheme) { candidate = candidate.dropFirst(scheme.count) }
         if candidate.hasSuffix("_") { candidate = candidate.dropLast() }
-        guard candidate.utf8.count == idLength, candidate.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+        guard candidate.utf8.count == idLength,
+            candidate.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
         else { return nil }
         return String(candidate)
     }

@@ -24,9 +24,13 @@ public struct ConnectionService: Sendable {
         var auth: ConnectionAuth?
         if case .value(let value) = input.auth { auth = value }
         let connection = Connection(
-            id: id, workspaceID: workspace, fields: fields,
+            id: id,
+            workspaceID: workspace,
+            fields: fields,
             sealedAuth: try auth.map { try seal($0, id: id, workspace: workspace) },
-            createdAt: time, updatedAt: time)
+            createdAt: time,
+            updatedAt: time
+        )
         try await store.insert(connection)
         return RevealedConnection(connection: connection, auth: auth)
     }
@@ -44,7 +48,11 @@ public struct ConnectionService: Sendable {
 
     /// PUT and PATCH: merges `input` into the stored connection with compare-and-set, retrying when a
     /// concurrent writer got there first, so no acknowledged update is lost.
-    public func update(_ id: ConnectionID, with input: ConnectionInput, in workspace: WorkspaceID) async throws
+    public func update(
+        _ id: ConnectionID,
+        with input: ConnectionInput,
+        in workspace: WorkspaceID
+    ) async throws
         -> RevealedConnection
     {
         for _ in 0..<Self.maximumUpdateAttempts {

@@ -44,7 +44,9 @@ public struct WorkspaceService: Sendable {
     public func revokeKey(_ reference: String) async throws -> APIKeyRecord {
         guard let id = APIKey.id(fromReference: reference),
             let record = try await store.revokeAPIKey(id: id, at: now())
-        else { throw ServiceError.apiKeyNotFound(reference.count > 24 ? String(reference.prefix(20)) + "…" : reference) }
+        else {
+            throw ServiceError.apiKeyNotFound(reference.count > 24 ? String(reference.prefix(20)) + "…" : reference)
+        }
         return record
     }
 

@@ -78,7 +78,8 @@ extension ConnectionQuery {
         }
         guard digits.count <= 12, let value = Int(digits), range.contains(value) else {
             throw .invalidParameter(
-                "\(name) must be between \(range.lowerBound) and \(range.upperBound); got \(text.prefix(64))")
+                "\(name) must be between \(range.lowerBound) and \(range.upperBound); got \(text.prefix(64))"
+            )
         }
         return value
     }

@@ -12,30 +12,62 @@ struct ConnectionRoutes: Sendable {
         let common: Set<Int> = [401, 500, 503]
         return [
             Route(
-                method: .get, path: "/unified/connection", operationID: "listUnifiedConnections",
-                statuses: common.union([200, 400]), requiresAPIKey: true, handler: list),
+                method: .get,
+                path: "/unified/connection",
+                operationID: "listUnifiedConnections",
+                statuses: common.union([200, 400]),
+                requiresAPIKey: true,
+                handler: list
+            ),
             Route(
-                method: .post, path: "/unified/connection", operationID: "createUnifiedConnection",
-                statuses: common.union([200, 400, 413, 415]), requiresAPIKey: true, handler: create),
+                method: .post,
+                path: "/unified/connection",
+                operationID: "createUnifiedConnection",
+                statuses: common.union([200, 400, 413, 415]),
+                requiresAPIKey: true,
+                handler: create
+            ),
             Route(
-                method: .get, path: "/unified/connection/{id}", operationID: "getUnifiedConnection",
-                statuses: common.union([200, 404]), requiresAPIKey: true, handler: get),
+                method: .get,
+                path: "/unified/connection/{id}",
+                operationID: "getUnifiedConnection",
+                statuses: common.union([200, 404]),
+                requiresAPIKey: true,
+                handler: get
+            ),
             Route(
-                method: .put, path: "/unified/connection/{id}", operationID: "updateUnifiedConnection",
-                statuses: common.union([200, 400, 404, 409, 413, 415]), requiresAPIKey: true, handler: update),
+                method: .put,
+                path: "/unified/connection/{id}",
+                operationID: "updateUnifiedConnection",
+                statuses: common.union([200, 400, 404, 409, 413, 415]),
+                requiresAPIKey: true,
+                handler: update
+            ),
             Route(
-                method: .patch, path: "/unified/connection/{id}", operationID: "patchUnifiedConnection",
-                statuses: common.union([200, 400, 404, 409, 413, 415]), requiresAPIKey: true, handler: update),
+                method: .patch,
+                path: "/unified/connection/{id}",
+                operationID: "patchUnifiedConnection",
+                statuses: common.union([200, 400, 404, 409, 413, 415]),
+                requiresAPIKey: true,
+                handler: update
+            ),
             Route(
-                method: .delete, path: "/unified/connection/{id}", operationID: "removeUnifiedConnection",
-                statuses: common.union([200, 404]), requiresAPIKey: true, handler: remove),
+                method: .delete,
+                path: "/unified/connection/{id}",
+                operationID: "removeUnifiedConnection",
+                statuses: common.union([200, 404]),
+                requiresAPIKey: true,
+                handler: remove
+            ),
         ]
     }
 
     @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let query = try ConnectionQuery(
-            parameters: try QueryParameters(query: request.uri.query), workspaceID: principal.workspaceID)
+            parameters: try QueryParameters(query: request.uri.query),
+            workspaceID: principal.workspaceID
+        )
         let page = try await connections.list(query)
         var writer = JSONWriter(reservingCapacity: 64 + page.count * 1024)
         writer.beginArray()
@@ -85,13 +117,17 @@ struct ConnectionRoutes: Sendable {
             let mediaType = type.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
             guard mediaType == "application/json" else {
                 throw APIError(
-                    status: .unsupportedMediaType, code: "unsupported_media_type",
-                    message: "Content-Type must be application/json, got \"\(type.prefix(64))\"")
+                    status: .unsupportedMediaType,
+                    code: "unsupported_media_type",
+                    message: "Content-Type must be application/json, got \"\(type.prefix(64))\""
+                )
             }
         }
         let tooLarge = APIError(
-            status: .contentTooLarge, code: "payload_too_large",
-            message: "the request body is larger than \(maximumBodySize) bytes")
+            status: .contentTooLarge,
+            code: "payload_too_large",
+            message: "the request body is larger than \(maximumBodySize) bytes"
+        )
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBodySize {
             throw tooLarge
         }

@@ -46,7 +46,11 @@ enum ConnectionWire {
                 case "categories":
                     input.categories = try names(value, name) { Category($0) }
                 case "auth":
-                    if case .null = value { input.auth = .null } else { input.auth = .value(try ConnectionAuth(validating: value)) }
+                    if case .null = value {
+                        input.auth = .null
+                    } else {
+                        input.auth = .value(try ConnectionAuth(validating: value))
+                    }
                 default: break
                 }
             }
@@ -66,7 +70,9 @@ enum ConnectionWire {
 
     /// An array of enum names; duplicates are dropped, order kept.
     private static func names<T: Hashable>(
-        _ value: JSONValue, _ field: String, _ make: (String) -> T?
+        _ value: JSONValue,
+        _ field: String,
+        _ make: (String) -> T?
     ) throws(ValidationError) -> FieldUpdate<[T]> {
         switch value {
         case .null: return .null
@@ -75,10 +81,16 @@ enum ConnectionWire {
             var seen = Set<T>()
             for (i, element) in elements.enumerated() {
                 guard case .string(let name) = element else {
-                    throw ValidationError(field: field, message: "\(field)[\(i)] must be a string, got \(element.typeName)")
+                    throw ValidationError(
+                        field: field,
+                        message: "\(field)[\(i)] must be a string, got \(element.typeName)"
+                    )
                 }
                 guard let item = make(name) else {
-                    throw ValidationError(field: field, message: "\(field)[\(i)] has an unknown value \"\(name.prefix(64))\"")
+                    throw ValidationError(
+                        field: field,
+                        message: "\(field)[\(i)] has an unknown value \"\(name.prefix(64))\""
+                    )
                 }
                 if seen.insert(item).inserted { result.append(item) }
             }
@@ -93,41 +105,34 @@ enum ConnectionWire {
     static func write(_ revealed: RevealedConnection, to w: inout JSONWriter) {
         let c = revealed.connection
         let f = c.fields
-        func optional(_ key: String, _ value: String?) {
-            if let value {
-                w.key(key)
-                w.string(value)
-            }
-        }
         w.beginObject()
-        w.key("id"); w.string(c.id.rawValue)
-        w.key("created_at"); w.string(c.createdAt.rfc3339)
-        w.key("updated_at"); w.string(c.updatedAt.rfc3339)
-        w.key("workspace_id"); w.string(c.workspaceID.rawValue)
-        w.key("integration_type"); w.string(f.integrationType)
-        optional("integration_name", f.integrationName)
-        optional("external_xref", f.externalXref)
-        w.key("permissions"); w.beginArray()
-        for permission in f.permissions { w.string(permission.name) }
-        w.endArray()
-        w.key("categories"); w.beginArray()
-        for category in f.categories { w.string(category.name) }
-        w.endArray()
+        w.member("id", c.id.rawValue)
+        w.member("created_at", c.createdAt.rfc3339)
+        w.member("updated_at", c.updatedAt.rfc3339)
+        w.member("workspace_id", c.workspaceID.rawValue)
+        w.member("integration_type", f.integrationType)
+        w.member("integration_name", ifPresent: f.integrationName)
+        w.member("external_xref", ifPresent: f.externalXref)
+        w.key("permissions")
+        w.stringArray(f.permissions.map(\.name))
+        w.key("categories")
+        w.stringArray(f.categories.map(\.name))
         if let auth = revealed.auth {
             w.key("auth")
             w.raw(auth.json)
         }
-        w.key("is_paused"); w.bool(c.isPaused)
-        w.key("environment"); w.string(f.environment)
-        optional("auth_aws_arn", f.authAwsArn)
-        optional("auth_azure_keyvault_id", f.authAzureKeyvaultID)
-        optional("auth_gcp_secret_name", f.authGcpSecretName)
-        optional("auth_hashi_vault_path", f.authHashiVaultPath)
-        optional("last_healthy_at", c.health.lastHealthyAt?.rfc3339)
-        optional("last_unhealthy_at", c.health.lastUnhealthyAt?.rfc3339)
-        optional("last_unhealthy_code", c.health.lastUnhealthyCode)
-        optional("secretsmanager_id", f.secretsmanagerID)
-        optional("secretsmanager_key", f.secretsmanagerKey)
+        w.key("is_paused")
+        w.bool(c.isPaused)
+        w.member("environment", f.environment)
+        w.member("auth_aws_arn", ifPresent: f.authAwsArn)
+        w.member("auth_azure_keyvault_id", ifPresent: f.authAzureKeyvaultID)
+        w.member("auth_gcp_secret_name", ifPresent: f.authGcpSecretName)
+        w.member("auth_hashi_vault_path", ifPresent: f.authHashiVaultPath)
+        w.member("last_healthy_at", ifPresent: c.health.lastHealthyAt?.rfc3339)
+        w.member("last_unhealthy_at", ifPresent: c.health.lastUnhealthyAt?.rfc3339)
+        w.member("last_unhealthy_code", ifPresent: c.health.lastUnhealthyCode)
+        w.member("secretsmanager_id", ifPresent: f.secretsmanagerID)
+        w.member("secretsmanager_key", ifPresent: f.secretsmanagerKey)
         w.endObject()
     }
 }

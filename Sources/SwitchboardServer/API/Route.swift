@@ -27,7 +27,9 @@ extension Response {
     /// A 200 `application/json` response with pre-encoded bytes.
     static func json(_ bytes: [UInt8]) -> Response {
         Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 }

@@ -64,7 +64,9 @@ public struct MasterKeyLoader: Sendable {
             """
             GENERATED A NEW MASTER KEY at \(path). It encrypts every stored credential: back it up \
             with the database, or set \(Self.environmentVariable). Without it, stored credentials cannot be read.
-            """, metadata: ["key.id": "\(key.id)"])
+            """,
+            metadata: ["key.id": "\(key.id)"]
+        )
         return KeyRing(active: key)
     }
 
@@ -73,7 +75,8 @@ public struct MasterKeyLoader: Sendable {
         if let permissions = attributes[.posixPermissions] as? NSNumber, permissions.intValue & 0o077 != 0 {
             logger.warning(
                 "The master key file is readable by other users; run chmod 600 on it",
-                metadata: ["path": "\(path)"])
+                metadata: ["path": "\(path)"]
+            )
         }
     }
 }

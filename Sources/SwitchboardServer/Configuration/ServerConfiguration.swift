@@ -18,7 +18,10 @@ public struct ServerConfiguration: Sendable {
     public static let defaultMaximumBodySize = 1 << 20
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, database: DatabaseLocation, masterKey: String?,
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        database: DatabaseLocation,
+        masterKey: String?,
         maximumBodySize: Int = defaultMaximumBodySize
     ) {
         self.host = host

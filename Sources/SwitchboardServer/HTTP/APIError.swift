@@ -22,9 +22,11 @@ struct APIError: Error, Sendable, Equatable {
     static func notFound(_ message: String) -> APIError {
         APIError(status: .notFound, code: "not_found", message: message)
     }
-    static let internalError = APIError(
-        status: .internalServerError, code: "internal_error",
-        message: "the server failed to handle this request; it has been logged")
+    static let serverFault = APIError(
+        status: .internalServerError,
+        code: "internal_error",
+        message: "the server failed to handle this request; it has been logged"
+    )
 
     func response() -> Response {
         var writer = JSONWriter(reservingCapacity: 128 + message.utf8.count)
@@ -41,7 +43,11 @@ struct APIError: Error, Sendable, Equatable {
         writer.endObject()
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        return Response(
+            status: status,
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes))
+        )
     }
 }
 
@@ -66,17 +72,26 @@ extension APIError {
                 self = .unauthorized("the API key is not valid")
             case .conflict(let id):
                 self = APIError(
-                    status: .conflict, code: "conflict",
-                    message: "connection \"\(id.rawValue)\" was changed concurrently too many times; retry the request")
+                    status: .conflict,
+                    code: "conflict",
+                    message: "connection \"\(id.rawValue)\" was changed concurrently too many times; retry the request"
+                )
             }
         case let error as StoreError:
             switch error {
             case .unavailable:
                 self = APIError(
-                    status: .serviceUnavailable, code: "unavailable", message: "the database is unavailable; retry later",
-                    headers: [.retryAfter: "1"])
+                    status: .serviceUnavailable,
+                    code: "unavailable",
+                    message: "the database is unavailable; retry later",
+                    headers: [.retryAfter: "1"]
+                )
             case .duplicate:
-                self = APIError(status: .conflict, code: "conflict", message: "the resource already exists; retry the request")
+                self = APIError(
+                    status: .conflict,
+                    code: "conflict",
+                    message: "the resource already exists; retry the request"
+                )
             }
         case let error as HTTPError:
             // Raised by Hummingbird itself (unknown route, body too large, ...).
@@ -84,13 +99,19 @@ extension APIError {
             case .notFound: self = .notFound("no route for this method and path")
             case .contentTooLarge:
                 self = APIError(
-                    status: .contentTooLarge, code: "payload_too_large", message: "the request body is larger than allowed")
+                    status: .contentTooLarge,
+                    code: "payload_too_large",
+                    message: "the request body is larger than allowed"
+                )
             default:
                 self = APIError(
-                    status: error.status, code: "http_error", message: error.body ?? error.status.reasonPhrase)
+                    status: error.status,
+                    code: "http_error",
+                    message: error.body ?? error.status.reasonPhrase
+                )
             }
         default:
-            self = .internalError
+            self = .serverFault
         }
     }
 }

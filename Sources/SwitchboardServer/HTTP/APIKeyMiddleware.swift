@@ -8,11 +8,17 @@ struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let workspaces: WorkspaceService
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         guard let header = request.headers[.authorization], !header.isEmpty else {
-            throw APIError.unauthorized("missing Authorization header: send the API key, optionally as \"Bearer <key>\"")
+            throw APIError.unauthorized(
+                "missing Authorization header: send the API key, optionally as \"Bearer <key>\""
+            )
         }
         var key = Substring(header)
         if key.count > 7, key.prefix(7).lowercased() == "bearer " { key = key.dropFirst(7) }

@@ -5,7 +5,11 @@ import Logging
 /// Outermost middleware: renders every error as the JSON error body, and logs server faults
 /// (type only: an error's text may carry driver detail).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         do {
@@ -18,7 +22,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                     metadata: [
                         "http.method": "\(request.method)", "http.path": "\(request.uri.path)",
                         "error.type": "\(type(of: error))", "http.status": "\(apiError.status.code)",
-                    ])
+                    ]
+                )
             }
             return apiError.response()
         }

@@ -18,7 +18,9 @@ struct QueryParameters: Sendable {
     private static func decode(_ component: Substring) throws(APIError) -> String {
         let spaced = component.replacingOccurrences(of: "+", with: " ")
         guard let decoded = spaced.removingPercentEncoding else {
-            throw APIError.invalidParameter("the query string has invalid percent-encoding near \"\(component.prefix(40))\"")
+            throw APIError.invalidParameter(
+                "the query string has invalid percent-encoding near \"\(component.prefix(40))\""
+            )
         }
         return decoded
     }
@@ -26,7 +28,9 @@ struct QueryParameters: Sendable {
     /// The single value of `name`; a repeated scalar parameter is ambiguous and refused.
     func single(_ name: String) throws(APIError) -> String? {
         guard let all = values[name] else { return nil }
-        guard all.count == 1 else { throw APIError.invalidParameter("\(name) is given \(all.count) times; give it once") }
+        guard all.count == 1 else {
+            throw APIError.invalidParameter("\(name) is given \(all.count) times; give it once")
+        }
         return all[0]
     }
 

@@ -3,9 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import Synchronization
 import SwitchboardCore
 import SwitchboardServer
+import Synchronization
 
 /// A clock tests can move, so `created_at`/`updated_at` are distinct and known.
 final class ManualClock: Sendable {
@@ -38,7 +38,8 @@ let testMasterKey = Data(repeating: 7, count: 32).base64EncodedString()
 
 /// A throwaway data directory, removed afterwards.
 func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-test-\(UUID().uuidString)").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-test-\(UUID().uuidString)")
+        .path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try await body(path)
@@ -57,7 +58,10 @@ struct TestAPI: Sendable {
     /// Sends a request with the first workspace's key (override with `key:`, or `nil` for none).
     @discardableResult
     func send(
-        _ method: HTTPRequest.Method, _ uri: String, body: String? = nil, key: String?? = .none,
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        body: String? = nil,
+        key: String?? = .none,
         headers extra: HTTPFields = [:]
     ) async throws -> TestResponse {
         var headers = extra
@@ -68,7 +72,11 @@ struct TestAPI: Sendable {
         }
         if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         return try await client.executeRequest(
-            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+            uri: uri,
+            method: method,
+            headers: headers,
+            body: body.map { ByteBuffer(string: $0) }
+        )
     }
 
     /// Creates a connection and returns its JSON object; fails the test on a non-200.
@@ -121,7 +129,9 @@ extension TestResponse {
 /// Builds the real application through the composition root on a fresh SQLite file and runs
 /// `body` against it in-process.
 func withApp(
-    clock: ManualClock = ManualClock(), setup: TestingSetup = .router, maximumBodySize: Int = 1 << 20,
+    clock: ManualClock = ManualClock(),
+    setup: TestingSetup = .router,
+    maximumBodySize: Int = 1 << 20,
     _ body: @Sendable (TestAPI) async throws -> Void
 ) async throws {
     try await withTemporaryDirectory { directory in
@@ -129,29 +139,47 @@ func withApp(
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let runtime = try await Runtime.open(
-            database: .sqlite(path: path), masterKey: testMasterKey, logger: logger, now: clock.tick)
+            database: .sqlite(path: path),
+            masterKey: testMasterKey,
+            logger: logger,
+            now: clock.tick
+        )
         let (first, firstKey) = try await runtime.workspaces.createWorkspace(name: "First")
         let (second, secondKey) = try await runtime.workspaces.createWorkspace(name: "Second")
         clock.reset()  // so the first connection a test creates is at `ManualClock.start`
         let configuration = ServerConfiguration(
-            host: "127.0.0.1", port: 0, database: .sqlite(path: path), masterKey: testMasterKey,
-            maximumBodySize: maximumBodySize)
+            host: "127.0.0.1",
+            port: 0,
+            database: .sqlite(path: path),
+            masterKey: testMasterKey,
+            maximumBodySize: maximumBodySize
+        )
         let app = try buildApplication(runtime: runtime, configuration: configuration)
         try await app.test(setup) { client in
             try await body(
                 TestAPI(
-                    client: client, runtime: runtime, databasePath: path, workspace: first.id, key: firstKey,
-                    otherWorkspace: second.id, otherKey: secondKey))
+                    client: client,
+                    runtime: runtime,
+                    databasePath: path,
+                    workspace: first.id,
+                    key: firstKey,
+                    otherWorkspace: second.id,
+                    otherKey: secondKey
+                )
+            )
         }
     }
 }
 
 /// A minimal valid create body, with overrides spliced in as extra JSON members.
 func connectionBody(
-    type: String = "hubspot", categories: [String] = ["crm"], permissions: [String] = ["crm_contact_read"],
+    type: String = "hubspot",
+    categories: [String] = ["crm"],
+    permissions: [String] = ["crm_contact_read"],
     extra: String = ""
 ) -> String {
     let cats = categories.map { "\"\($0)\"" }.joined(separator: ",")
     let perms = permissions.map { "\"\($0)\"" }.joined(separator: ",")
-    return #"{"integration_type":"\#(type)","categories":[\#(cats)],"permissions":[\#(perms)]\#(extra.isEmpty ? "" : "," + extra)}"#
+    return
+        #"{"integration_type":"\#(type)","categories":[\#(cats)],"permissions":[\#(perms)]\#(extra.isEmpty ? "" : "," + extra)}"#
 }
