@@ -36,19 +36,20 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Logs go to stderr so `--json` output on stdout stays machine-readable.
-    func logger(label: String = "switchboard") throws -> Logger {
-        let text = logLevel ?? environment("SWITCHBOARD_LOG_LEVEL") ?? "info"
+    func logger(defaultLevel: String) throws -> Logger {
+        let text = logLevel ?? environment("SWITCHBOARD_LOG_LEVEL") ?? defaultLevel
         guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level \"\(text)\"") }
-        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "switchboard") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
         return logger
     }
 
-    func openRuntime() async throws -> Runtime {
+    /// Admin commands log warnings only by default, so their output is just their answer.
+    func openRuntime(defaultLogLevel: String = "warning") async throws -> Runtime {
         try await Runtime.open(
             database: try location(),
             masterKey: environment(MasterKeyLoader.environmentVariable),
-            logger: try logger()
+            logger: try logger(defaultLevel: defaultLogLevel)
         )
     }
 }
@@ -77,7 +78,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let runtime = try await options.openRuntime()
+        let runtime = try await options.openRuntime(defaultLogLevel: "info")
         // A new install gets a workspace and a key at once, so the API can be called straight away.
         if try await runtime.workspaces.workspaceCount() == 0 {
             let (workspace, key) = try await runtime.workspaces.createWorkspace(name: "Default")
@@ -90,12 +91,7 @@ struct Serve: AsyncParsableCommand {
             )
             fflush(nil)  // stdout may be a pipe: show the key now, not at exit
         }
-        let configuration = ServerConfiguration(
-            host: host,
-            port: port,
-            database: try options.location(),
-            masterKey: environment(MasterKeyLoader.environmentVariable)
-        )
+        let configuration = ServerConfiguration(host: host, port: port)
         let app = try buildApplication(runtime: runtime, configuration: configuration)
         try await app.runService()
     }

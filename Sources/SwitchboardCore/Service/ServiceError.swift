@@ -8,3 +8,16 @@ public enum ServiceError: Error, Sendable, Equatable {
     /// An update kept losing compare-and-set races; the caller may retry.
     case conflict(ConnectionID)
 }
+
+extension ServiceError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .invalid(let error): error.message
+        case .connectionNotFound(let id): "no connection with id \"\(id.rawValue)\""
+        case .workspaceNotFound(let id): "no workspace with id \"\(id)\""
+        case .apiKeyNotFound(let reference): "no API key \"\(reference)\""
+        case .unauthenticated: "the API key is not valid"
+        case .conflict(let id): "connection \"\(id.rawValue)\" kept changing concurrently; retry"
+        }
+    }
+}

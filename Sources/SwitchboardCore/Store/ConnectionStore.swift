@@ -54,3 +54,12 @@ public enum StoreError: Error, Sendable, Equatable {
     /// The database is unreachable or refused the operation; the request may be retried later.
     case unavailable(String)
 }
+
+extension StoreError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .duplicate(let detail): "already exists: \(detail)"
+        case .unavailable(let detail): "the database is unavailable: \(detail)"
+        }
+    }
+}

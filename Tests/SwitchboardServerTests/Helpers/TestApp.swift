@@ -147,13 +147,7 @@ func withApp(
         let (first, firstKey) = try await runtime.workspaces.createWorkspace(name: "First")
         let (second, secondKey) = try await runtime.workspaces.createWorkspace(name: "Second")
         clock.reset()  // so the first connection a test creates is at `ManualClock.start`
-        let configuration = ServerConfiguration(
-            host: "127.0.0.1",
-            port: 0,
-            database: .sqlite(path: path),
-            masterKey: testMasterKey,
-            maximumBodySize: maximumBodySize
-        )
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, maximumBodySize: maximumBodySize)
         let app = try buildApplication(runtime: runtime, configuration: configuration)
         try await app.test(setup) { client in
             try await body(
