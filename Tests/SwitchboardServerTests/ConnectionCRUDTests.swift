@@ -201,6 +201,14 @@ import Testing
         }
     }
 
+    @Test func notFoundMessagesShowTheDecodedID() async throws {
+        try await withApp { api in
+            let response = try await api.send(.get, "/unified/connection/a%20b")
+            #expect(response.status == .notFound)
+            #expect(response.errorMessage.contains("\"a b\""))
+        }
+    }
+
     @Test func concurrentPatchesOfOneConnectionLoseNoField() async throws {
         try await withApp { api in
             let id = try #require(try await api.create(connectionBody())["id"] as? String)

@@ -212,6 +212,19 @@ private func expectedOrder(_ rows: [[String: Any]], sort: String, order: String)
         }
     }
 
+    @Test func negativeAndOutOfRangeNumbersNameTheAcceptedRange() async throws {
+        try await withApp { api in
+            for (query, expected) in [
+                ("offset=-1", "offset must be between 0 and"), ("limit=-5.0", "limit must be between 1 and 1000"),
+                ("limit=0", "limit must be between 1 and 1000"),
+            ] {
+                let response = try await api.send(.get, "/unified/connection?" + query)
+                #expect(response.status == .badRequest)
+                #expect(response.errorMessage.hasPrefix(expected), "\(response.errorMessage)")
+            }
+        }
+    }
+
     @Test func unknownParametersAreIgnored() async throws {
         try await withApp { api in
             try await seed(api, count: 2)

@@ -73,14 +73,16 @@ extension ConnectionQuery {
             }
             digits = digits[..<dot]
         }
+        let outOfRange = APIError.invalidParameter(
+            "\(name) must be between \(range.lowerBound) and \(range.upperBound); got \(text.prefix(64))"
+        )
+        if digits.hasPrefix("-"), digits.count > 1, digits.dropFirst().utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            throw outOfRange
+        }
         guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             throw .invalidParameter("\(name) must be a whole number; got \"\(text.prefix(64))\"")
         }
-        guard digits.count <= 12, let value = Int(digits), range.contains(value) else {
-            throw .invalidParameter(
-                "\(name) must be between \(range.lowerBound) and \(range.upperBound); got \(text.prefix(64))"
-            )
-        }
+        guard digits.count <= 12, let value = Int(digits), range.contains(value) else { throw outOfRange }
         return value
     }
 }

@@ -108,7 +108,8 @@ struct ConnectionRoutes: Sendable {
 
     private static func id(_ context: AppRequestContext) throws -> ConnectionID {
         // The router only matches a non-empty segment; ids are opaque, so any unknown one is a 404.
-        ConnectionID(rawValue: context.parameters.get("id") ?? "")
+        let raw = context.parameters.get("id") ?? ""
+        return ConnectionID(rawValue: raw.removingPercentEncoding ?? raw)
     }
 
     /// The request body, bounded, as JSON. A declared oversize body is refused before reading it.

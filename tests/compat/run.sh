@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Run the Switchboard SDK compatibility suite (unified-python-sdk) against a built binary.
+#
+#   tests/compat/run.sh [pytest args...]
+#
+# Env: SWITCHBOARD_BIN (default: <repo>/.build/debug/switchboard),
+#      SWITCHBOARD_DATABASE_URL (default: a fresh SQLite file per run),
+#      PYTHON (default: python3), VENV (default: <repo>/.venv).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-$REPO_ROOT/.venv}"
+SWITCHBOARD_BIN="${SWITCHBOARD_BIN:-$REPO_ROOT/.build/debug/switchboard}"
+# A relative SWITCHBOARD_BIN is taken from the caller's directory.
+[[ "$SWITCHBOARD_BIN" == /* ]] || SWITCHBOARD_BIN="$PWD/$SWITCHBOARD_BIN"
+export SWITCHBOARD_BIN
+cd "$REPO_ROOT"
+
+if [[ ! -x "$SWITCHBOARD_BIN" ]]; then
+    echo "run.sh: switchboard binary not found at $SWITCHBOARD_BIN (run 'swift build' or set SWITCHBOARD_BIN)" >&2
+    exit 2
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    if ! "$PYTHON" -m venv "$VENV"; then
+        # Debian's python3 ships venv without ensurepip unless python3-venv is installed.
+        if [[ "${CI:-}" == "true" ]] && command -v apt-get >/dev/null 2>&1; then
+            rm -rf "$VENV"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+            "$PYTHON" -m venv "$VENV"
+        else
+            echo "run.sh: '$PYTHON -m venv' failed; install python3-venv" >&2
+            exit 2
+        fi
+    fi
+fi
+
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$REPO_ROOT/tests/compat/requirements.txt"
+
+exec "$VENV/bin/python" -m pytest "$REPO_ROOT/tests/compat" -q -p no:cacheprovider "$@"
