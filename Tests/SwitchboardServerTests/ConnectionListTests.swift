@@ -9,6 +9,7 @@ import Testing
 
 /// Seeds a workspace with connections varied in every listed attribute. With the default clock,
 /// connection i is created at 2024-01-01T00:00:00Z + i seconds.
+@discardableResult
 private func seed(_ api: TestAPI, count: Int = 30) async throws -> [[String: Any]] {
     let categorySets = [["crm"], ["hris", "ats"], ["ticketing"], ["crm", "accounting"], ["storage"]]
     let names: [String?] = ["Zeta", nil, "Alpha", "Alpha", "mid"]
