@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
@@ -43,6 +47,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // SQL for PostgreSQL lives here and nowhere else.
+        .target(
+            name: "SwitchboardPostgres",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP and wiring: the only module that sees everything.
         .target(
             name: "SwitchboardServer",
@@ -50,9 +66,11 @@ let package = Package(
                 "SwitchboardCore",
                 "SwitchboardCrypto",
                 "SwitchboardSQLite",
+                "SwitchboardPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("openapi.yaml")],
             swiftSettings: swiftSettings
@@ -68,6 +86,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers shared by the test targets (a throwaway PostgreSQL schema per test).
+        .target(
+            name: "SwitchboardTestSupport",
+            dependencies: [
+                "SwitchboardPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/SwitchboardTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", "SwitchboardCrypto"],
@@ -76,8 +105,8 @@ let package = Package(
         .testTarget(
             name: "SwitchboardStoreTests",
             dependencies: [
-                "SwitchboardCore", "SwitchboardCrypto", "SwitchboardSQLite",
-                .product(name: "Logging", package: "swift-log"),
+                "SwitchboardCore", "SwitchboardCrypto", "SwitchboardSQLite", "SwitchboardPostgres",
+                "SwitchboardTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,6 +117,8 @@ let package = Package(
                 "SwitchboardCrypto",
                 "SwitchboardSQLite",
                 "SwitchboardServer",
+                "SwitchboardPostgres",
+                "SwitchboardTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -50,9 +50,24 @@ extension SQLiteStore {
         }
     }
 
-    public func replace(_ connection: Connection, expectedVersion: Int64) async throws -> Bool {
+    public func update(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        _ transform: @escaping @Sendable (Connection) throws -> Connection
+    ) async throws -> Connection? {
         try await mapped {
+            // One write transaction: SQLite has a single writer, so the read and the write cannot interleave
+            // with another update, in this process or another.
             try await pool.write { db in
+                let select = try db.cachedStatement(
+                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
+                )
+                guard
+                    let current = try Row.fetchOne(select, arguments: [id.rawValue, workspace.rawValue]).map(
+                        Self.connection(from:)
+                    )
+                else { return nil }
+                let updated = try transform(current)
                 let statement = try db.cachedStatement(
                     sql: """
                         UPDATE connections SET
@@ -62,15 +77,14 @@ extension SQLiteStore {
                             auth_hashi_vault_path = ?, secretsmanager_id = ?, secretsmanager_key = ?,
                             last_healthy_at = ?, last_unhealthy_at = ?, last_unhealthy_code = ?, created_at = ?,
                             updated_at = ?, version = ?, name_sort = ?, category_mask = ?
-                        WHERE id = ? AND workspace_id = ? AND version = ?
+                        WHERE id = ? AND workspace_id = ?
                         """
                 )
-                var values = Self.values(of: connection)
-                let id = values.removeFirst()
-                let workspace = values.removeFirst()
-                values += [id, workspace, expectedVersion]
+                var values = Self.values(of: updated)
+                values.removeFirst(2)
+                values += [id.rawValue, workspace.rawValue]
                 try statement.execute(arguments: StatementArguments(values))
-                return db.changesCount == 1
+                return updated
             }
         }
     }
@@ -115,7 +129,7 @@ extension SQLiteStore {
     }
 
     /// Column values in `connectionColumns` order, then `name_sort` and `category_mask`.
-    private static func values(of c: Connection) -> [(any DatabaseValueConvertible)?] {
+    static func values(of c: Connection) -> [(any DatabaseValueConvertible)?] {
         let f = c.fields
         return [
             c.id.rawValue, c.workspaceID.rawValue, f.integrationType, f.integrationName, f.externalXref,
@@ -129,7 +143,7 @@ extension SQLiteStore {
         ]
     }
 
-    private static func connection(from row: Row) -> Connection {
+    static func connection(from row: Row) -> Connection {
         func names(_ text: String) -> [Substring] { text.isEmpty ? [] : text.split(separator: ",") }
         func time(_ value: Int64?) -> Timestamp? { value.map(Timestamp.init(millisecondsSinceEpoch:)) }
         let fields = ConnectionFields(

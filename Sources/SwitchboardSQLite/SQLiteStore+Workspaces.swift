@@ -62,7 +62,7 @@ extension SQLiteStore {
         }
     }
 
-    private static func insertKey(_ key: APIKeyRecord, _ db: Database) throws {
+    static func insertKey(_ key: APIKeyRecord, _ db: Database) throws {
         try db.execute(
             sql: "INSERT INTO api_keys (id, workspace_id, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)",
             arguments: [
@@ -72,7 +72,7 @@ extension SQLiteStore {
         )
     }
 
-    private static func fetchKey(id: String, _ db: Database) throws -> APIKeyRecord? {
+    static func fetchKey(id: String, _ db: Database) throws -> APIKeyRecord? {
         let statement = try db.cachedStatement(
             sql: "SELECT id, workspace_id, secret_hash, created_at, revoked_at FROM api_keys WHERE id = ?"
         )

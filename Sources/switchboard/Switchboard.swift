@@ -10,7 +10,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A self-hostable connection service, wire-compatible with Unified.to's /unified/connection API.",
-        subcommands: [Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self],
+        subcommands: [Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, Copy.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -31,8 +31,7 @@ struct DatabaseOptions: ParsableArguments {
     var logLevel: String?
 
     func location() throws -> DatabaseLocation {
-        let url = database ?? environment("SWITCHBOARD_DATABASE_URL") ?? DatabaseLocation.defaultURL
-        do { return try DatabaseLocation(url: url) } catch { throw ValidationError(error.description) }
+        try DatabaseLocation.parse(database ?? environment("SWITCHBOARD_DATABASE_URL") ?? DatabaseLocation.defaultURL)
     }
 
     /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -44,12 +43,17 @@ struct DatabaseOptions: ParsableArguments {
         return logger
     }
 
-    /// Admin commands log warnings only by default, so their output is just their answer.
-    func openRuntime(defaultLogLevel: String = "warning") async throws -> Runtime {
-        try await Runtime.open(
+    /// Runs `body` with an open runtime. Admin commands log warnings only by default, so their
+    /// output is just their answer.
+    func withRuntime<T: Sendable>(
+        defaultLogLevel: String = "warning",
+        _ body: @Sendable (Runtime) async throws -> T
+    ) async throws -> T {
+        try await Runtime.run(
             database: try location(),
             masterKey: environment(MasterKeyLoader.environmentVariable),
-            logger: try logger(defaultLevel: defaultLogLevel)
+            logger: try logger(defaultLevel: defaultLogLevel),
+            body
         )
     }
 }
@@ -78,22 +82,22 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let runtime = try await options.openRuntime(defaultLogLevel: "info")
-        // A new install gets a workspace and a key at once, so the API can be called straight away.
-        if try await runtime.workspaces.workspaceCount() == 0 {
-            let (workspace, key) = try await runtime.workspaces.createWorkspace(name: "Default")
-            print(
-                """
-                Created the first workspace and its API key. The key is shown only this once: store it now.
-                  workspace_id: \(workspace.id)
-                  api_key:      \(key)
-                """
-            )
-            fflush(nil)  // stdout may be a pipe: show the key now, not at exit
-        }
         let configuration = ServerConfiguration(host: host, port: port)
-        let app = try buildApplication(runtime: runtime, configuration: configuration)
-        try await app.runService()
+        try await options.withRuntime(defaultLogLevel: "info") { runtime in
+            // A new install gets a workspace and a key at once, so the API can be called straight away.
+            if try await runtime.workspaces.workspaceCount() == 0 {
+                let (workspace, key) = try await runtime.workspaces.createWorkspace(name: "Default")
+                print(
+                    """
+                    Created the first workspace and its API key. The key is shown only this once: store it now.
+                      workspace_id: \(workspace.id)
+                      api_key:      \(key)
+                    """
+                )
+                fflush(nil)  // stdout may be a pipe: show the key now, not at exit
+            }
+            try await buildApplication(runtime: runtime, configuration: configuration).runService()
+        }
     }
 }
 
@@ -102,8 +106,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let runtime = try await options.openRuntime()
-        let applied = try await runtime.store.appliedMigrations()
+        let applied = try await options.withRuntime { try await $0.store.appliedMigrations() }
         print("Database is at migration \(applied.last ?? "none") (\(applied.count) applied).")
     }
 }
@@ -118,13 +121,13 @@ struct WorkspaceCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a workspace and print its first API key.")
         @Option(name: .long, help: "Workspace name.") var name: String
-        @Flag(name: .long, help: "Print {\"workspace_id\", \"api_key\"} as JSON on stdout, nothing else.") var json =
-            false
+        @Flag(name: .long, help: "Print {\"workspace_id\", \"api_key\"} as JSON on stdout, nothing else.")
+        var json = false
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
-            let runtime = try await options.openRuntime()
-            let (workspace, key) = try await runtime.workspaces.createWorkspace(name: name)
+            let name = name
+            let (workspace, key) = try await options.withRuntime { try await $0.workspaces.createWorkspace(name: name) }
             if json {
                 printJSON([("workspace_id", workspace.id.rawValue), ("api_key", key)])
             } else {
@@ -149,10 +152,10 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
-            let runtime = try await options.openRuntime()
-            let (record, key) = try await runtime.workspaces.createKey(for: WorkspaceID(rawValue: workspace))
+            let workspace = WorkspaceID(rawValue: workspace)
+            let (record, key) = try await options.withRuntime { try await $0.workspaces.createKey(for: workspace) }
             if json {
-                printJSON([("key_id", record.id), ("workspace_id", workspace), ("api_key", key)])
+                printJSON([("key_id", record.id), ("workspace_id", workspace.rawValue), ("api_key", key)])
             } else {
                 print("key_id:  \(record.id)\napi_key: \(key)\nThe key is shown only this once.")
             }
@@ -167,9 +170,63 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
-            let runtime = try await options.openRuntime()
-            let record = try await runtime.workspaces.revokeKey(key)
+            let key = key
+            let record = try await options.withRuntime { try await $0.workspaces.revokeKey(key) }
             print("Revoked key \(record.id) of workspace \(record.workspaceID).")
         }
+    }
+}
+
+struct Copy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy every workspace, key and connection to another database (for example SQLite to PostgreSQL).",
+        discussion: """
+            Ciphertexts are copied as they are: nothing is decrypted, and the target must be served with the \
+            same master key. Refuses a target that already holds workspaces unless --allow-non-empty is given; \
+            then rows whose id exists are skipped, so an interrupted copy can simply be run again.
+            """
+    )
+
+    @Option(name: .long, help: "Source database URL (sqlite:PATH or postgres://...).") var from: String
+    @Option(name: .long, help: "Target database URL (sqlite:PATH or postgres://...).") var to: String
+    @Flag(name: .long, help: "Copy into a target that already holds data, skipping rows that exist.")
+    var allowNonEmpty = false
+    @Option(name: .long, help: "Log level. Default: warning") var logLevel = "warning"
+
+    func run() async throws {
+        let source = try DatabaseLocation.parse(from)
+        let target = try DatabaseLocation.parse(to)
+        guard source != target else { throw ValidationError("--from and --to name the same database") }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown log level \"\(logLevel)\"")
+        }
+        var stderrLogger = Logger(label: "switchboard") { StreamLogHandler.standardError(label: $0) }
+        stderrLogger.logLevel = level
+        let logger = stderrLogger
+        let allowNonEmpty = allowNonEmpty
+        let report = try await Runtime.withStore(source, logger: logger) { from in
+            try await Runtime.withStore(target, logger: logger) { to in
+                try await StoreCopy.copy(from: from, to: to, allowNonEmpty: allowNonEmpty) { progress in
+                    if progress.connections % 50_000 == 0 {
+                        FileHandle.standardError.write(Data("copied \(progress.connections) connections...\n".utf8))
+                    }
+                }
+            }
+        }
+        print(
+            """
+            Copied from \(source) to \(target):
+              workspaces:  \(report.workspaces)
+              api keys:    \(report.apiKeys)
+              connections: \(report.connections)
+              skipped (already in the target): \(report.skipped)
+            """
+        )
+    }
+}
+
+extension DatabaseLocation {
+    static func parse(_ url: String) throws -> DatabaseLocation {
+        do { return try DatabaseLocation(url: url) } catch { throw ValidationError(error.description) }
     }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SwitchboardCore
+import SwitchboardTestSupport
 import Testing
 
 @testable import SwitchboardServer
@@ -20,14 +21,26 @@ import Testing
             )
             let id = try #require(created["id"] as? String)
             try await api.send(.patch, "/unified/connection/\(id)", body: #"{"auth":{"access_token":"\#(token)-2"}}"#)
-            // The WAL holds the newest pages until a checkpoint, so read every file of the database.
-            var bytes = Data()
-            for suffix in ["", "-wal", "-shm"] {
-                if let data = FileManager.default.contents(atPath: api.databasePath + suffix) { bytes.append(data) }
+            let raw: Data
+            switch api.database {
+            case .sqlite(let path):
+                // The WAL holds the newest pages until a checkpoint, so read every file of the database.
+                var bytes = Data()
+                for suffix in ["", "-wal", "-shm"] {
+                    if let data = FileManager.default.contents(atPath: path + suffix) { bytes.append(data) }
+                }
+                raw = bytes
+            case .postgres(let settings):
+                raw = Data(try await TestPostgres.dumpRows(settings).utf8)
             }
-            #expect(!bytes.isEmpty)
+            #expect(!raw.isEmpty)
             for secret in [token, refresh, api.key, api.otherKey, testMasterKey] {
-                #expect(bytes.range(of: Data(secret.utf8)) == nil, "found a secret in the database files")
+                let hex = secret.utf8.map { String(format: "%02x", $0) }.joined()
+                #expect(raw.range(of: Data(secret.utf8)) == nil, "found a secret in the \(api.database) database")
+                #expect(
+                    raw.range(of: Data(hex.utf8)) == nil,
+                    "found a hex-encoded secret in the \(api.database) database"
+                )
             }
             // ...while the API still returns it.
             let auth = try await api.send(.get, "/unified/connection/\(id)").jsonObject()["auth"] as? [String: Any]

@@ -1,17 +1,20 @@
 import Foundation
 import Logging
 import SwitchboardCore
+import SwitchboardPostgres
 import SwitchboardSQLite
+import SwitchboardTestSupport
 
-/// The backends the contract suite runs against. PostgreSQL joins this list when it lands.
+/// The backends the contract suite runs against. PostgreSQL runs when configured (and must, in CI).
 enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
+    case postgres
 
-    static var enabled: [StoreBackend] { allCases }
+    static var enabled: [StoreBackend] { TestPostgres.isEnabled ? allCases : [.sqlite] }
     var description: String { rawValue }
 
     /// Runs `body` against a fresh, migrated store, then removes it.
-    func withStore<T>(_ body: (any SwitchboardStore) async throws -> T) async throws -> T {
+    func withStore<T: Sendable>(_ body: @Sendable (any SwitchboardStore) async throws -> T) async throws -> T {
         switch self {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -20,11 +23,21 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
             defer { try? FileManager.default.removeItem(at: directory) }
             let store = try SQLiteStore(
                 path: directory.appendingPathComponent("db.sqlite").path,
-                logger: Logger(label: "test")
+                logger: testLogger
             )
             try await store.migrate()
             defer { try? store.close() }
             return try await body(store)
+        case .postgres:
+            return try await TestPostgres.withSchema { settings in
+                let store = PostgresStore(settings: settings, logger: testLogger)
+                return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+                    group.addTask { await store.run() }
+                    defer { group.cancelAll() }
+                    try await store.migrate()
+                    return try await body(store)
+                }
+            }
         }
     }
 }

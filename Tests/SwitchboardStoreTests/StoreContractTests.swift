@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SwitchboardCore
 import SwitchboardSQLite
+import SwitchboardTestSupport
 import Testing
 
 /// One behavioural contract for every store backend.
@@ -31,10 +32,7 @@ import Testing
             let connection = makeConnection(in: mine)
             try await store.insert(connection)
             #expect(try await store.connection(id: connection.id, workspace: theirs) == nil)
-            var changed = connection
-            changed.workspaceID = theirs
-            changed.version = 2
-            #expect(try await store.replace(changed, expectedVersion: 1) == false)
+            #expect(try await store.update(id: connection.id, workspace: theirs) { $0 } == nil)
             #expect(try await store.delete(id: connection.id, workspace: theirs) == false)
             #expect(try await store.list(ConnectionQuery(workspaceID: theirs)).isEmpty)
             #expect(try await store.connection(id: connection.id, workspace: mine) == connection)
@@ -42,25 +40,49 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.enabled)
-    func replaceIsACompareAndSetOnVersion(_ backend: StoreBackend) async throws {
+    func updateWritesWhatTheTransformReturnsAndNothingWhenItThrows(_ backend: StoreBackend) async throws {
+        struct Refused: Error {}
         try await backend.withStore { store in
             let workspace = try await makeWorkspace(store)
             let original = makeConnection(in: workspace)
             try await store.insert(original)
-            var first = original
-            first.fields.externalXref = "first"
-            first.version = 2
-            #expect(try await store.replace(first, expectedVersion: 1))
-            var stale = original
-            stale.fields.externalXref = "stale"
-            stale.version = 2
-            #expect(try await store.replace(stale, expectedVersion: 1) == false)
-            #expect(try await store.connection(id: original.id, workspace: workspace)?.fields.externalXref == "first")
-            var cleared = first
-            cleared.sealedAuth = nil
-            cleared.version = 3
-            #expect(try await store.replace(cleared, expectedVersion: 2))
-            #expect(try await store.connection(id: original.id, workspace: workspace) == cleared)
+            let updated = try await store.update(id: original.id, workspace: workspace) { current in
+                var next = current
+                next.fields.externalXref = "changed"
+                next.sealedAuth = nil
+                next.version += 1
+                return next
+            }
+            #expect(updated?.fields.externalXref == "changed")
+            #expect(try await store.connection(id: original.id, workspace: workspace) == updated)
+            await #expect(throws: Refused.self) {
+                _ = try await store.update(id: original.id, workspace: workspace) { _ in throw Refused() }
+            }
+            #expect(try await store.connection(id: original.id, workspace: workspace) == updated)
+            #expect(try await store.update(id: ConnectionID(rawValue: "missing"), workspace: workspace) { $0 } == nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func concurrentUpdatesAreSerializedAndNoneIsLost(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            let original = makeConnection(in: workspace)
+            try await store.insert(original)
+            // 50 concurrent increments of `version`: with a lost update the final count would be lower.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        _ = try await store.update(id: original.id, workspace: workspace) { current in
+                            var next = current
+                            next.version += 1
+                            return next
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.connection(id: original.id, workspace: workspace)?.version == original.version + 50)
         }
     }
 
@@ -187,7 +209,7 @@ import Testing
         )
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("db.sqlite").path
-        let stores = try (0..<4).map { _ in try SQLiteStore(path: path, logger: .init(label: "test")) }
+        let stores = try (0..<4).map { _ in try SQLiteStore(path: path, logger: testLogger) }
         let results = try await withThrowingTaskGroup(of: [String].self) { group in
             for store in stores { group.addTask { try await store.migrate() } }
             return try await group.reduce(into: []) { $0.append($1) }

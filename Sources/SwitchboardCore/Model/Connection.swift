@@ -11,8 +11,7 @@ public struct Connection: Sendable, Equatable {
     public var health: ConnectionHealth
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
-    /// Incremented on every update; stores use it for compare-and-set so concurrent writers never
-    /// silently overwrite each other.
+    /// Incremented on every update (a cheap change marker for clients and tools).
     public var version: Int64
 
     public init(

@@ -6,9 +6,6 @@ public struct ConnectionService: Sendable {
     private let sealer: any SecretSealer
     private let now: @Sendable () -> Timestamp
 
-    /// How often an update re-reads and retries after losing a compare-and-set race.
-    static let maximumUpdateAttempts = 16
-
     public init(store: any ConnectionStore, sealer: any SecretSealer, now: @escaping @Sendable () -> Timestamp) {
         self.store = store
         self.sealer = sealer
@@ -46,8 +43,8 @@ public struct ConnectionService: Sendable {
         try await store.list(query).map(reveal)
     }
 
-    /// PUT and PATCH: merges `input` into the stored connection with compare-and-set, retrying when a
-    /// concurrent writer got there first, so no acknowledged update is lost.
+    /// PUT and PATCH: merges `input` into the stored connection inside the store's serialized
+    /// read-modify-write, so concurrent updates never lose each other's fields.
     public func update(
         _ id: ConnectionID,
         with input: ConnectionInput,
@@ -55,30 +52,26 @@ public struct ConnectionService: Sendable {
     ) async throws
         -> RevealedConnection
     {
-        for _ in 0..<Self.maximumUpdateAttempts {
-            guard var connection = try await store.connection(id: id, workspace: workspace) else {
-                throw ServiceError.connectionNotFound(id)
+        let time = now()
+        let updated = try await store.update(id: id, workspace: workspace) { current in
+            var connection = current
+            do throws(ValidationError) {
+                try input.apply(to: &connection.fields)
+            } catch {
+                throw ServiceError.invalid(error)
             }
-            let expectedVersion = connection.version
-            do { try input.apply(to: &connection.fields) } catch { throw ServiceError.invalid(error) }
             try Self.validate(connection.fields)
-            var revealedAuth: ConnectionAuth?
             switch input.auth {
-            case .absent:
-                revealedAuth = try open(connection)
-            case .null:
-                connection.sealedAuth = nil
-            case .value(let auth):
-                connection.sealedAuth = try seal(auth, id: id, workspace: workspace)
-                revealedAuth = auth
+            case .absent: break
+            case .null: connection.sealedAuth = nil
+            case .value(let auth): connection.sealedAuth = try seal(auth, id: id, workspace: workspace)
             }
-            connection.updatedAt = max(now(), connection.updatedAt)
-            connection.version = expectedVersion + 1
-            if try await store.replace(connection, expectedVersion: expectedVersion) {
-                return RevealedConnection(connection: connection, auth: revealedAuth)
-            }
+            connection.updatedAt = max(time, current.updatedAt)
+            connection.version = current.version + 1
+            return connection
         }
-        throw ServiceError.conflict(id)
+        guard let updated else { throw ServiceError.connectionNotFound(id) }
+        return try reveal(updated)
     }
 
     public func delete(_ id: ConnectionID, in workspace: WorkspaceID) async throws {

@@ -5,8 +5,6 @@ public enum ServiceError: Error, Sendable, Equatable {
     case workspaceNotFound(String)
     case apiKeyNotFound(String)
     case unauthenticated
-    /// An update kept losing compare-and-set races; the caller may retry.
-    case conflict(ConnectionID)
 }
 
 extension ServiceError: CustomStringConvertible {
@@ -17,7 +15,6 @@ extension ServiceError: CustomStringConvertible {
         case .workspaceNotFound(let id): "no workspace with id \"\(id)\""
         case .apiKeyNotFound(let reference): "no API key \"\(reference)\""
         case .unauthenticated: "the API key is not valid"
-        case .conflict(let id): "connection \"\(id.rawValue)\" kept changing concurrently; retry"
         }
     }
 }

@@ -11,9 +11,16 @@ public protocol ConnectionStore: Sendable {
     /// One page of connections matching `query`, in its order.
     func list(_ query: ConnectionQuery) async throws -> [Connection]
 
-    /// Replaces the stored row with `connection` if its version is still `expectedVersion`.
-    /// Returns false when the row is gone or was changed meanwhile (the caller re-reads and retries).
-    func replace(_ connection: Connection, expectedVersion: Int64) async throws -> Bool
+    /// Read-modify-write of one connection, serialized in the database: the row is locked (or the
+    /// single writer held) from the read until the write commits, so concurrent updates from any
+    /// number of processes apply one after another and none is lost. `transform` gets the current
+    /// row and returns the new one; if it throws, nothing is written. Returns nil if there is no
+    /// such connection.
+    func update(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        _ transform: @escaping @Sendable (Connection) throws -> Connection
+    ) async throws -> Connection?
 
     /// Deletes the connection; returns false if there was none.
     func delete(id: ConnectionID, workspace: WorkspaceID) async throws -> Bool
@@ -38,7 +45,7 @@ public protocol WorkspaceStore: Sendable {
 }
 
 /// A complete backend: both stores plus schema management.
-public protocol SwitchboardStore: ConnectionStore, WorkspaceStore {
+public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, StoreTransfer {
     /// Applies pending migrations in order; returns the ids it applied.
     @discardableResult
     func migrate() async throws -> [String]
@@ -62,4 +69,22 @@ extension StoreError: CustomStringConvertible {
         case .unavailable(let detail): "the database is unavailable: \(detail)"
         }
     }
+}
+
+/// Bulk reads and writes for moving an install between backends (`switchboard copy`).
+/// Sealed credentials are copied as they are: nothing is decrypted.
+public protocol StoreTransfer: Sendable {
+    /// True when the store holds no workspace (and so no key or connection).
+    func isEmpty() async throws -> Bool
+
+    func allWorkspaces() async throws -> [Workspace]
+
+    func allAPIKeys() async throws -> [APIKeyRecord]
+
+    /// Up to `limit` connections of every workspace with ids after `id`, in id order.
+    func connections(after id: ConnectionID?, limit: Int) async throws -> [Connection]
+
+    /// Inserts the records in one transaction, skipping any whose id already exists (so an
+    /// interrupted copy can be run again). Returns how many rows were inserted.
+    func importRecords(workspaces: [Workspace], apiKeys: [APIKeyRecord], connections: [Connection]) async throws -> Int
 }

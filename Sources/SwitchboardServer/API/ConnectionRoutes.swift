@@ -39,7 +39,7 @@ struct ConnectionRoutes: Sendable {
                 method: .put,
                 path: "/unified/connection/{id}",
                 operationID: "updateUnifiedConnection",
-                statuses: common.union([200, 400, 404, 409, 413, 415]),
+                statuses: common.union([200, 400, 404, 413, 415]),
                 requiresAPIKey: true,
                 handler: update
             ),
@@ -47,7 +47,7 @@ struct ConnectionRoutes: Sendable {
                 method: .patch,
                 path: "/unified/connection/{id}",
                 operationID: "patchUnifiedConnection",
-                statuses: common.union([200, 400, 404, 409, 413, 415]),
+                statuses: common.union([200, 400, 404, 413, 415]),
                 requiresAPIKey: true,
                 handler: update
             ),

@@ -4,7 +4,8 @@ import SwitchboardCrypto
 
 /// Finds the master key: `SWITCHBOARD_MASTER_KEY` (base64 of 32 bytes) when set; otherwise, on the
 /// embedded SQLite default only, the key file `master.key` in the data directory, generated with
-/// mode 0600 on first start. The key itself is never logged.
+/// mode 0600 on first start. PostgreSQL has no data directory: its replicas must share a key, so
+/// the environment variable is required there. The key itself is never logged.
 public struct MasterKeyLoader: Sendable {
     public static let environmentVariable = "SWITCHBOARD_MASTER_KEY"
     public static let keyFileName = "master.key"
@@ -14,9 +15,9 @@ public struct MasterKeyLoader: Sendable {
     }
 
     let environmentValue: String?
-    let dataDirectory: String
+    let dataDirectory: String?
 
-    public init(environmentValue: String?, dataDirectory: String) {
+    public init(environmentValue: String?, dataDirectory: String?) {
         self.environmentValue = environmentValue
         self.dataDirectory = dataDirectory
     }
@@ -30,6 +31,12 @@ public struct MasterKeyLoader: Sendable {
             } catch {
                 throw Failure(description: "\(Self.environmentVariable) is invalid: \(error)")
             }
+        }
+        guard let dataDirectory else {
+            throw Failure(
+                description:
+                    "\(Self.environmentVariable) is required with PostgreSQL: every replica must use the same key"
+            )
         }
         let path = (dataDirectory as NSString).appendingPathComponent(Self.keyFileName)
         let fileManager = FileManager.default

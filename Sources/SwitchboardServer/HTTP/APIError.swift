@@ -70,12 +70,6 @@ extension APIError {
                 self = .notFound("no API key \"\(reference)\"")
             case .unauthenticated:
                 self = .unauthorized("the API key is not valid")
-            case .conflict(let id):
-                self = APIError(
-                    status: .conflict,
-                    code: "conflict",
-                    message: "connection \"\(id.rawValue)\" was changed concurrently too many times; retry the request"
-                )
             }
         case let error as StoreError:
             switch error {
@@ -87,11 +81,8 @@ extension APIError {
                     headers: [.retryAfter: "1"]
                 )
             case .duplicate:
-                self = APIError(
-                    status: .conflict,
-                    code: "conflict",
-                    message: "the resource already exists; retry the request"
-                )
+                // Ids are generated server-side, so a collision is a server fault, not the client's.
+                self = .serverFault
             }
         case let error as HTTPError:
             // Raised by Hummingbird itself (unknown route, body too large, ...).

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import SwitchboardCore
 import SwitchboardServer
+import SwitchboardTestSupport
 import Synchronization
 
 /// A clock tests can move, so `created_at`/`updated_at` are distinct and known.
@@ -49,7 +50,7 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
 struct TestAPI: Sendable {
     let client: any TestClientProtocol
     let runtime: Runtime
-    let databasePath: String
+    let database: DatabaseLocation
     let workspace: WorkspaceID
     let key: String
     let otherWorkspace: WorkspaceID
@@ -126,8 +127,9 @@ extension TestResponse {
     }
 }
 
-/// Builds the real application through the composition root on a fresh SQLite file and runs
-/// `body` against it in-process.
+/// Builds the real application through the composition root and runs `body` against it
+/// in-process: on a fresh SQLite file, then on a fresh PostgreSQL schema when PostgreSQL is
+/// configured (`TestAPI.backend` says which).
 func withApp(
     clock: ManualClock = ManualClock(),
     setup: TestingSetup = .router,
@@ -135,15 +137,37 @@ func withApp(
     _ body: @Sendable (TestAPI) async throws -> Void
 ) async throws {
     try await withTemporaryDirectory { directory in
-        let path = directory + "/switchboard.sqlite"
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let runtime = try await Runtime.open(
-            database: .sqlite(path: path),
-            masterKey: testMasterKey,
-            logger: logger,
-            now: clock.tick
+        try await withApp(
+            database: .sqlite(path: directory + "/switchboard.sqlite"),
+            clock: clock,
+            setup: setup,
+            maximumBodySize: maximumBodySize,
+            body
         )
+    }
+    if TestPostgres.isEnabled {
+        clock.reset()
+        try await TestPostgres.withSchema { settings in
+            try await withApp(
+                database: .postgres(settings),
+                clock: clock,
+                setup: setup,
+                maximumBodySize: maximumBodySize,
+                body
+            )
+        }
+    }
+}
+
+private func withApp(
+    database: DatabaseLocation,
+    clock: ManualClock,
+    setup: TestingSetup,
+    maximumBodySize: Int,
+    _ body: @Sendable (TestAPI) async throws -> Void
+) async throws {
+    try await Runtime.run(database: database, masterKey: testMasterKey, logger: testLogger, now: clock.tick) {
+        runtime in
         let (first, firstKey) = try await runtime.workspaces.createWorkspace(name: "First")
         let (second, secondKey) = try await runtime.workspaces.createWorkspace(name: "Second")
         clock.reset()  // so the first connection a test creates is at `ManualClock.start`
@@ -154,7 +178,7 @@ func withApp(
                 TestAPI(
                     client: client,
                     runtime: runtime,
-                    databasePath: path,
+                    database: database,
                     workspace: first.id,
                     key: firstKey,
                     otherWorkspace: second.id,

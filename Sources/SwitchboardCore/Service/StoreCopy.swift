@@ -1,0 +1,49 @@
+/// Moves every workspace, key and connection from one store to another (SQLite to PostgreSQL,
+/// typically). Ciphertexts are copied as they are, so the target needs the same master key, and
+/// nothing is ever decrypted on the way.
+public enum StoreCopy {
+    public struct Report: Sendable, Equatable {
+        public var workspaces = 0
+        public var apiKeys = 0
+        public var connections = 0
+        /// Rows that were already in the target (same id) and were left as they are.
+        public var skipped = 0
+    }
+
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        case targetNotEmpty
+
+        public var description: String {
+            "the target database already holds workspaces; pass --allow-non-empty to copy into it anyway (rows whose id exists are skipped)"
+        }
+    }
+
+    /// Copies in batches of `batchSize` connections, each batch one transaction in the target.
+    public static func copy(
+        from source: any StoreTransfer,
+        to target: any StoreTransfer,
+        allowNonEmpty: Bool,
+        batchSize: Int = 500,
+        progress: (Report) -> Void = { _ in }
+    ) async throws -> Report {
+        if !allowNonEmpty, try await !target.isEmpty() { throw Failure.targetNotEmpty }
+        var report = Report()
+        let workspaces = try await source.allWorkspaces()
+        let keys = try await source.allAPIKeys()
+        let inserted = try await target.importRecords(workspaces: workspaces, apiKeys: keys, connections: [])
+        report.workspaces = workspaces.count
+        report.apiKeys = keys.count
+        report.skipped = workspaces.count + keys.count - inserted
+        var after: ConnectionID?
+        while true {
+            let batch = try await source.connections(after: after, limit: batchSize)
+            guard let last = batch.last else { break }
+            let inserted = try await target.importRecords(workspaces: [], apiKeys: [], connections: batch)
+            report.connections += batch.count
+            report.skipped += batch.count - inserted
+            after = last.id
+            progress(report)
+        }
+        return report
+    }
+}

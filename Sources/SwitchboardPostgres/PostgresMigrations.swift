@@ -1,0 +1,72 @@
+/// Versioned, append-only schema changes: the same ids, in the same order, as the SQLite backend.
+enum PostgresMigrations {
+    /// Key for `pg_advisory_xact_lock`: replicas starting together serialize on it.
+    static let advisoryLockKey: Int64 = 0x5377_6974_6368  // "Switch"
+
+    static let all: [(id: String, sql: [String])] = [
+        (
+            "0001_create_workspaces_keys_connections",
+            [
+                """
+                CREATE TABLE workspaces (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE api_keys (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id),
+                    secret_hash BYTEA NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    revoked_at BIGINT
+                )
+                """,
+                "CREATE INDEX api_keys_by_workspace ON api_keys(workspace_id)",
+                // Text columns that are compared or sorted use the "C" collation: byte order, the
+                // same as SQLite's, and index-friendly whatever the database's locale.
+                """
+                CREATE TABLE connections (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id),
+                    integration_type TEXT COLLATE "C" NOT NULL,
+                    integration_name TEXT,
+                    name_sort TEXT COLLATE "C" NOT NULL,
+                    external_xref TEXT COLLATE "C",
+                    permissions TEXT NOT NULL,
+                    categories TEXT NOT NULL,
+                    category_mask BIGINT NOT NULL,
+                    environment TEXT COLLATE "C" NOT NULL,
+                    auth_key_id TEXT,
+                    auth_ciphertext BYTEA,
+                    is_paused BOOLEAN NOT NULL,
+                    auth_aws_arn TEXT,
+                    auth_azure_keyvault_id TEXT,
+                    auth_gcp_secret_name TEXT,
+                    auth_hashi_vault_path TEXT,
+                    secretsmanager_id TEXT,
+                    secretsmanager_key TEXT,
+                    last_healthy_at BIGINT,
+                    last_unhealthy_at BIGINT,
+                    last_unhealthy_code TEXT,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    version BIGINT NOT NULL,
+                    CHECK ((auth_key_id IS NULL) = (auth_ciphertext IS NULL))
+                )
+                """,
+                "CREATE INDEX connections_by_created ON connections(workspace_id, environment, created_at, id)",
+                "CREATE INDEX connections_by_updated ON connections(workspace_id, environment, updated_at, id)",
+                """
+                CREATE INDEX connections_by_name
+                    ON connections(workspace_id, environment, name_sort, integration_type, id)
+                """,
+                """
+                CREATE INDEX connections_by_xref
+                    ON connections(workspace_id, environment, external_xref, created_at, id)
+                """,
+            ]
+        )
+    ]
+}

@@ -1,0 +1,211 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import SwitchboardCore
+
+extension PostgresStore {
+    static let connectionColumns = """
+        id, workspace_id, integration_type, integration_name, external_xref, permissions, categories, \
+        environment, auth_key_id, auth_ciphertext, is_paused, auth_aws_arn, auth_azure_keyvault_id, \
+        auth_gcp_secret_name, auth_hashi_vault_path, secretsmanager_id, secretsmanager_key, last_healthy_at, \
+        last_unhealthy_at, last_unhealthy_code, created_at, updated_at, version
+        """
+
+    public func insert(_ connection: Connection) async throws {
+        var binds = PostgresBindings(capacity: 25)
+        Self.bind(connection, into: &binds)
+        let placeholders = (1...25).map { "$\($0)" }.joined(separator: ", ")
+        let query = PostgresQuery(
+            unsafeSQL:
+                "INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask) VALUES (\(placeholders))",
+            binds: binds
+        )
+        try await mapped { [client, logger] in _ = try await client.query(query, logger: logger) }
+    }
+
+    public func connection(id: ConnectionID, workspace: WorkspaceID) async throws -> Connection? {
+        try await mapped { [client, logger] in
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: Self.connectionColumns) FROM connections
+                WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue)
+                """,
+                logger: logger
+            )
+            for try await row in rows { return try Self.connection(from: row) }
+            return nil
+        }
+    }
+
+    public func list(_ query: ConnectionQuery) async throws -> [Connection] {
+        let sql = Self.listSQL(query)
+        return try await mapped { [client, logger] in
+            var connections: [Connection] = []
+            connections.reserveCapacity(query.limit)
+            for try await row in try await client.query(sql, logger: logger) {
+                connections.append(try Self.connection(from: row))
+            }
+            return connections
+        }
+    }
+
+    public func update(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        _ transform: @escaping @Sendable (Connection) throws -> Connection
+    ) async throws -> Connection? {
+        try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                // FOR UPDATE holds the row until commit: concurrent updates from every replica queue here.
+                let rows = try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.connectionColumns) FROM connections
+                    WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue) FOR UPDATE
+                    """,
+                    logger: logger
+                )
+                var current: Connection?
+                for try await row in rows { current = try Self.connection(from: row) }
+                guard let current else { return nil }
+                let updated = try transform(current)
+                var binds = PostgresBindings(capacity: 25)
+                Self.bind(updated, into: &binds)
+                _ = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            UPDATE connections SET
+                                integration_type = $3, integration_name = $4, external_xref = $5, permissions = $6,
+                                categories = $7, environment = $8, auth_key_id = $9, auth_ciphertext = $10,
+                                is_paused = $11, auth_aws_arn = $12, auth_azure_keyvault_id = $13,
+                                auth_gcp_secret_name = $14, auth_hashi_vault_path = $15, secretsmanager_id = $16,
+                                secretsmanager_key = $17, last_healthy_at = $18, last_unhealthy_at = $19,
+                                last_unhealthy_code = $20, created_at = $21, updated_at = $22, version = $23,
+                                name_sort = $24, category_mask = $25
+                            WHERE id = $1 AND workspace_id = $2
+                            """,
+                        binds: binds
+                    ),
+                    logger: logger
+                )
+                return updated
+            }
+        }
+    }
+
+    public func delete(id: ConnectionID, workspace: WorkspaceID) async throws -> Bool {
+        try await mapped { [client, logger] in
+            try await !client.query(
+                "DELETE FROM connections WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue) RETURNING 1",
+                logger: logger
+            ).collect().isEmpty
+        }
+    }
+
+    /// The page query: every filter, the order and the page in SQL, shaped to use one index.
+    static func listSQL(_ query: ConnectionQuery) -> PostgresQuery {
+        var binds = PostgresBindings()
+        var sql = "SELECT \(connectionColumns) FROM connections WHERE workspace_id = $1 AND environment = $2"
+        binds.append(query.workspaceID.rawValue)
+        binds.append(query.environment)
+        if let xref = query.externalXref {
+            binds.append(xref)
+            sql += " AND external_xref = $\(binds.count)"
+        }
+        if let updatedGTE = query.updatedGTE {
+            binds.append(updatedGTE.millisecondsSinceEpoch)
+            sql += " AND updated_at >= $\(binds.count)"
+        }
+        if !query.categories.isEmpty {
+            binds.append(query.categoryMask)
+            sql += " AND (category_mask & $\(binds.count)) <> 0"
+        }
+        let direction = query.order == .asc ? "ASC" : "DESC"
+        switch query.sort {
+        case .createdAt: sql += " ORDER BY created_at \(direction), id \(direction)"
+        case .updatedAt: sql += " ORDER BY updated_at \(direction), id \(direction)"
+        case .name: sql += " ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
+        }
+        binds.append(Int64(query.limit))
+        binds.append(Int64(query.offset))
+        sql += " LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// Binds the values of `connectionColumns`, then `name_sort` and `category_mask` ($1...$25).
+    static func bind(_ c: Connection, into binds: inout PostgresBindings) {
+        let f = c.fields
+        func text(_ value: String?) {
+            if let value { binds.append(value) } else { binds.appendNull() }
+        }
+        func time(_ value: Timestamp?) {
+            if let value { binds.append(value.millisecondsSinceEpoch) } else { binds.appendNull() }
+        }
+        text(c.id.rawValue)
+        text(c.workspaceID.rawValue)
+        text(f.integrationType)
+        text(f.integrationName)
+        text(f.externalXref)
+        text(f.permissions.map(\.name).joined(separator: ","))
+        text(f.categories.map(\.name).joined(separator: ","))
+        text(f.environment)
+        text(c.sealedAuth?.keyID)
+        if let sealed = c.sealedAuth { binds.append(ByteBuffer(bytes: sealed.ciphertext)) } else { binds.appendNull() }
+        binds.append(c.isPaused)
+        text(f.authAwsArn)
+        text(f.authAzureKeyvaultID)
+        text(f.authGcpSecretName)
+        text(f.authHashiVaultPath)
+        text(f.secretsmanagerID)
+        text(f.secretsmanagerKey)
+        time(c.health.lastHealthyAt)
+        time(c.health.lastUnhealthyAt)
+        text(c.health.lastUnhealthyCode)
+        time(c.createdAt)
+        time(c.updatedAt)
+        binds.append(c.version)
+        text(f.nameSortKey)
+        binds.append(Category.mask(f.categories))
+    }
+
+    static func connection(from row: PostgresRow) throws -> Connection {
+        let r = PostgresRandomAccessRow(row)
+        func names(_ text: String) -> [Substring] { text.isEmpty ? [] : text.split(separator: ",") }
+        func time(_ index: Int) throws -> Timestamp? {
+            try r[index].decode(Int64?.self).map(Timestamp.init(millisecondsSinceEpoch:))
+        }
+        let fields = ConnectionFields(
+            integrationType: try r[2].decode(String.self),
+            integrationName: try r[3].decode(String?.self),
+            externalXref: try r[4].decode(String?.self),
+            permissions: names(try r[5].decode(String.self)).compactMap { Permission(String($0)) },
+            categories: names(try r[6].decode(String.self)).compactMap { Category(String($0)) },
+            environment: try r[7].decode(String.self),
+            authAwsArn: try r[11].decode(String?.self),
+            authAzureKeyvaultID: try r[12].decode(String?.self),
+            authGcpSecretName: try r[13].decode(String?.self),
+            authHashiVaultPath: try r[14].decode(String?.self),
+            secretsmanagerID: try r[15].decode(String?.self),
+            secretsmanagerKey: try r[16].decode(String?.self)
+        )
+        let keyID = try r[8].decode(String?.self)
+        let ciphertext = try r[9].decode(ByteBuffer?.self)
+        let sealed = keyID.flatMap { keyID in
+            ciphertext.map { SealedSecret(keyID: keyID, ciphertext: Array($0.readableBytesView)) }
+        }
+        return Connection(
+            id: ConnectionID(rawValue: try r[0].decode(String.self)),
+            workspaceID: WorkspaceID(rawValue: try r[1].decode(String.self)),
+            fields: fields,
+            sealedAuth: sealed,
+            isPaused: try r[10].decode(Bool.self),
+            health: ConnectionHealth(
+                lastHealthyAt: try time(17),
+                lastUnhealthyAt: try time(18),
+                lastUnhealthyCode: try r[19].decode(String?.self)
+            ),
+            createdAt: try time(20)!,
+            updatedAt: try time(21)!,
+            version: try r[22].decode(Int64.self)
+        )
+    }
+}

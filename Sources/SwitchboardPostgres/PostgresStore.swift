@@ -1,0 +1,229 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+import SwitchboardCore
+
+/// The scale-out backend: any number of stateless replicas on one PostgreSQL database.
+///
+/// The client pool must be running (`run()`) while the store is used. Every operation has a
+/// deadline, so an unreachable database yields `StoreError.unavailable` instead of a hang.
+public struct PostgresStore: SwitchboardStore {
+    let client: PostgresClient
+    let logger: Logger
+    let operationTimeout: Duration
+
+    public init(settings: PostgresSettings, logger: Logger, operationTimeout: Duration = .seconds(5)) {
+        var configuration = PostgresClient.Configuration(
+            host: settings.host,
+            port: settings.port,
+            username: settings.username,
+            password: settings.password,
+            database: settings.database,
+            tls: settings.tls.clientTLS
+        )
+        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.maximumConnections = settings.maximumConnections
+        if let schema = settings.searchPath {
+            configuration.options.additionalStartupParameters = [("search_path", schema)]
+        }
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+        self.operationTimeout = operationTimeout
+    }
+
+    /// Runs the connection pool until the calling task is cancelled.
+    public func run() async { await client.run() }
+
+    // MARK: Migrations
+
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        try await mapped { [client, logger] in
+            // Everything runs under one advisory lock, so replicas starting together queue here
+            // instead of racing; each migration is its own transaction.
+            let lock: PostgresQuery = "SELECT pg_advisory_xact_lock(\(PostgresMigrations.advisoryLockKey))"
+            try await client.withTransaction(logger: logger) { connection in
+                _ = try await connection.query(lock, logger: logger)
+                _ = try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                    logger: logger
+                )
+            }
+            var applied: [String] = []
+            for migration in PostgresMigrations.all {
+                let didApply = try await client.withTransaction(logger: logger) { connection in
+                    _ = try await connection.query(lock, logger: logger)
+                    let done = try await connection.query(
+                        "SELECT 1 FROM schema_migrations WHERE id = \(migration.id)",
+                        logger: logger
+                    ).collect()
+                    guard done.isEmpty else { return false }
+                    for statement in migration.sql {
+                        _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    let now = Timestamp.now().millisecondsSinceEpoch
+                    _ = try await connection.query(
+                        "INSERT INTO schema_migrations (id, applied_at) VALUES (\(migration.id), \(now))",
+                        logger: logger
+                    )
+                    return true
+                }
+                if didApply { applied.append(migration.id) }
+            }
+            return applied
+        }
+    }
+
+    public func appliedMigrations() async throws -> [String] {
+        try await mapped {
+            let exists =
+                try await client.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
+                .collect().first.map { try $0.decode(Bool.self) } ?? false
+            guard exists else { return [] }
+            var ids: [String] = []
+            for try await id in try await client.query("SELECT id FROM schema_migrations ORDER BY id", logger: logger)
+                .decode(String.self)
+            {
+                ids.append(id)
+            }
+            return ids
+        }
+    }
+
+    // MARK: Error mapping
+
+    /// Runs `body` under the operation deadline, mapping driver failures to `StoreError` so no
+    /// driver type crosses the boundary.
+    func mapped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: operationTimeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let result = first else {
+                    throw StoreError.unavailable("PostgreSQL did not answer within \(operationTimeout)")
+                }
+                return result
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    static func map(_ error: any Error) -> any Error {
+        switch error {
+        case let error as PostgresTransactionError:
+            // The closure's own error (a validation failure, say) is what the caller must see.
+            return map(error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
+        case let error as PSQLError:
+            guard let state = error.serverInfo?[.sqlState] else {
+                // No server answer at all: the connection failed or was closed.
+                return StoreError.unavailable("PostgreSQL connection failed: \(error.code)")
+            }
+            if state == "23505" { return StoreError.duplicate(error.serverInfo?[.message] ?? "unique violation") }
+            // Class 08 (connection), 53 (resources), 57 (operator intervention: shutdown), 58 (system).
+            if ["08", "53", "57", "58"].contains(String(state.prefix(2))) {
+                return StoreError.unavailable("PostgreSQL error \(state)")
+            }
+            return error
+        case is CancellationError:
+            return StoreError.unavailable("PostgreSQL operation cancelled")
+        case let error as IOError:
+            return StoreError.unavailable("PostgreSQL connection failed: \(error.errnoCode)")
+        case let error as ChannelError:
+            return StoreError.unavailable("PostgreSQL connection failed: \(error)")
+        default:
+            return error
+        }
+    }
+}
+
+/// Connection settings, parsed from `postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=...`.
+public struct PostgresSettings: Sendable, Equatable {
+    public enum TLSMode: String, Sendable, Equatable {
+        /// Plain TCP.
+        case disable
+        /// TLS when the server offers it, certificate verified.
+        case prefer
+        /// TLS or fail; like libpq, the certificate is not verified (use verify-full for that).
+        case require
+        /// TLS or fail, with the certificate and host name verified.
+        case verifyFull = "verify-full"
+    }
+
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var tls: TLSMode
+    public var maximumConnections: Int = 20
+    /// Schema to use instead of `public` (tests isolate themselves this way).
+    public var searchPath: String?
+
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(url: String) throws(Invalid) {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme) else {
+            throw Invalid(description: "not a postgres:// URL")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw Invalid(description: "the postgres URL names no host")
+        }
+        guard let user = components.user, !user.isEmpty else {
+            throw Invalid(description: "the postgres URL names no user")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        guard !database.isEmpty else { throw Invalid(description: "the postgres URL names no database") }
+        self.host = host
+        port = components.port ?? 5432
+        username = user.removingPercentEncoding ?? user
+        password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        self.database = database.removingPercentEncoding ?? database
+        tls = .prefer
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                switch item.value {
+                case "disable": tls = .disable
+                case "prefer", "allow": tls = .prefer
+                case "require": tls = .require
+                case "verify-full", "verify-ca": tls = .verifyFull
+                default: throw Invalid(description: "sslmode must be disable, prefer, require or verify-full")
+                }
+            default:
+                throw Invalid(description: "unknown postgres URL parameter \"\(item.name)\"")
+            }
+        }
+    }
+
+    /// The URL with the password replaced, for logs and messages.
+    public var redacted: String {
+        "postgres://\(username)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)"
+    }
+}
+
+extension PostgresSettings.TLSMode {
+    var clientTLS: PostgresClient.Configuration.TLS {
+        switch self {
+        case .disable: return .disable
+        // As in libpq, prefer and require encrypt without verifying the certificate.
+        case .prefer: return .prefer(Self.unverified)
+        case .require: return .require(Self.unverified)
+        case .verifyFull: return .require(.makeClientConfiguration())
+        }
+    }
+
+    private static var unverified: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return configuration
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import SwitchboardCore
+import SwitchboardPostgres
+import SwitchboardSQLite
+import SwitchboardTestSupport
+import Testing
+
+@Suite struct StoreTransferTests {
+    /// Every pair of enabled backends: SQLite to SQLite always, SQLite to PostgreSQL and back in CI.
+    static var pairs: [(StoreBackend, StoreBackend)] {
+        StoreBackend.enabled.flatMap { from in StoreBackend.enabled.map { (from, $0) } }
+    }
+
+    @Test(arguments: pairs)
+    func copyMovesEveryRowUnchangedAndRefusesANonEmptyTarget(from: StoreBackend, to: StoreBackend) async throws {
+        try await from.withStore { source in
+            // given: two workspaces, extra keys, a revoked key, and more connections than one batch
+            let first = try await makeWorkspace(source, name: "first")
+            let second = try await makeWorkspace(source, name: "second")
+            var revoked = APIKeyRecord(
+                id: APIKey.generate().id,
+                workspaceID: second,
+                secretHash: [7],
+                createdAt: Timestamp(millisecondsSinceEpoch: 3)
+            )
+            try await source.insert(revoked)
+            revoked = try #require(
+                try await source.revokeAPIKey(id: revoked.id, at: Timestamp(millisecondsSinceEpoch: 4))
+            )
+            var originals: [Connection] = []
+            for i in 0..<23 {
+                var connection = makeConnection(
+                    in: i % 3 == 0 ? second : first,
+                    at: 1_700_000_000_000 + Int64(i),
+                    name: i % 2 == 0 ? "n\(i)" : nil,
+                    xref: "x\(i)",
+                    categories: ["crm", "hris"],
+                    sealed: i % 4 == 0 ? nil : SealedSecret(keyID: "mk_a", ciphertext: [UInt8(i), 1, 2])
+                )
+                connection.health.lastUnhealthyCode = i % 5 == 0 ? "401" : nil
+                try await source.insert(connection)
+                originals.append(connection)
+            }
+            let written = originals
+            try await to.withStore { target in
+                // when
+                let report = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false, batchSize: 5)
+                // then
+                let counts: [Int] = [report.workspaces, report.apiKeys, report.connections, report.skipped]
+                #expect(counts == [2, 3, 23, 0])
+                #expect(try await target.allWorkspaces() == source.allWorkspaces())
+                #expect(try await target.allAPIKeys() == source.allAPIKeys())
+                for original in written {
+                    #expect(try await target.connection(id: original.id, workspace: original.workspaceID) == original)
+                }
+                // and a second copy is refused, or skips everything when allowed
+                await #expect(throws: StoreCopy.Failure.targetNotEmpty) {
+                    try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false)
+                }
+                let again = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: true)
+                #expect(again.skipped == 2 + 3 + 23)
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func connectionsAfterPagesThroughEveryWorkspaceInIDOrder(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let a = try await makeWorkspace(store)
+            let b = try await makeWorkspace(store, name: "b")
+            var ids: [String] = []
+            for i in 0..<7 {
+                let connection = makeConnection(in: i % 2 == 0 ? a : b, at: 1_700_000_000_000 + Int64(i))
+                try await store.insert(connection)
+                ids.append(connection.id.rawValue)
+            }
+            var seen: [String] = []
+            var after: ConnectionID?
+            while true {
+                let page = try await store.connections(after: after, limit: 3)
+                guard let last = page.last else { break }
+                seen += page.map(\.id.rawValue)
+                after = last.id
+            }
+            #expect(seen == ids.sorted())
+        }
+    }
+}
+
+@Suite struct PostgresSettingsTests {
+    @Test func parsesURLsWithEveryPart() throws {
+        let settings = try PostgresSettings(
+            url: "postgres://app%40x:p%3Ass@db.example:6543/switch%20board?sslmode=require"
+        )
+        #expect(settings.username == "app@x")
+        #expect(settings.password == "p:ss")
+        #expect(settings.host == "db.example")
+        #expect(settings.port == 6543)
+        #expect(settings.database == "switch board")
+        #expect(settings.tls == .require)
+        #expect(!settings.redacted.contains("p:ss"))
+        let defaults = try PostgresSettings(url: "postgresql://u@h/d")
+        #expect(defaults.port == 5432)
+        #expect(defaults.password == nil)
+        #expect(defaults.tls == .prefer)
+    }
+
+    @Test(arguments: [
+        "mysql://u@h/d", "postgres://h/d", "postgres://u@/d", "postgres://u@h", "postgres://u@h/d?sslmode=maybe",
+        "postgres://u@h/d?application=x",
+    ])
+    func rejectsIncompleteOrUnknownURLs(_ url: String) {
+        #expect(throws: PostgresSettings.Invalid.self) { try PostgresSettings(url: url) }
+    }
+}
+
+@Suite(.enabled(if: TestPostgres.isEnabled)) struct PostgresStoreTests {
+    @Test func concurrentMigratorsApplyEachMigrationOnce() async throws {
+        try await TestPostgres.withSchema { settings in
+            let stores = (0..<4).map { _ in PostgresStore(settings: settings, logger: testLogger) }
+            let applied = try await withThrowingTaskGroup(of: Void.self, returning: [String].self) { runners in
+                for store in stores { runners.addTask { await store.run() } }
+                defer { runners.cancelAll() }
+                return try await withThrowingTaskGroup(of: [String].self) { group in
+                    for store in stores { group.addTask { try await store.migrate() } }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+            }
+            #expect(applied == ["0001_create_workspaces_keys_connections"])
+        }
+    }
+
+    @Test func anUnreachableServerIsUnavailableWithinTheDeadline() async throws {
+        var settings = try PostgresSettings(url: "postgres://nobody@127.0.0.1:9/nothing?sslmode=disable")
+        settings.maximumConnections = 1
+        let store = PostgresStore(settings: settings, logger: testLogger, operationTimeout: .seconds(2))
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            await #expect(throws: StoreError.self) { try await store.workspaceCount() }
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+}

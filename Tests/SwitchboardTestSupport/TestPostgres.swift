@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwitchboardPostgres
+
+/// The PostgreSQL server tests use, from `SWITCHBOARD_TEST_POSTGRES_URL`.
+///
+/// When `SWITCHBOARD_TEST_REQUIRE_POSTGRES=1` (CI sets it), a missing or unreachable server fails
+/// the tests instead of skipping PostgreSQL silently.
+public enum TestPostgres {
+    public struct NotConfigured: Error, CustomStringConvertible {
+        public var description: String {
+            "SWITCHBOARD_TEST_REQUIRE_POSTGRES=1 but SWITCHBOARD_TEST_POSTGRES_URL is not set (run scripts/postgres-up.sh)"
+        }
+    }
+
+    public static var url: String? {
+        let value = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_POSTGRES_URL"] ?? ""
+        return value.isEmpty ? nil : value
+    }
+
+    public static var isRequired: Bool {
+        ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_REQUIRE_POSTGRES"] == "1"
+    }
+
+    /// Whether PostgreSQL tests run: configured, or required (and then failing loudly).
+    public static var isEnabled: Bool { url != nil || isRequired }
+
+    /// Test helpers hold one connection each, so parallel tests stay within the server's limit.
+    static func adminConfiguration(_ settings: PostgresSettings) -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: settings.host,
+            port: settings.port,
+            username: settings.username,
+            password: settings.password,
+            database: settings.database,
+            tls: .disable
+        )
+        configuration.options.maximumConnections = 1
+        return configuration
+    }
+
+    static var quietLogger: Logger { testLogger }
+
+    /// Runs `body` with settings whose `search_path` is a fresh schema, dropped afterwards, so
+    /// tests run in parallel on one database without seeing each other.
+    public static func withSchema<T: Sendable>(_ body: @Sendable (PostgresSettings) async throws -> T) async throws -> T
+    {
+        guard let url else { throw NotConfigured() }
+        var settings = try PostgresSettings(url: url)
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        settings.searchPath = schema
+        settings.maximumConnections = 3
+        let admin = PostgresClient(configuration: adminConfiguration(settings), backgroundLogger: quietLogger)
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { await admin.run() }
+            defer { group.cancelAll() }
+            _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
+            do {
+                let result = try await body(settings)
+                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"))
+                return result
+            } catch {
+                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"))
+                throw error
+            }
+        }
+    }
+}
+
+extension TestPostgres {
+    /// Every row of every table in the settings' schema, as PostgreSQL's text form (bytea as hex):
+    /// what someone with a copy of the database would read.
+    public static func dumpRows(_ settings: PostgresSettings) async throws -> String {
+        let client = PostgresClient(configuration: adminConfiguration(settings), backgroundLogger: quietLogger)
+        return try await withThrowingTaskGroup(of: Void.self, returning: String.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let schema = settings.searchPath ?? "public"
+            var tables: [String] = []
+            for try await name in try await client.query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = \(schema)"
+            ).decode(String.self) {
+                tables.append(name)
+            }
+            var dump = ""
+            for table in tables {
+                let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM \(schema).\(table) t"))
+                for try await text in rows.decode(String.self) { dump += text + "\n" }
+            }
+            return dump
+        }
+    }
+}
+
+/// A logger for tests: errors only, so expected failures (an unreachable server) stay quiet.
+public var testLogger: Logger {
+    var logger = Logger(label: "test")
+    logger.logLevel = .error
+    return logger
+}
