@@ -1,5 +1,5 @@
 # The entry points humans and CI use. `make test` is the whole suite (what .ci/run runs).
-.PHONY: build release run test test-swift test-compat lint format clean
+.PHONY: build release run run-postgres test test-swift test-compat lint format db-up db-down clean
 
 build:
 	swift build
@@ -11,10 +11,12 @@ release:
 run:
 	swift run switchboard serve
 
-# Every test: Swift unit, store and HTTP tests, then the official-SDK compatibility suite
-# against the real server binary.
-test: test-swift test-compat
+# Everything: Swift tests and the SDK suite on SQLite and PostgreSQL, replicas, outage.
+# Starts a throwaway PostgreSQL on 127.0.0.1:54329 (left running; `make db-down` stops it).
+test:
+	scripts/test-all.sh
 
+# Quick loop: Swift tests on SQLite only (PostgreSQL too when SWITCHBOARD_TEST_POSTGRES_URL is set).
 test-swift:
 	swift build --build-tests
 	swift test --skip-build
@@ -27,6 +29,12 @@ lint:
 
 format:
 	git ls-files -z '*.swift' | xargs -0 swift format -i --parallel
+
+db-up:
+	scripts/postgres-up.sh
+
+db-down:
+	scripts/postgres-down.sh
 
 clean:
 	rm -rf .build .venv
