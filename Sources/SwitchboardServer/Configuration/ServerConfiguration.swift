@@ -1,7 +1,7 @@
 /// What the HTTP server needs beyond the runtime, resolved from flags by the CLI.
 ///
 /// Configuration keys (flag · default); the database, master key and log level are read by the
-/// CLI for `Runtime.open` (see docs/configuration.md):
+/// CLI for `Runtime.run` (see docs/configuration.md):
 /// - `--host` · `127.0.0.1`
 /// - `--port` · `8080`
 public struct ServerConfiguration: Sendable {
