@@ -15,20 +15,7 @@ public struct PostgresStore: SwitchboardStore {
     let operationTimeout: Duration
 
     public init(settings: PostgresSettings, logger: Logger, operationTimeout: Duration = .seconds(5)) {
-        var configuration = PostgresClient.Configuration(
-            host: settings.host,
-            port: settings.port,
-            username: settings.username,
-            password: settings.password,
-            database: settings.database,
-            tls: settings.tls.clientTLS
-        )
-        configuration.options.connectTimeout = .seconds(3)
-        configuration.options.maximumConnections = settings.maximumConnections
-        if let schema = settings.searchPath {
-            configuration.options.additionalStartupParameters = [("search_path", schema)]
-        }
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.logger = logger
         self.operationTimeout = operationTimeout
     }
@@ -202,6 +189,24 @@ public struct PostgresSettings: Sendable, Equatable {
                 throw Invalid(description: "unknown postgres URL parameter \"\(item.name)\"")
             }
         }
+    }
+
+    /// The PostgresNIO client configuration these settings describe.
+    public var clientConfiguration: PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: tls.clientTLS
+        )
+        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.maximumConnections = maximumConnections
+        if let searchPath {
+            configuration.options.additionalStartupParameters = [("search_path", searchPath)]
+        }
+        return configuration
     }
 
     /// The URL with the password replaced, for logs and messages.

@@ -28,16 +28,10 @@ public enum TestPostgres {
 
     /// Test helpers hold one connection each, so parallel tests stay within the server's limit.
     static func adminConfiguration(_ settings: PostgresSettings) -> PostgresClient.Configuration {
-        var configuration = PostgresClient.Configuration(
-            host: settings.host,
-            port: settings.port,
-            username: settings.username,
-            password: settings.password,
-            database: settings.database,
-            tls: .disable
-        )
-        configuration.options.maximumConnections = 1
-        return configuration
+        var admin = settings
+        admin.searchPath = nil
+        admin.maximumConnections = 1
+        return admin.clientConfiguration
     }
 
     static var quietLogger: Logger { testLogger }
