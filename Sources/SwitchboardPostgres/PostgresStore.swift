@@ -85,18 +85,13 @@ public struct PostgresStore: SwitchboardStore {
     /// driver type crosses the boundary.
     func mapped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: operationTimeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    throw StoreError.unavailable("PostgreSQL did not answer within \(operationTimeout)")
-                }
-                return result
-            }
+            return try await withDeadline(
+                operationTimeout,
+                onTimeout: { [operationTimeout] in
+                    StoreError.unavailable("PostgreSQL did not answer within \(operationTimeout)")
+                },
+                body
+            )
         } catch {
             throw Self.map(error)
         }

@@ -30,7 +30,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
@@ -432,3 +432,40 @@ def private_cluster(postgres_url: str) -> Iterator[PrivateCluster]:
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             warnings.warn(f"could not stop the private PostgreSQL cluster: {exc}")
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# ----- figures for the terminal summary -----------------------------------------------------
+
+_FIGURES: List[str] = []
+
+
+@pytest.fixture
+def figures(request) -> "Callable[[str], None]":
+    """Records a measured figure; all of them are printed at the end of the run."""
+
+    def record(line: str) -> None:
+        _FIGURES.append(f"{request.node.name}: {line}")
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("measured figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def make_server(switchboard_bin: Path, workdir: Path) -> Iterator["Callable[[str, str], SwitchboardServer]"]:
+    """Factory for extra `switchboard serve` processes; all of them are stopped after the test."""
+    started: List[SwitchboardServer] = []
+
+    def make(database_url: str, name: str) -> SwitchboardServer:
+        server = SwitchboardServer(switchboard_bin, database_url, workdir, name)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop_and_warn()

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Run the PostgreSQL replica and outage suite against a built binary.
+#
+#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:54329/switchboard tests/replicas/run.sh [pytest args...]
+#
+# test_replicas.py runs two `switchboard serve` replicas on a fresh database created (and dropped)
+# on the server of SWITCHBOARD_DATABASE_URL. test_outage.py never touches that server: it starts a
+# private cluster with scripts/postgres-up.sh (its own free port and temporary directory), crashes
+# and restarts it, and stops it at the end.
+#
+# Env: SWITCHBOARD_DATABASE_URL (a postgres:// URL; otherwise every test is skipped),
+#      SWITCHBOARD_REQUIRE_POSTGRES=1 (fail instead of skipping; CI sets it),
+#      SWITCHBOARD_BIN (default: <repo>/.build/debug/switchboard),
+#      PYTHON (default: python3), VENV (default: <repo>/.venv).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-$REPO_ROOT/.venv}"
+SWITCHBOARD_BIN="${SWITCHBOARD_BIN:-$REPO_ROOT/.build/debug/switchboard}"
+# A relative SWITCHBOARD_BIN is taken from the caller's directory.
+[[ "$SWITCHBOARD_BIN" == /* ]] || SWITCHBOARD_BIN="$PWD/$SWITCHBOARD_BIN"
+export SWITCHBOARD_BIN
+cd "$REPO_ROOT"
+
+if [[ ! -x "$SWITCHBOARD_BIN" ]]; then
+    echo "run.sh: switchboard binary not found at $SWITCHBOARD_BIN (run 'swift build' or set SWITCHBOARD_BIN)" >&2
+    exit 2
+fi
+
+case "${SWITCHBOARD_DATABASE_URL:-}" in
+    postgres://* | postgresql://*) ;;
+    *)
+        if [[ "${SWITCHBOARD_REQUIRE_POSTGRES:-}" == "1" ]]; then
+            echo "run.sh: SWITCHBOARD_REQUIRE_POSTGRES=1 but SWITCHBOARD_DATABASE_URL is not a postgres:// URL" >&2
+        else
+            echo "run.sh: SWITCHBOARD_DATABASE_URL is not a postgres:// URL: the tests will be skipped" >&2
+        fi
+        ;;
+esac
+command -v psql >/dev/null 2>&1 || echo "run.sh: psql is not on PATH: the replica tests need it" >&2
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    if ! "$PYTHON" -m venv "$VENV"; then
+        # Debian's python3 ships venv without ensurepip unless python3-venv is installed.
+        if [[ "${CI:-}" == "true" ]] && command -v apt-get >/dev/null 2>&1; then
+            rm -rf "$VENV"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+            "$PYTHON" -m venv "$VENV"
+        else
+            echo "run.sh: '$PYTHON -m venv' failed; install python3-venv" >&2
+            exit 2
+        fi
+    fi
+fi
+
+# The compat suite's requirements (pytest; httpx comes with the SDK).
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$REPO_ROOT/tests/compat/requirements.txt"
+
+exec "$VENV/bin/python" -m pytest "$REPO_ROOT/tests/replicas" -q -p no:cacheprovider -rs "$@"
