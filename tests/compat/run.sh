@@ -23,22 +23,7 @@ if [[ ! -x "$SWITCHBOARD_BIN" ]]; then
     exit 2
 fi
 
-if [[ ! -x "$VENV/bin/python" ]]; then
-    if ! "$PYTHON" -m venv "$VENV"; then
-        # Debian's python3 ships venv without ensurepip unless python3-venv is installed.
-        if [[ "${CI:-}" == "true" ]] && command -v apt-get >/dev/null 2>&1; then
-            rm -rf "$VENV"
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-            "$PYTHON" -m venv "$VENV"
-        else
-            echo "run.sh: '$PYTHON -m venv' failed; install python3-venv" >&2
-            exit 2
-        fi
-    fi
-fi
-
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -r "$REPO_ROOT/tests/compat/requirements.txt"
+# Creates or reuses $VENV and installs the Python requirements of both suites.
+PYTHON="$PYTHON" VENV="$VENV" "$REPO_ROOT/tests/venv.sh"
 
 exec "$VENV/bin/python" -m pytest "$REPO_ROOT/tests/compat" -q -p no:cacheprovider "$@"

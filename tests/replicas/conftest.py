@@ -1,8 +1,7 @@
 """Fixtures for the PostgreSQL replica and outage suite (see tests/replicas/run.sh).
 
-Self-contained on purpose (the two suites run separately, with different needs); the process
-handling follows tests/compat/conftest.py: free loopback ports, a bounded health wait, SIGTERM
-then SIGKILL, and API keys never in messages or reprs.
+The process handling (free loopback ports, a bounded health wait, SIGTERM then SIGKILL, the CLI,
+API keys never in messages or reprs) is shared with tests/compat: tests/support/switchboard_testkit.py.
 
 Environment:
   SWITCHBOARD_BIN               the switchboard binary (default: <repo>/.build/debug/switchboard)
@@ -17,70 +16,40 @@ scripts/postgres-up.sh (its own port and temporary data directory) and stops it 
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
+import sys
 import tempfile
-import time
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import httpx
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "switchboard"
+_SUPPORT = str(Path(__file__).resolve().parents[1] / "support")
+if _SUPPORT not in sys.path:
+    sys.path.insert(0, _SUPPORT)
+
+from switchboard_testkit import (  # noqa: E402
+    REPO_ROOT,
+    SwitchboardServer,
+    Workspace,
+    find_switchboard_bin,
+    free_loopback_port,
+)
+
 SCRIPTS = REPO_ROOT / "scripts"
 
-# The compat suite's fixed, obviously-fake master key. Every replica must share one key.
-TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode("ascii")
-
-HEALTH_TIMEOUT_S = 30.0
-CLI_TIMEOUT_S = 60.0
 PSQL_TIMEOUT_S = 30.0
 PG_SCRIPT_TIMEOUT_S = 120.0
-SHUTDOWN_TIMEOUT_S = 10.0
-START_ATTEMPTS = 3
 
 
 # ----- helpers ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """A workspace and one of its API keys. The key is kept out of repr()."""
-
-    id: str
-    api_key: str = field(repr=False)
-
-    @property
-    def key_prefix(self) -> str:
-        # "sbk_<key id>_<secret>" -> "sbk_<key id>" (what `key revoke` accepts).
-        return "_".join(self.api_key.split("_")[:2])
-
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.api_key}"}
-
-
-def tail(path: Path, limit: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-limit:]
-    except OSError as exc:  # pragma: no cover - diagnostics only
-        return f"<could not read {path}: {exc}>"
-
-
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def is_postgres_url(url: str) -> bool:
@@ -126,147 +95,6 @@ def psql(url: str, sql: str, database: str = "postgres") -> str:
     if res.returncode != 0:
         raise RuntimeError(f"psql on {redact(url)} failed ({res.returncode}): {res.stderr[-2000:]}")
     return res.stdout
-
-
-# ----- a switchboard process ----------------------------------------------------------------
-
-
-class SwitchboardServer:
-    """One `switchboard serve` on a free loopback port, plus the CLI on the same database."""
-
-    def __init__(self, binary: Path, database_url: str, workdir: Path, name: str):
-        self.binary = binary
-        self.database_url = database_url
-        self.workdir = workdir
-        self.name = name
-        self.env = dict(os.environ)
-        self.env["SWITCHBOARD_MASTER_KEY"] = TEST_MASTER_KEY
-        self.env["SWITCHBOARD_DATABASE_URL"] = database_url
-        self.env.setdefault("SWITCHBOARD_LOG_LEVEL", "info")
-        self.proc: Optional[subprocess.Popen] = None
-        self.port: Optional[int] = None
-        self.stderr_path = workdir / f"serve-{name}.stderr.log"
-        self.stdout_path = workdir / f"serve-{name}.stdout.log"
-
-    # CLI ------------------------------------------------------------------------------------
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
-        res = subprocess.run(
-            [str(self.binary), *args, "--database", self.database_url],
-            env=self.env,
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_S,
-        )
-        if res.returncode != 0:
-            # stdout may hold a key on partial success: report stderr (logs) only.
-            raise RuntimeError(
-                f"`switchboard {' '.join(args[:2])}` exited {res.returncode}; stderr:\n"
-                f"{res.stderr[-4000:]}"
-            )
-        return res
-
-    def create_workspace(self, name: str) -> Workspace:
-        res = self.cli("workspace", "create", "--name", name, "--json")
-        try:
-            data = json.loads(res.stdout)
-        except json.JSONDecodeError:
-            raise RuntimeError(
-                f"`workspace create --json` printed no JSON ({len(res.stdout)} chars)"
-            ) from None
-        return Workspace(id=data["workspace_id"], api_key=data["api_key"])
-
-    def create_key(self, workspace_id: str) -> Workspace:
-        data = json.loads(self.cli("key", "create", "--workspace", workspace_id, "--json").stdout)
-        assert data["workspace_id"] == workspace_id
-        return Workspace(id=workspace_id, api_key=data["api_key"])
-
-    def revoke_key(self, prefix_or_id: str) -> None:
-        self.cli("key", "revoke", prefix_or_id)
-
-    # serve ----------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        last_error = ""
-        for _ in range(START_ATTEMPTS):
-            self.port = free_loopback_port()
-            with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
-                self.proc = subprocess.Popen(
-                    [
-                        str(self.binary), "serve", "--host", "127.0.0.1",
-                        "--port", str(self.port), "--database", self.database_url,
-                    ],  # fmt: skip
-                    env=self.env,
-                    cwd=self.workdir,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                )
-            ok, last_error = self._wait_healthy()
-            if ok:
-                return
-            self.stop()
-            if "in use" not in last_error.lower():  # retry only a port lost between pick and bind
-                break
-        pytest.fail(
-            f"switchboard serve ({self.name}) did not become healthy: {last_error}\n"
-            f"--- server stderr (tail) ---\n{tail(self.stderr_path)}",
-            pytrace=False,
-        )
-
-    def _wait_healthy(self) -> "tuple[bool, str]":
-        assert self.proc is not None
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        last = "no answer yet"
-        with httpx.Client(timeout=1.0) as client:
-            while time.monotonic() < deadline:
-                code = self.proc.poll()
-                if code is not None:
-                    return False, f"exited with status {code}; " + tail(self.stderr_path, 600)
-                try:
-                    r = client.get(f"{self.base_url}/health")
-                    if r.status_code == 200 and r.json() == {"status": "ok"}:
-                        return True, ""
-                    last = f"/health answered {r.status_code}: {r.text[:200]}"
-                except (httpx.HTTPError, ValueError) as exc:
-                    last = f"{type(exc).__name__}: {exc}"
-                time.sleep(0.05)
-        return False, f"no healthy answer within {HEALTH_TIMEOUT_S:.0f}s (last: {last})"
-
-    def stop(self) -> Optional[int]:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
-        return proc.returncode
-
-    def stop_and_warn(self) -> None:
-        code = self.stop()
-        if code not in (0, -signal.SIGTERM, None):
-            warnings.warn(
-                f"switchboard serve ({self.name}) exited with status {code} on SIGTERM; "
-                f"stderr tail:\n{tail(self.stderr_path, 1500)}"
-            )
-
-    def assert_running(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            code = None if self.proc is None else self.proc.returncode
-            pytest.fail(
-                f"switchboard serve ({self.name}) is not running (exit status {code})\n"
-                f"--- server stderr (tail) ---\n{tail(self.stderr_path)}",
-                pytrace=False,
-            )
 
 
 # ----- a private PostgreSQL cluster (outage test) ------------------------------------------
@@ -341,16 +169,7 @@ def postgres_url() -> str:
 
 @pytest.fixture(scope="session")
 def switchboard_bin() -> Path:
-    binary = Path(os.environ.get("SWITCHBOARD_BIN") or DEFAULT_BIN)
-    if not binary.is_absolute():
-        binary = (Path.cwd() / binary).resolve()
-    if not (binary.is_file() and os.access(binary, os.X_OK)):
-        pytest.fail(
-            f"switchboard binary not found or not executable: {binary} "
-            "(build it with `swift build` or set SWITCHBOARD_BIN)",
-            pytrace=False,
-        )
-    return binary
+    return find_switchboard_bin()
 
 
 @pytest.fixture(scope="session")

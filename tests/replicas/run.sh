@@ -41,23 +41,7 @@ case "${SWITCHBOARD_DATABASE_URL:-}" in
 esac
 command -v psql >/dev/null 2>&1 || echo "run.sh: psql is not on PATH: the replica tests need it" >&2
 
-if [[ ! -x "$VENV/bin/python" ]]; then
-    if ! "$PYTHON" -m venv "$VENV"; then
-        # Debian's python3 ships venv without ensurepip unless python3-venv is installed.
-        if [[ "${CI:-}" == "true" ]] && command -v apt-get >/dev/null 2>&1; then
-            rm -rf "$VENV"
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-            "$PYTHON" -m venv "$VENV"
-        else
-            echo "run.sh: '$PYTHON -m venv' failed; install python3-venv" >&2
-            exit 2
-        fi
-    fi
-fi
-
-# The compat suite's requirements (pytest; httpx comes with the SDK).
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -r "$REPO_ROOT/tests/compat/requirements.txt"
+# Creates or reuses $VENV and installs the Python requirements of both suites.
+PYTHON="$PYTHON" VENV="$VENV" "$REPO_ROOT/tests/venv.sh"
 
 exec "$VENV/bin/python" -m pytest "$REPO_ROOT/tests/replicas" -q -p no:cacheprovider -rs "$@"

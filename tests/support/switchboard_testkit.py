@@ -1,0 +1,260 @@
+"""Process handling shared by the Python suites (tests/compat and tests/replicas).
+
+Each suite's conftest.py puts this directory on sys.path and imports from here: the test
+master key and timeouts, free loopback ports, log tails, the `Workspace` record, the binary
+lookup and `SwitchboardServer` (one `switchboard serve` on a free loopback port, a bounded
+health wait, SIGTERM then SIGKILL, and the CLI on the same database).
+
+API keys are secrets even in tests: they are never put in messages or reprs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+import httpx
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "switchboard"
+
+# A fixed, obviously-fake master key (32 bytes 0x00..0x1f), so runs are reproducible.
+# Every process on one database (CLI and replicas alike) must share it.
+TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode("ascii")
+
+HEALTH_TIMEOUT_S = 30.0
+CLI_TIMEOUT_S = 60.0
+SHUTDOWN_TIMEOUT_S = 10.0
+START_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace and one of its API keys. The key is kept out of repr()."""
+
+    id: str
+    api_key: str = field(repr=False)
+    name: str = ""
+
+    @property
+    def key_prefix(self) -> str:
+        # "sbk_<key id>_<secret>" -> "sbk_<key id>" (the part `key revoke` accepts).
+        return "_".join(self.api_key.split("_")[:2])
+
+    def headers(self) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def tail(path: Path, limit: int = 4000) -> str:
+    """The last `limit` characters of a log file (diagnostics only)."""
+    try:
+        return path.read_text(errors="replace")[-limit:]
+    except OSError as exc:  # pragma: no cover - diagnostics only
+        return f"<could not read {path}: {exc}>"
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def find_switchboard_bin() -> Path:
+    """SWITCHBOARD_BIN (relative to the working directory) or <repo>/.build/debug/switchboard.
+
+    Fails the test session when it is not an executable file.
+    """
+    binary = Path(os.environ.get("SWITCHBOARD_BIN") or DEFAULT_BIN)
+    if not binary.is_absolute():
+        binary = (Path.cwd() / binary).resolve()
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        pytest.fail(
+            f"switchboard binary not found or not executable: {binary} "
+            "(build it with `swift build` or set SWITCHBOARD_BIN)",
+            pytrace=False,
+        )
+    return binary
+
+
+def server_env(database_url: str) -> Dict[str, str]:
+    """The environment for `switchboard` processes: ours plus the test master key and database."""
+    env = dict(os.environ)
+    env["SWITCHBOARD_MASTER_KEY"] = TEST_MASTER_KEY
+    env["SWITCHBOARD_DATABASE_URL"] = database_url
+    env.setdefault("SWITCHBOARD_LOG_LEVEL", "info")
+    return env
+
+
+class SwitchboardServer:
+    """One `switchboard serve` on a free loopback port, plus the CLI on the same database.
+
+    `name` tells several servers in one work directory apart (log files, messages); it may be
+    empty for a lone server.
+    """
+
+    def __init__(self, binary: Path, database_url: str, workdir: Path, name: str = ""):
+        self.binary = binary
+        self.database_url = database_url
+        self.workdir = workdir
+        self.name = name
+        self.env = server_env(database_url)
+        self.proc: Optional[subprocess.Popen] = None
+        self.port: Optional[int] = None
+        stem = f"serve-{name}" if name else "serve"
+        self.stderr_path = workdir / f"{stem}.stderr.log"
+        self.stdout_path = workdir / f"{stem}.stdout.log"
+
+    @property
+    def label(self) -> str:
+        return f"switchboard serve ({self.name})" if self.name else "switchboard serve"
+
+    # CLI ------------------------------------------------------------------------------------
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        res = subprocess.run(
+            [str(self.binary), *args, "--database", self.database_url],
+            env=self.env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+        )
+        if res.returncode != 0:
+            # Only the subcommand is named (never its arguments), and stdout may hold a key on
+            # partial success: report stderr (logs) only.
+            raise RuntimeError(
+                f"`switchboard {' '.join(args[:2])}` exited {res.returncode}; stderr:\n"
+                f"{res.stderr[-4000:]}"
+            )
+        return res
+
+    def _cli_json(self, *args: str) -> dict:
+        res = self.cli(*args)
+        try:
+            data = json.loads(res.stdout)
+        except json.JSONDecodeError:
+            # Never echo stdout: it may hold a key.
+            raise RuntimeError(
+                f"`switchboard {' '.join(args[:2])} --json` did not print JSON on stdout "
+                f"({len(res.stdout)} chars)"
+            ) from None
+        if not isinstance(data, dict):
+            raise RuntimeError(
+                f"`switchboard {' '.join(args[:2])} --json` printed {type(data).__name__}, "
+                "not an object"
+            )
+        return data
+
+    def create_workspace(self, name: str) -> Workspace:
+        data = self._cli_json("workspace", "create", "--name", name, "--json")
+        assert set(data) >= {"workspace_id", "api_key"}, sorted(data)
+        return Workspace(id=data["workspace_id"], api_key=data["api_key"], name=name)
+
+    def create_key(self, workspace_id: str) -> Workspace:
+        data = self._cli_json("key", "create", "--workspace", workspace_id, "--json")
+        assert set(data) >= {"workspace_id", "api_key"}, sorted(data)
+        assert data["workspace_id"] == workspace_id, (
+            f"`key create` answered for workspace {data['workspace_id']!r}, not {workspace_id!r}"
+        )
+        return Workspace(id=workspace_id, api_key=data["api_key"], name="(extra key)")
+
+    def revoke_key(self, prefix_or_id: str) -> None:
+        self.cli("key", "revoke", prefix_or_id)
+
+    # serve ----------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        last_error = ""
+        for _ in range(START_ATTEMPTS):
+            self.port = free_loopback_port()
+            # Appended, so a retry or a restart keeps the earlier attempts' logs.
+            with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+                self.proc = subprocess.Popen(
+                    [
+                        str(self.binary), "serve", "--host", "127.0.0.1",
+                        "--port", str(self.port), "--database", self.database_url,
+                    ],  # fmt: skip
+                    env=self.env,
+                    cwd=self.workdir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                )
+            ok, last_error = self._wait_healthy()
+            if ok:
+                return
+            self.stop()
+            if "in use" not in last_error.lower():  # retry only a port lost between pick and bind
+                break
+        pytest.fail(
+            f"{self.label} did not become healthy: {last_error}\n"
+            f"--- server stderr (tail) ---\n{tail(self.stderr_path)}",
+            pytrace=False,
+        )
+
+    def _wait_healthy(self) -> Tuple[bool, str]:
+        assert self.proc is not None
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        last = "no answer yet"
+        with httpx.Client(timeout=1.0) as client:
+            while time.monotonic() < deadline:
+                code = self.proc.poll()
+                if code is not None:
+                    return False, f"server exited with status {code}; " + tail(
+                        self.stderr_path, 600
+                    )
+                try:
+                    r = client.get(f"{self.base_url}/health")
+                    if r.status_code == 200 and r.json() == {"status": "ok"}:
+                        return True, ""
+                    last = f"/health answered {r.status_code}: {r.text[:200]}"
+                except (httpx.HTTPError, ValueError) as exc:
+                    last = f"{type(exc).__name__}: {exc}"
+                time.sleep(0.05)  # bounded health polling
+        return False, f"no healthy answer within {HEALTH_TIMEOUT_S:.0f}s (last: {last})"
+
+    def stop(self) -> Optional[int]:
+        """SIGTERM, then SIGKILL after SHUTDOWN_TIMEOUT_S. Returns the exit status (None if not started)."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+        return proc.returncode
+
+    def stop_and_warn(self) -> None:
+        """stop(), with a warning (and the stderr tail) when the exit was not a clean one."""
+        code = self.stop()
+        if code not in (0, -signal.SIGTERM, None):
+            warnings.warn(
+                f"{self.label} exited with status {code} on SIGTERM; "
+                f"stderr tail:\n{tail(self.stderr_path, 1500)}"
+            )
+
+    def assert_running(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            code = None if self.proc is None else self.proc.returncode
+            pytest.fail(
+                f"{self.label} is not running (exit status {code})\n"
+                f"--- server stderr (tail) ---\n{tail(self.stderr_path)}",
+                pytrace=False,
+            )
