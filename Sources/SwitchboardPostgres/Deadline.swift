@@ -18,11 +18,12 @@ func withDeadline<T: Sendable>(
             let work = Task {
                 do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
             }
-            race.setWork(work)
-            Task {
-                try? await Task.sleep(for: timeout)
+            // Cancelled as soon as the race is decided, so no timer outlives a quick query.
+            let timer = Task {
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
                 race.finish(.failure(onTimeout()))
             }
+            race.setTasks(work: work, timer: timer)
         }
     } onCancel: {
         race.finish(.failure(CancellationError()))
@@ -34,6 +35,7 @@ private final class DeadlineRace<T: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<T, any Error>?
         var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
         var outcome: Result<T, any Error>?
         var finished = false
     }
@@ -51,28 +53,34 @@ private final class DeadlineRace<T: Sendable>: Sendable {
         if let early { continuation.resume(with: early) }
     }
 
-    func setWork(_ work: Task<Void, Never>) {
-        let cancel = state.withLock { state in
+    func setTasks(work: Task<Void, Never>, timer: Task<Void, Never>) {
+        let decided = state.withLock { state in
             state.work = work
+            state.timer = timer
             return state.finished
         }
-        if cancel { work.cancel() }
+        if decided {
+            work.cancel()
+            timer.cancel()
+        }
     }
 
     func finish(_ outcome: Result<T, any Error>) {
-        let (continuation, work): (CheckedContinuation<T, any Error>?, Task<Void, Never>?) = state.withLock { state in
-            guard !state.finished, state.outcome == nil else { return (nil, nil) }
+        let (continuation, tasks): (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) = state.withLock {
+            state in
+            guard !state.finished, state.outcome == nil else { return (nil, []) }
             guard let continuation = state.continuation else {
                 // Finished before the continuation was installed (cancelled up front).
                 state.outcome = outcome
-                return (nil, nil)
+                return (nil, [])
             }
             state.finished = true
             state.continuation = nil
-            return (continuation, state.work)
+            return (continuation, [state.work, state.timer].compactMap { $0 })
         }
         guard let continuation else { return }
-        work?.cancel()
+        // Cancelling the work that just finished, or the timer that just fired, is harmless.
+        for task in tasks { task.cancel() }
         continuation.resume(with: outcome)
     }
 }

@@ -1,0 +1,34 @@
+import Synchronization
+import Testing
+
+@testable import SwitchboardPostgres
+
+@Suite struct DeadlineTests {
+    struct TimedOut: Error {}
+
+    @Test func returnsTheResultWhenTheBodyIsInTime() async throws {
+        let value = try await withDeadline(.seconds(5), onTimeout: { TimedOut() }) { 42 }
+        #expect(value == 42)
+    }
+
+    @Test func passesTheBodysErrorThrough() async {
+        struct Failed: Error {}
+        await #expect(throws: Failed.self) {
+            try await withDeadline(.seconds(5), onTimeout: { TimedOut() }) { () async throws -> Int in throw Failed() }
+        }
+    }
+
+    @Test func throwsAtTheDeadlineEvenWhenTheBodyNeverEndsNorHonoursCancellation() async {
+        // A call that ignores cancellation and does not return, like a driver call on a dead
+        // connection; released only after the assertion so the test leaves nothing behind.
+        let stuck = Mutex<CheckedContinuation<Int, Never>?>(nil)
+        let started = ContinuousClock.now
+        await #expect(throws: TimedOut.self) {
+            try await withDeadline(.milliseconds(200), onTimeout: { TimedOut() }) { () async -> Int in
+                await withCheckedContinuation { continuation in stuck.withLock { $0 = continuation } }
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(3))
+        stuck.withLock { $0?.resume(returning: 0) }
+    }
+}
