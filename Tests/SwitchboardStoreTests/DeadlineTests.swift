@@ -5,16 +5,17 @@ import Testing
 
 @Suite struct DeadlineTests {
     struct TimedOut: Error {}
+    let timedOut: @Sendable () -> any Error = { TimedOut() }
 
     @Test func returnsTheResultWhenTheBodyIsInTime() async throws {
-        let value = try await withDeadline(.seconds(5), onTimeout: { TimedOut() }) { 42 }
+        let value = try await withDeadline(.seconds(5), onTimeout: timedOut) { 42 }
         #expect(value == 42)
     }
 
     @Test func passesTheBodysErrorThrough() async {
         struct Failed: Error {}
         await #expect(throws: Failed.self) {
-            try await withDeadline(.seconds(5), onTimeout: { TimedOut() }) { () async throws -> Int in throw Failed() }
+            try await withDeadline(.seconds(5), onTimeout: timedOut) { () async throws -> Int in throw Failed() }
         }
     }
 
@@ -24,7 +25,7 @@ import Testing
         let stuck = Mutex<CheckedContinuation<Int, Never>?>(nil)
         let started = ContinuousClock.now
         await #expect(throws: TimedOut.self) {
-            try await withDeadline(.milliseconds(200), onTimeout: { TimedOut() }) { () async -> Int in
+            try await withDeadline(.milliseconds(200), onTimeout: timedOut) { () async -> Int in
                 await withCheckedContinuation { continuation in stuck.withLock { $0 = continuation } }
             }
         }
