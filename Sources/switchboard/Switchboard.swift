@@ -34,13 +34,8 @@ struct DatabaseOptions: ParsableArguments {
         try DatabaseLocation.parse(database ?? environment("SWITCHBOARD_DATABASE_URL") ?? DatabaseLocation.defaultURL)
     }
 
-    /// Logs go to stderr so `--json` output on stdout stays machine-readable.
     func logger(defaultLevel: String) throws -> Logger {
-        let text = logLevel ?? environment("SWITCHBOARD_LOG_LEVEL") ?? defaultLevel
-        guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level \"\(text)\"") }
-        var logger = Logger(label: "switchboard") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = level
-        return logger
+        try stderrLogger(level: logLevel ?? environment("SWITCHBOARD_LOG_LEVEL") ?? defaultLevel)
     }
 
     /// Runs `body` with an open runtime. Admin commands log warnings only by default, so their
@@ -61,6 +56,14 @@ struct DatabaseOptions: ParsableArguments {
 func environment(_ name: String) -> String? {
     guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
     return value
+}
+
+/// Logs go to stderr so `--json` output on stdout stays machine-readable.
+func stderrLogger(level text: String) throws -> Logger {
+    guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level \"\(text)\"") }
+    var logger = Logger(label: "switchboard") { StreamLogHandler.standardError(label: $0) }
+    logger.logLevel = level
+    return logger
 }
 
 func printJSON(_ members: [(String, String)]) {
@@ -197,12 +200,7 @@ struct Copy: AsyncParsableCommand {
         let source = try DatabaseLocation.parse(from)
         let target = try DatabaseLocation.parse(to)
         guard source != target else { throw ValidationError("--from and --to name the same database") }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("unknown log level \"\(logLevel)\"")
-        }
-        var stderrLogger = Logger(label: "switchboard") { StreamLogHandler.standardError(label: $0) }
-        stderrLogger.logLevel = level
-        let logger = stderrLogger
+        let logger = try stderrLogger(level: logLevel)
         let allowNonEmpty = allowNonEmpty
         let report = try await Runtime.withStore(source, logger: logger) { from in
             try await Runtime.withStore(target, logger: logger) { to in

@@ -20,6 +20,7 @@ public struct ConnectionQuery: Sendable, Equatable {
     public var updatedGTE: Timestamp?
     /// Matches connections having any of these; empty means no category filter.
     public var categories: [Category] = []
+    /// Every order ends with `id` in the same direction, so offset paging neither repeats nor skips.
     public var sort: Sort = .createdAt
     public var order: Order = .asc
     public var limit: Int = defaultLimit
@@ -27,6 +28,6 @@ public struct ConnectionQuery: Sendable, Equatable {
 
     public init(workspaceID: WorkspaceID) { self.workspaceID = workspaceID }
 
-    /// Every order ends with `id` in the same direction, so offset paging neither repeats nor skips.
+    /// The categories as one bit mask, for the store's "has any of these" test.
     public var categoryMask: Int64 { Category.mask(categories) }
 }

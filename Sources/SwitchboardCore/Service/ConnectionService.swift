@@ -71,7 +71,12 @@ public struct ConnectionService: Sendable {
             return connection
         }
         guard let updated else { throw ServiceError.connectionNotFound(id) }
-        return try reveal(updated)
+        // Credentials the request just supplied are returned as given, not decrypted back.
+        switch input.auth {
+        case .absent: return try reveal(updated)
+        case .null: return RevealedConnection(connection: updated, auth: nil)
+        case .value(let auth): return RevealedConnection(connection: updated, auth: auth)
+        }
     }
 
     public func delete(_ id: ConnectionID, in workspace: WorkspaceID) async throws {
