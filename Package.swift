@@ -107,6 +107,8 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore", "SwitchboardCrypto", "SwitchboardSQLite", "SwitchboardPostgres",
                 "SwitchboardTestSupport", .product(name: "Logging", package: "swift-log"),
+                // Raw SQL, to prove the schema itself refuses edits to the audit log.
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -9,9 +9,14 @@ public struct KeyRing: Sendable {
     public struct MasterKey: Sendable {
         public let id: String
         let key: SymmetricKey
+
+        /// The key as configured (base64). Only for writing the key file; never log it.
+        public var base64: String { key.withUnsafeBytes { Data($0).base64EncodedString() } }
     }
 
     public let active: MasterKey
+    /// Every key in configured order, the active one first.
+    public let all: [MasterKey]
     private let byID: [String: MasterKey]
 
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
@@ -30,8 +35,13 @@ public struct KeyRing: Sendable {
     public init(active: MasterKey, others: [MasterKey] = []) {
         self.active = active
         var byID = [active.id: active]
-        for key in others { byID[key.id] = key }
+        var all = [active]
+        for key in others where byID[key.id] == nil {
+            byID[key.id] = key
+            all.append(key)
+        }
         self.byID = byID
+        self.all = all
     }
 
     public func key(id: String) -> MasterKey? { byID[id] }
@@ -59,4 +69,18 @@ public struct KeyRing: Sendable {
     public static func generateMasterKeyBase64() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
     }
+}
+
+/// Where a sealer gets its keys. A fixed ring (from the environment) never changes; a key file can
+/// gain a key during a rotation, and its source re-reads it.
+public protocol KeyRingSource: Sendable {
+    /// The ring to use now. Cheap: called on every seal.
+    func current() -> KeyRing
+    /// Re-reads the origin at once (a ciphertext named a key the current ring lacks).
+    func reload() -> KeyRing
+}
+
+extension KeyRing: KeyRingSource {
+    public func current() -> KeyRing { self }
+    public func reload() -> KeyRing { self }
 }

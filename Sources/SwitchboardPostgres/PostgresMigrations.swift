@@ -67,6 +67,44 @@ enum PostgresMigrations {
                     ON connections(workspace_id, environment, external_xref, created_at, id)
                 """,
             ]
-        )
+        ),
+        (
+            "0002_key_scopes_audit_log",
+            [
+                // Keys made before scopes existed could do everything; they keep every scope.
+                """
+                ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL
+                    DEFAULT 'connections:read,connections:credentials,connections:write,keys:admin,audit:read,secretsmanagers:admin'
+                """,
+                "ALTER TABLE api_keys ADD COLUMN last_used_at BIGINT",
+                """
+                CREATE TABLE audit_log (
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    workspace_id TEXT COLLATE "C" NOT NULL,
+                    at BIGINT NOT NULL,
+                    actor TEXT COLLATE "C" NOT NULL,
+                    action TEXT COLLATE "C" NOT NULL,
+                    connection_id TEXT COLLATE "C",
+                    target TEXT,
+                    client_address TEXT
+                )
+                """,
+                "CREATE INDEX audit_log_by_workspace ON audit_log(workspace_id, seq)",
+                "CREATE INDEX audit_log_by_connection ON audit_log(workspace_id, connection_id, seq)",
+                // Append-only: the database itself refuses to edit or remove an audit record.
+                """
+                CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
+                    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()
+                """,
+                // Key rotation walks the rows sealed under other keys.
+                """
+                CREATE INDEX connections_by_auth_key ON connections(auth_key_id, id) WHERE auth_key_id IS NOT NULL
+                """,
+            ]
+        ),
     ]
 }

@@ -11,7 +11,7 @@ extension PostgresStore {
         last_unhealthy_at, last_unhealthy_code, created_at, updated_at, version
         """
 
-    public func insert(_ connection: Connection) async throws {
+    public func insert(_ connection: Connection, audit: AuditRecord?) async throws {
         var binds = PostgresBindings(capacity: 25)
         Self.bind(connection, into: &binds)
         let placeholders = (1...25).map { "$\($0)" }.joined(separator: ", ")
@@ -20,7 +20,15 @@ extension PostgresStore {
                 "INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask) VALUES (\(placeholders))",
             binds: binds
         )
-        try await mapped { [client, logger] in _ = try await client.query(query, logger: logger) }
+        guard let audit else {
+            return try await mapped { [client, logger] in _ = try await client.query(query, logger: logger) }
+        }
+        try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                _ = try await connection.query(query, logger: logger)
+                _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
+            }
+        }
     }
 
     public func connection(id: ConnectionID, workspace: WorkspaceID) async throws -> Connection? {
@@ -52,6 +60,7 @@ extension PostgresStore {
     public func update(
         id: ConnectionID,
         workspace: WorkspaceID,
+        audit: AuditRecord?,
         _ transform: @escaping @Sendable (Connection) throws -> Connection
     ) async throws -> Connection? {
         try await mapped { [client, logger] in
@@ -87,17 +96,78 @@ extension PostgresStore {
                     ),
                     logger: logger
                 )
+                if let audit { _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger) }
                 return updated
             }
         }
     }
 
-    public func delete(id: ConnectionID, workspace: WorkspaceID) async throws -> Bool {
+    public func delete(id: ConnectionID, workspace: WorkspaceID, audit: AuditRecord?) async throws -> Bool {
         try await mapped { [client, logger] in
-            try await !client.query(
-                "DELETE FROM connections WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue) RETURNING 1",
+            try await client.withTransaction(logger: logger) { connection in
+                let deleted = try await !connection.query(
+                    """
+                    DELETE FROM connections WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue)
+                    RETURNING 1
+                    """,
+                    logger: logger
+                ).collect().isEmpty
+                if deleted, let audit {
+                    _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
+                }
+                return deleted
+            }
+        }
+    }
+
+    public func connectionsSealed(notWith keyID: String, after id: ConnectionID?, limit: Int) async throws
+        -> [Connection]
+    {
+        try await mapped { [client, logger] in
+            var connections: [Connection] = []
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: Self.connectionColumns) FROM connections
+                WHERE auth_key_id IS NOT NULL AND auth_key_id <> \(keyID) AND id > \(id?.rawValue ?? "")
+                ORDER BY id LIMIT \(Int64(limit))
+                """,
                 logger: logger
-            ).collect().isEmpty
+            )
+            for try await row in rows { connections.append(try Self.connection(from: row)) }
+            return connections
+        }
+    }
+
+    public func replaceSealedAuth(_ swaps: [SealSwap]) async throws -> Int {
+        try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                var replaced = 0
+                for swap in swaps {
+                    replaced += try await connection.query(
+                        """
+                        UPDATE connections
+                        SET auth_key_id = \(swap.new.keyID), auth_ciphertext = \(ByteBuffer(bytes: swap.new.ciphertext))
+                        WHERE id = \(swap.id.rawValue) AND workspace_id = \(swap.workspaceID.rawValue)
+                          AND auth_key_id = \(swap.old.keyID) AND auth_ciphertext = \(ByteBuffer(bytes: swap.old.ciphertext))
+                        RETURNING 1
+                        """,
+                        logger: logger
+                    ).collect().count
+                }
+                return replaced
+            }
+        }
+    }
+
+    public func sealedCountsByKey() async throws -> [String: Int] {
+        try await mapped { [client, logger] in
+            var counts: [String: Int] = [:]
+            let rows = try await client.query(
+                "SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id",
+                logger: logger
+            )
+            for try await (keyID, count) in rows.decode((String, Int64).self) { counts[keyID] = Int(count) }
+            return counts
         }
     }
 

@@ -31,10 +31,10 @@ extension PostgresStore {
         try await mapped { [client, logger] in
             var keys: [APIKeyRecord] = []
             let rows = try await client.query(
-                "SELECT id, workspace_id, secret_hash, created_at, revoked_at FROM api_keys ORDER BY id",
+                "SELECT \(unescaped: Self.keyColumns) FROM api_keys ORDER BY id",
                 logger: logger
             )
-            for try await row in rows.decode((String, String, ByteBuffer, Int64, Int64?).self) {
+            for try await row in rows.decode(KeyRow.self) {
                 keys.append(Self.key(row))
             }
             return keys

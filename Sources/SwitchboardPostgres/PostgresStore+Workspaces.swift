@@ -4,7 +4,7 @@ import PostgresNIO
 import SwitchboardCore
 
 extension PostgresStore {
-    public func insert(_ workspace: Workspace, firstKey: APIKeyRecord) async throws {
+    public func insert(_ workspace: Workspace, firstKey: APIKeyRecord, audit: AuditRecord) async throws {
         try await mapped { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in
                 _ = try await connection.query(
@@ -15,6 +15,7 @@ extension PostgresStore {
                     logger: logger
                 )
                 _ = try await connection.query(Self.insertKeyQuery(firstKey), logger: logger)
+                _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
             }
         }
     }
@@ -44,51 +45,99 @@ extension PostgresStore {
         }
     }
 
-    public func insert(_ key: APIKeyRecord) async throws {
-        try await mapped { [client, logger] in _ = try await client.query(Self.insertKeyQuery(key), logger: logger) }
+    public func insert(_ key: APIKeyRecord, audit: AuditRecord?) async throws {
+        try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                _ = try await connection.query(Self.insertKeyQuery(key), logger: logger)
+                if let audit { _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger) }
+            }
+        }
     }
 
     public func apiKey(id: String) async throws -> APIKeyRecord? {
         try await mapped { [client, logger] in
             let rows = try await client.query(
-                "SELECT id, workspace_id, secret_hash, created_at, revoked_at FROM api_keys WHERE id = \(id)",
+                "SELECT \(unescaped: Self.keyColumns) FROM api_keys WHERE id = \(id)",
                 logger: logger
             )
-            for try await row in rows.decode((String, String, ByteBuffer, Int64, Int64?).self) { return Self.key(row) }
+            for try await row in rows.decode(KeyRow.self) { return Self.key(row) }
             return nil
         }
     }
 
-    public func revokeAPIKey(id: String, at time: Timestamp) async throws -> APIKeyRecord? {
+    public func apiKeys(workspace: WorkspaceID) async throws -> [APIKeyRecord] {
         try await mapped { [client, logger] in
             let rows = try await client.query(
                 """
-                UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(time.millisecondsSinceEpoch))
-                WHERE id = \(id)
-                RETURNING id, workspace_id, secret_hash, created_at, revoked_at
+                SELECT \(unescaped: Self.keyColumns) FROM api_keys WHERE workspace_id = \(workspace.rawValue)
+                ORDER BY created_at, id
                 """,
                 logger: logger
             )
-            for try await row in rows.decode((String, String, ByteBuffer, Int64, Int64?).self) { return Self.key(row) }
-            return nil
+            var keys: [APIKeyRecord] = []
+            for try await row in rows.decode(KeyRow.self) { keys.append(Self.key(row)) }
+            return keys
         }
     }
 
+    public func revokeAPIKey(id: String, at time: Timestamp, audit: AuditRecord?) async throws -> APIKeyRecord? {
+        try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                let revoked = try await connection.query(
+                    """
+                    UPDATE api_keys SET revoked_at = \(time.millisecondsSinceEpoch)
+                    WHERE id = \(id) AND revoked_at IS NULL RETURNING 1
+                    """,
+                    logger: logger
+                ).collect()
+                if !revoked.isEmpty, let audit {
+                    _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
+                }
+                let rows = try await connection.query(
+                    "SELECT \(unescaped: Self.keyColumns) FROM api_keys WHERE id = \(id)",
+                    logger: logger
+                )
+                for try await row in rows.decode(KeyRow.self) { return Self.key(row) }
+                return nil
+            }
+        }
+    }
+
+    public func touchAPIKey(id: String, at time: Timestamp) async throws {
+        try await mapped { [client, logger] in
+            _ = try await client.query(
+                """
+                UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 0), \(time.millisecondsSinceEpoch))
+                WHERE id = \(id)
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    static let keyColumns = "id, workspace_id, secret_hash, scopes, created_at, revoked_at, last_used_at"
+    typealias KeyRow = (String, String, ByteBuffer, String, Int64, Int64?, Int64?)
+
     static func insertKeyQuery(_ key: APIKeyRecord) -> PostgresQuery {
         """
-        INSERT INTO api_keys (id, workspace_id, secret_hash, created_at, revoked_at)
-        VALUES (\(key.id), \(key.workspaceID.rawValue), \(ByteBuffer(bytes: key.secretHash)),
-                \(key.createdAt.millisecondsSinceEpoch), \(key.revokedAt?.millisecondsSinceEpoch))
+        INSERT INTO api_keys (\(unescaped: keyColumns))
+        VALUES (\(key.id), \(key.workspaceID.rawValue), \(ByteBuffer(bytes: key.secretHash)), \(key.scopes.text),
+                \(key.createdAt.millisecondsSinceEpoch), \(key.revokedAt?.millisecondsSinceEpoch),
+                \(key.lastUsedAt?.millisecondsSinceEpoch))
         """
     }
 
-    static func key(_ row: (String, String, ByteBuffer, Int64, Int64?)) -> APIKeyRecord {
-        APIKeyRecord(
+    static func key(_ row: KeyRow) -> APIKeyRecord {
+        func time(_ value: Int64?) -> Timestamp? { value.map(Timestamp.init(millisecondsSinceEpoch:)) }
+        return APIKeyRecord(
             id: row.0,
             workspaceID: WorkspaceID(rawValue: row.1),
             secretHash: Array(row.2.readableBytesView),
-            createdAt: Timestamp(millisecondsSinceEpoch: row.3),
-            revokedAt: row.4.map(Timestamp.init(millisecondsSinceEpoch:))
+            // Written from a validated set; a name this version does not know grants nothing.
+            scopes: ScopeSet(row.3.split(separator: ",").compactMap { Scope(rawValue: String($0)) }),
+            createdAt: Timestamp(millisecondsSinceEpoch: row.4),
+            revokedAt: time(row.5),
+            lastUsedAt: time(row.6)
         )
     }
 }

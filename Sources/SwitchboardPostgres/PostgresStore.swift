@@ -28,9 +28,12 @@ public struct PostgresStore: SwitchboardStore {
     @discardableResult
     public func migrate() async throws -> [String] {
         try await mapped { [client, logger] in
-            // Everything runs under one advisory lock, so replicas starting together queue here
-            // instead of racing; each migration is its own transaction.
-            let lock: PostgresQuery = "SELECT pg_advisory_xact_lock(\(PostgresMigrations.advisoryLockKey))"
+            // Everything runs under one advisory lock per schema, so replicas starting together queue
+            // here instead of racing (installs in other schemas of the database do not wait); each
+            // migration is its own transaction.
+            let lock: PostgresQuery = """
+                SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), \(PostgresMigrations.advisoryLockKey)))
+                """
             try await client.withTransaction(logger: logger) { connection in
                 _ = try await connection.query(lock, logger: logger)
                 _ = try await connection.query(

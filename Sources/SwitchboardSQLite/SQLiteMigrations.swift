@@ -57,6 +57,36 @@ enum SQLiteMigrations {
             CREATE INDEX connections_by_xref
                 ON connections(workspace_id, environment, external_xref, created_at, id);
             """
-        )
+        ),
+        (
+            "0002_key_scopes_audit_log",
+            """
+            -- Keys made before scopes existed could do everything; they keep every scope.
+            ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL
+                DEFAULT 'connections:read,connections:credentials,connections:write,keys:admin,audit:read,secretsmanagers:admin';
+            ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+
+            CREATE TABLE audit_log (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                workspace_id TEXT NOT NULL,
+                at INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                connection_id TEXT,
+                target TEXT,
+                client_address TEXT
+            ) STRICT;
+            CREATE INDEX audit_log_by_workspace ON audit_log(workspace_id, seq);
+            CREATE INDEX audit_log_by_connection ON audit_log(workspace_id, connection_id, seq);
+            -- Append-only: the database itself refuses to edit or remove an audit record.
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+            CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+            -- Key rotation walks the rows sealed under other keys.
+            CREATE INDEX connections_by_auth_key ON connections(auth_key_id, id) WHERE auth_key_id IS NOT NULL;
+            """
+        ),
     ]
 }

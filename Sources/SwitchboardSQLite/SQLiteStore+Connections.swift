@@ -10,9 +10,10 @@ extension SQLiteStore {
         last_unhealthy_at, last_unhealthy_code, created_at, updated_at, version
         """
 
-    public func insert(_ connection: Connection) async throws {
+    public func insert(_ connection: Connection, audit: AuditRecord?) async throws {
         try await mapped {
             try await pool.write { db in
+                if let audit { try Self.appendAudit([audit], db) }
                 let statement = try db.cachedStatement(
                     sql: """
                         INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask)
@@ -53,6 +54,7 @@ extension SQLiteStore {
     public func update(
         id: ConnectionID,
         workspace: WorkspaceID,
+        audit: AuditRecord?,
         _ transform: @escaping @Sendable (Connection) throws -> Connection
     ) async throws -> Connection? {
         try await mapped {
@@ -84,19 +86,76 @@ extension SQLiteStore {
                 values.removeFirst(2)
                 values += [id.rawValue, workspace.rawValue]
                 try statement.execute(arguments: StatementArguments(values))
+                if let audit { try Self.appendAudit([audit], db) }
                 return updated
             }
         }
     }
 
-    public func delete(id: ConnectionID, workspace: WorkspaceID) async throws -> Bool {
+    public func delete(id: ConnectionID, workspace: WorkspaceID, audit: AuditRecord?) async throws -> Bool {
         try await mapped {
             try await pool.write { db in
                 try db.execute(
                     sql: "DELETE FROM connections WHERE id = ? AND workspace_id = ?",
                     arguments: [id.rawValue, workspace.rawValue]
                 )
-                return db.changesCount == 1
+                guard db.changesCount == 1 else { return false }
+                if let audit { try Self.appendAudit([audit], db) }
+                return true
+            }
+        }
+    }
+
+    public func connectionsSealed(notWith keyID: String, after id: ConnectionID?, limit: Int) async throws
+        -> [Connection]
+    {
+        try await mapped {
+            try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(Self.connectionColumns) FROM connections
+                        WHERE auth_key_id IS NOT NULL AND auth_key_id <> ? AND id > ? ORDER BY id LIMIT ?
+                        """,
+                    arguments: [keyID, id?.rawValue ?? "", limit]
+                ).map(Self.connection(from:))
+            }
+        }
+    }
+
+    public func replaceSealedAuth(_ swaps: [SealSwap]) async throws -> Int {
+        try await mapped {
+            try await pool.write { db in
+                let statement = try db.cachedStatement(
+                    sql: """
+                        UPDATE connections SET auth_key_id = ?, auth_ciphertext = ?
+                        WHERE id = ? AND workspace_id = ? AND auth_key_id = ? AND auth_ciphertext = ?
+                        """
+                )
+                var replaced = 0
+                for swap in swaps {
+                    try statement.execute(arguments: [
+                        swap.new.keyID, Data(swap.new.ciphertext), swap.id.rawValue, swap.workspaceID.rawValue,
+                        swap.old.keyID, Data(swap.old.ciphertext),
+                    ])
+                    replaced += db.changesCount
+                }
+                return replaced
+            }
+        }
+    }
+
+    public func sealedCountsByKey() async throws -> [String: Int] {
+        try await mapped {
+            try await pool.read { db in
+                var counts: [String: Int] = [:]
+                for row in try Row.fetchAll(
+                    db,
+                    sql: "SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id"
+                ) {
+                    counts[row[0]] = row[1]
+                }
+                return counts
             }
         }
     }

@@ -10,7 +10,7 @@ public func buildApplication(
 ) throws
     -> some ApplicationProtocol
 {
-    let router = try buildRouter(runtime: runtime, maximumBodySize: configuration.maximumBodySize)
+    let router = try buildRouter(runtime: runtime, configuration: configuration)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
@@ -22,7 +22,7 @@ public func buildApplication(
 }
 
 /// Every route, its middleware, and a 405 with `Allow` for methods a known path does not support.
-func buildRouter(runtime: Runtime, maximumBodySize: Int) throws -> Router<AppRequestContext> {
+func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ErrorMiddleware())
 
@@ -36,8 +36,11 @@ func buildRouter(runtime: Runtime, maximumBodySize: Int) throws -> Router<AppReq
         )
     }
 
-    let routes = apiRoutes(runtime: runtime, maximumBodySize: maximumBodySize)
-    let authenticated = router.group().add(middleware: APIKeyMiddleware(workspaces: runtime.workspaces))
+    let routes = apiRoutes(runtime: runtime, maximumBodySize: configuration.maximumBodySize)
+    let limiter = AuthFailureLimiter(limit: configuration.authenticationFailureLimit)
+    let authenticated = router.group().add(
+        middleware: APIKeyMiddleware(workspaces: runtime.workspaces, limiter: limiter)
+    )
     for route in routes {
         let handler = route.handler
         if route.requiresAPIKey {
@@ -70,6 +73,8 @@ func buildRouter(runtime: Runtime, maximumBodySize: Int) throws -> Router<AppReq
 /// All operations of the API (the document's paths, minus `/health` and `/openapi.yaml`).
 func apiRoutes(runtime: Runtime, maximumBodySize: Int) -> [Route] {
     ConnectionRoutes(connections: runtime.connections, maximumBodySize: maximumBodySize).routes
+        + KeyRoutes(workspaces: runtime.workspaces, maximumBodySize: maximumBodySize).routes
+        + AuditRoutes(audit: runtime.audit).routes
 }
 
 private let methodsAnsweredWith405: [HTTPRequest.Method] = [

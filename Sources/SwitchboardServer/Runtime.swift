@@ -10,6 +10,10 @@ public struct Runtime: Sendable {
     public let store: any SwitchboardStore
     public let connections: ConnectionService
     public let workspaces: WorkspaceService
+    public let audit: AuditService
+    /// The master keys and where they came from (for `switchboard keys`).
+    public let masterKeys: MasterKeyLoader.Keys
+    public let keyRotation: KeyRotation
     public let logger: Logger
 
     /// Opens the database, applies pending migrations (append-only, safe on every start and from
@@ -18,20 +22,24 @@ public struct Runtime: Sendable {
     /// PostgreSQL's connection pool runs as a child task for exactly the duration of `body`.
     public static func run<T: Sendable>(
         database: DatabaseLocation,
-        masterKey: String?,
+        masterKeys settings: MasterKeySettings,
         logger: Logger,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now,
         _ body: @Sendable (Runtime) async throws -> T
     ) async throws -> T {
-        // Resolve the key first: a missing key must fail before anything touches the database.
-        let keyRing = try MasterKeyLoader(environmentValue: masterKey, dataDirectory: database.dataDirectory)
-            .load(logger: logger)
+        // Resolve the keys first: a missing key must fail before anything touches the database.
+        let keys = try MasterKeyLoader(settings: settings, dataDirectory: database.dataDirectory).load(logger: logger)
+        let sealer = AESGCMSealer(keys: keys.source)
         return try await withStore(database, logger: logger) { store in
             try await body(
                 Runtime(
                     store: store,
-                    connections: ConnectionService(store: store, sealer: AESGCMSealer(keyRing: keyRing), now: now),
-                    workspaces: WorkspaceService(store: store, hasher: SHA256APIKeyHasher(), now: now),
+                    connections: ConnectionService(store: store, audit: store, sealer: sealer, now: now),
+                    // Keys and their use are operational records on the wall clock; `now` stamps connections.
+                    workspaces: WorkspaceService(store: store, hasher: SHA256APIKeyHasher(), now: Timestamp.now),
+                    audit: AuditService(store: store),
+                    masterKeys: keys,
+                    keyRotation: KeyRotation(store: store, sealer: sealer),
                     logger: logger
                 )
             )

@@ -10,7 +10,10 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A self-hostable connection service, wire-compatible with Unified.to's /unified/connection API.",
-        subcommands: [Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, Copy.self],
+        subcommands: [
+            Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, MasterKeysCommand.self,
+            AuditCommand.self, Copy.self,
+        ],
         defaultSubcommand: Serve.self
     )
 }
@@ -46,7 +49,7 @@ struct DatabaseOptions: ParsableArguments {
     ) async throws -> T {
         try await Runtime.run(
             database: try location(),
-            masterKey: environment(MasterKeyLoader.environmentVariable),
+            masterKeys: try MasterKeySettings.fromEnvironment(ProcessInfo.processInfo.environment),
             logger: try logger(defaultLevel: defaultLogLevel),
             body
         )
@@ -82,10 +85,25 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .long, help: "Address to bind.") var host = "127.0.0.1"
     @Option(name: .long, help: "Port to bind.") var port = 8080
+    @Option(
+        name: .long,
+        help: "Failed authentications per client address and minute before 429s. Default: $SWITCHBOARD_AUTH_FAILURE_LIMIT, else 30"
+    )
+    var authFailureLimit: Int?
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let configuration = ServerConfiguration(host: host, port: port)
+        let limit = try authFailureLimit ?? environment("SWITCHBOARD_AUTH_FAILURE_LIMIT").map {
+            guard let value = Int($0), value > 0 else {
+                throw ValidationError("SWITCHBOARD_AUTH_FAILURE_LIMIT must be a positive whole number")
+            }
+            return value
+        }
+        let configuration = ServerConfiguration(
+            host: host,
+            port: port,
+            authenticationFailureLimit: limit ?? ServerConfiguration.defaultAuthenticationFailureLimit
+        )
         try await options.withRuntime(defaultLogLevel: "info") { runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.
             if try await runtime.workspaces.workspaceCount() == 0 {
@@ -136,46 +154,6 @@ struct WorkspaceCommand: AsyncParsableCommand {
             } else {
                 print("workspace_id: \(workspace.id)\napi_key:      \(key)\nThe key is shown only this once.")
             }
-        }
-    }
-}
-
-struct KeyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "key",
-        abstract: "Manage API keys.",
-        subcommands: [Create.self, Revoke.self]
-    )
-
-    struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an API key for a workspace.")
-        @Option(name: .long, help: "Workspace id.") var workspace: String
-        @Flag(name: .long, help: "Print {\"key_id\", \"workspace_id\", \"api_key\"} as JSON on stdout, nothing else.")
-        var json = false
-        @OptionGroup var options: DatabaseOptions
-
-        func run() async throws {
-            let workspace = WorkspaceID(rawValue: workspace)
-            let (record, key) = try await options.withRuntime { try await $0.workspaces.createKey(for: workspace) }
-            if json {
-                printJSON([("key_id", record.id), ("workspace_id", workspace.rawValue), ("api_key", key)])
-            } else {
-                print("key_id:  \(record.id)\napi_key: \(key)\nThe key is shown only this once.")
-            }
-        }
-    }
-
-    struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Revoke an API key, named by its id or sbk_<id> prefix."
-        )
-        @Argument(help: "The key's id, its sbk_<id> prefix, or the whole key.") var key: String
-        @OptionGroup var options: DatabaseOptions
-
-        func run() async throws {
-            let key = key
-            let record = try await options.withRuntime { try await $0.workspaces.revokeKey(key) }
-            print("Revoked key \(record.id) of workspace \(record.workspaceID).")
         }
     }
 }

@@ -10,7 +10,7 @@ import Testing
     private let here = SealContext(workspaceID: WorkspaceID(rawValue: "w1"), connectionID: ConnectionID(rawValue: "c1"))
 
     @Test func sealsAndOpensUnderTheActiveKeyWithAFreshNonceEachTime() throws {
-        let sealer = AESGCMSealer(keyRing: ring)
+        let sealer = AESGCMSealer(keys: ring)
         let plaintext = Array(#"{"access_token":"at"}"#.utf8)
         let first = try sealer.seal(plaintext, context: here)
         let second = try sealer.seal(plaintext, context: here)
@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func aCiphertextMovedToAnotherRowOrWorkspaceFailsToOpen() throws {
-        let sealer = AESGCMSealer(keyRing: ring)
+        let sealer = AESGCMSealer(keys: ring)
         let sealed = try sealer.seal(Array("secret".utf8), context: here)
         let otherRow = SealContext(workspaceID: here.workspaceID, connectionID: ConnectionID(rawValue: "c2"))
         let otherWorkspace = SealContext(workspaceID: WorkspaceID(rawValue: "w2"), connectionID: here.connectionID)
@@ -30,13 +30,13 @@ import Testing
     }
 
     @Test func tamperingOrAnotherKeyFailsToOpen() throws {
-        let sealer = AESGCMSealer(keyRing: ring)
+        let sealer = AESGCMSealer(keys: ring)
         var sealed = try sealer.seal(Array("secret".utf8), context: here)
         let otherRing = KeyRing(
             active: try KeyRing.masterKey(base64: Data(repeating: 2, count: 32).base64EncodedString())
         )
         #expect(throws: SealingError.unknownKey(keyID: sealed.keyID)) {
-            try AESGCMSealer(keyRing: otherRing).open(sealed, context: here)
+            try AESGCMSealer(keys: otherRing).open(sealed, context: here)
         }
         sealed.ciphertext[14] ^= 1
         #expect(throws: SealingError.authenticationFailed) { try sealer.open(sealed, context: here) }

@@ -46,9 +46,9 @@ import Testing
 
     @Test func aRevokedKeyStopsWorkingAtOnce() async throws {
         try await withApp { api in
-            let (_, extra) = try await api.runtime.workspaces.createKey(for: api.workspace)
+            let extra = try await api.makeKey(.all)
             #expect(try await api.send(.get, "/unified/connection", key: .some(extra)).status == .ok)
-            _ = try await api.runtime.workspaces.revokeKey(String(extra.prefix(20)))
+            _ = try await api.runtime.workspaces.revokeKey(String(extra.prefix(20)), by: nil)
             #expect(try await api.send(.get, "/unified/connection", key: .some(extra)).status == .unauthorized)
             #expect(try await api.send(.get, "/unified/connection").status == .ok)
         }

@@ -123,4 +123,12 @@ import Yams
         #expect(Category.allNames.count == 38)
         #expect(Permission.allNames.count == 411)
     }
+
+    @Test func keyAndAuditVocabulariesMatchTheServer() throws {
+        #expect(try schema("Scope")["enum"] as? [String] == Scope.allCases.map(\.rawValue))
+        #expect(try schema("AuditAction")["enum"] as? [String] == AuditAction.allCases.map(\.rawValue))
+        let operation = try #require(try operations()["GET /switchboard/audit"])
+        let names = try #require(operation["parameters"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        #expect(Set(names) == AuditRoutes.parameterNames)
+    }
 }

@@ -46,14 +46,11 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
 func makeWorkspace(_ store: any SwitchboardStore, name: String = "w") async throws -> WorkspaceID {
     let time = Timestamp(millisecondsSinceEpoch: 1_700_000_000_000)
     let workspace = Workspace(id: WorkspaceID.generate(at: time), name: name, createdAt: time)
+    let key = APIKeyRecord(id: APIKey.generate().id, workspaceID: workspace.id, secretHash: [1, 2], createdAt: time)
     try await store.insert(
         workspace,
-        firstKey: APIKeyRecord(
-            id: APIKey.generate().id,
-            workspaceID: workspace.id,
-            secretHash: [1, 2],
-            createdAt: time
-        )
+        firstKey: key,
+        audit: AuditRecord(.apiKeyCreate, by: .cli(workspace: workspace.id), at: time, target: key.id)
     )
     return workspace.id
 }

@@ -176,17 +176,27 @@ import Testing
                 id: APIKey.generate().id,
                 workspaceID: workspace,
                 secretHash: [1, 2, 3],
+                scopes: ScopeSet([.connectionsRead, .auditRead]),
                 createdAt: Timestamp(millisecondsSinceEpoch: 1)
             )
-            try await store.insert(key)
+            try await store.insert(key, audit: nil)
             #expect(try await store.apiKey(id: key.id) == key)
-            let first = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 10))
-            let second = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 20))
+            try await store.touchAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 5))
+            try await store.touchAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 4))
+            #expect(try await store.apiKey(id: key.id)?.lastUsedAt == Timestamp(millisecondsSinceEpoch: 5))
+            let audit = AuditRecord(.apiKeyRevoke, by: .cli(workspace: workspace), at: Timestamp(millisecondsSinceEpoch: 10))
+            let first = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 10), audit: audit)
+            let second = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 20), audit: audit)
             #expect(first?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
             #expect(second?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
             #expect(
-                try await store.revokeAPIKey(id: "0000000000000000", at: Timestamp(millisecondsSinceEpoch: 1)) == nil
+                try await store.revokeAPIKey(id: "0000000000000000", at: Timestamp(millisecondsSinceEpoch: 1), audit: audit)
+                    == nil
             )
+            // Only the call that revoked the key is audited.
+            let revocations = try await store.auditRecords(AuditQuery(workspaceID: workspace, action: .apiKeyRevoke))
+            #expect(revocations.count == 1)
+            #expect(try await store.apiKeys(workspace: workspace).map(\.id).contains(key.id))
             #expect(try await store.workspaceCount() == 1)
         }
     }
@@ -195,7 +205,7 @@ import Testing
     func migrationsAreRecordedInOrderAndIdempotent(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let applied = try await store.appliedMigrations()
-            #expect(applied == ["0001_create_workspaces_keys_connections"])
+            #expect(applied == ["0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log"])
             #expect(try await store.migrate().isEmpty)
             #expect(try await store.appliedMigrations() == applied)
         }
@@ -214,6 +224,6 @@ import Testing
             for store in stores { group.addTask { try await store.migrate() } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(results.flatMap { $0 } == ["0001_create_workspaces_keys_connections"])
+        #expect(results.flatMap { $0 } == ["0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log"])
     }
 }

@@ -22,11 +22,12 @@ import Testing
                 id: APIKey.generate().id,
                 workspaceID: second,
                 secretHash: [7],
+                scopes: ScopeSet([.connectionsRead]),
                 createdAt: Timestamp(millisecondsSinceEpoch: 3)
             )
-            try await source.insert(revoked)
+            try await source.insert(revoked, audit: nil)
             revoked = try #require(
-                try await source.revokeAPIKey(id: revoked.id, at: Timestamp(millisecondsSinceEpoch: 4))
+                try await source.revokeAPIKey(id: revoked.id, at: Timestamp(millisecondsSinceEpoch: 4), audit: nil)
             )
             var originals: [Connection] = []
             for i in 0..<23 {
@@ -127,7 +128,7 @@ import Testing
                     return try await group.reduce(into: []) { $0 += $1 }
                 }
             }
-            #expect(applied == ["0001_create_workspaces_keys_connections"])
+            #expect(applied == ["0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log"])
         }
     }
 

@@ -17,31 +17,54 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var id: String
     public var workspaceID: WorkspaceID
     public var secretHash: [UInt8]
+    public var scopes: ScopeSet
     public var createdAt: Timestamp
     public var revokedAt: Timestamp?
+    /// When the key last authenticated a request, to the minute (see `WorkspaceService`).
+    public var lastUsedAt: Timestamp?
 
     public init(
         id: String,
         workspaceID: WorkspaceID,
         secretHash: [UInt8],
+        scopes: ScopeSet = .all,
         createdAt: Timestamp,
-        revokedAt: Timestamp? = nil
+        revokedAt: Timestamp? = nil,
+        lastUsedAt: Timestamp? = nil
     ) {
         self.id = id
         self.workspaceID = workspaceID
         self.secretHash = secretHash
+        self.scopes = scopes
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
     }
 }
 
-/// Who is calling: the workspace and key a request was authenticated as.
+/// Who is calling: the workspace and key a request was authenticated as, what that key may do, and
+/// the address it called from (recorded in the audit log).
 public struct Principal: Sendable, Equatable {
     public var workspaceID: WorkspaceID
+    /// The API key's public id, or `cli` for an operator's command.
     public var keyID: String
+    public var scopes: ScopeSet
+    public var clientAddress: String?
 
-    public init(workspaceID: WorkspaceID, keyID: String) {
+    public init(workspaceID: WorkspaceID, keyID: String, scopes: ScopeSet, clientAddress: String? = nil) {
         self.workspaceID = workspaceID
         self.keyID = keyID
+        self.scopes = scopes
+        self.clientAddress = clientAddress
+    }
+
+    /// An operator acting through the CLI on the database directly: every scope.
+    public static func cli(workspace: WorkspaceID) -> Principal {
+        Principal(workspaceID: workspace, keyID: "cli", scopes: .all)
+    }
+
+    /// Throws `ServiceError.missingScope` unless the key holds `scope`.
+    public func require(_ scope: Scope) throws(ServiceError) {
+        guard scopes.contains(scope) else { throw .missingScope(scope) }
     }
 }

@@ -37,6 +37,8 @@ public enum SealingError: Error, Sendable, Equatable {
 
 /// Seals and opens credential bytes with authenticated encryption.
 public protocol SecretSealer: Sendable {
+    /// The id of the key `seal` uses now.
+    var activeKeyID: String { get }
     /// Seals `plaintext` under the active key, binding `context` as associated data.
     func seal(_ plaintext: [UInt8], context: SealContext) throws -> SealedSecret
     /// Opens a sealed secret; throws `SealingError` if the key is unknown or authentication fails.

@@ -3,16 +3,25 @@
 /// Plaintext credentials exist only here and in `ConnectionAuth`, never in a store.
 public struct ConnectionService: Sendable {
     private let store: any ConnectionStore
+    private let audit: any AuditStore
     private let sealer: any SecretSealer
     private let now: @Sendable () -> Timestamp
 
-    public init(store: any ConnectionStore, sealer: any SecretSealer, now: @escaping @Sendable () -> Timestamp) {
+    public init(
+        store: any ConnectionStore,
+        audit: any AuditStore,
+        sealer: any SecretSealer,
+        now: @escaping @Sendable () -> Timestamp
+    ) {
         self.store = store
+        self.audit = audit
         self.sealer = sealer
         self.now = now
     }
 
-    public func create(_ input: ConnectionInput, in workspace: WorkspaceID) async throws -> RevealedConnection {
+    public func create(_ input: ConnectionInput, by principal: Principal) async throws -> RevealedConnection {
+        try principal.require(.connectionsWrite)
+        let workspace = principal.workspaceID
         let fields: ConnectionFields
         do { fields = try input.fieldsForCreate() } catch { throw ServiceError.invalid(error) }
         try Self.validate(fields)
@@ -28,19 +37,25 @@ public struct ConnectionService: Sendable {
             createdAt: time,
             updatedAt: time
         )
-        try await store.insert(connection)
-        return RevealedConnection(connection: connection, auth: auth)
+        try await store.insert(connection, audit: AuditRecord(.connectionCreate, by: principal, at: time, connection: id))
+        // Credentials the request just supplied are echoed, not decrypted back, and only to a key
+        // that may see credentials.
+        return RevealedConnection(connection: connection, auth: principal.scopes.contains(.connectionsCredentials) ? auth : nil)
     }
 
-    public func get(_ id: ConnectionID, in workspace: WorkspaceID) async throws -> RevealedConnection {
-        guard let connection = try await store.connection(id: id, workspace: workspace) else {
+    public func get(_ id: ConnectionID, by principal: Principal) async throws -> RevealedConnection {
+        try principal.require(.connectionsRead)
+        guard let connection = try await store.connection(id: id, workspace: principal.workspaceID) else {
             throw ServiceError.connectionNotFound(id)
         }
-        return try reveal(connection)
+        return try await reveal([connection], to: principal)[0]
     }
 
-    public func list(_ query: ConnectionQuery) async throws -> [RevealedConnection] {
-        try await store.list(query).map(reveal)
+    public func list(_ query: ConnectionQuery, by principal: Principal) async throws -> [RevealedConnection] {
+        try principal.require(.connectionsRead)
+        var query = query
+        query.workspaceID = principal.workspaceID
+        return try await reveal(try await store.list(query), to: principal)
     }
 
     /// PUT and PATCH: merges `input` into the stored connection inside the store's serialized
@@ -48,12 +63,15 @@ public struct ConnectionService: Sendable {
     public func update(
         _ id: ConnectionID,
         with input: ConnectionInput,
-        in workspace: WorkspaceID
+        by principal: Principal
     ) async throws
         -> RevealedConnection
     {
+        try principal.require(.connectionsWrite)
+        let workspace = principal.workspaceID
         let time = now()
-        let updated = try await store.update(id: id, workspace: workspace) { current in
+        let record = AuditRecord(.connectionUpdate, by: principal, at: time, connection: id)
+        let updated = try await store.update(id: id, workspace: workspace, audit: record) { current in
             var connection = current
             do throws(ValidationError) {
                 try input.apply(to: &connection.fields)
@@ -71,20 +89,39 @@ public struct ConnectionService: Sendable {
             return connection
         }
         guard let updated else { throw ServiceError.connectionNotFound(id) }
-        // Credentials the request just supplied are returned as given, not decrypted back.
         switch input.auth {
-        case .absent: return try reveal(updated)
+        case .absent: return try await reveal([updated], to: principal)[0]
         case .null: return RevealedConnection(connection: updated, auth: nil)
-        case .value(let auth): return RevealedConnection(connection: updated, auth: auth)
+        case .value(let auth):
+            // Echoed as supplied, not decrypted back.
+            let mayRead = principal.scopes.contains(.connectionsCredentials)
+            return RevealedConnection(connection: updated, auth: mayRead ? auth : nil)
         }
     }
 
-    public func delete(_ id: ConnectionID, in workspace: WorkspaceID) async throws {
-        guard try await store.delete(id: id, workspace: workspace) else { throw ServiceError.connectionNotFound(id) }
+    public func delete(_ id: ConnectionID, by principal: Principal) async throws {
+        try principal.require(.connectionsWrite)
+        let record = AuditRecord(.connectionDelete, by: principal, at: now(), connection: id)
+        guard try await store.delete(id: id, workspace: principal.workspaceID, audit: record) else {
+            throw ServiceError.connectionNotFound(id)
+        }
     }
 
-    private func reveal(_ connection: Connection) throws -> RevealedConnection {
-        RevealedConnection(connection: connection, auth: try open(connection))
+    /// Opens credentials for a key that may see them, after the audit log durably records which
+    /// connections' credentials are about to leave; a key without the scope gets none, and nothing
+    /// is decrypted for it.
+    private func reveal(_ connections: [Connection], to principal: Principal) async throws -> [RevealedConnection] {
+        guard principal.scopes.contains(.connectionsCredentials) else {
+            return connections.map { RevealedConnection(connection: $0, auth: nil) }
+        }
+        let revealed = try connections.map { RevealedConnection(connection: $0, auth: try open($0)) }
+        // Reads take the wall clock: the injected clock stamps connection writes, and reads must not move it.
+        let time = Timestamp.now()
+        let records = revealed.compactMap { item in
+            item.auth == nil ? nil : AuditRecord(.credentialsRead, by: principal, at: time, connection: item.connection.id)
+        }
+        if !records.isEmpty { try await audit.append(records) }
+        return revealed
     }
 
     private func open(_ connection: Connection) throws -> ConnectionAuth? {

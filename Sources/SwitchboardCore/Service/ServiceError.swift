@@ -5,6 +5,8 @@ public enum ServiceError: Error, Sendable, Equatable {
     case workspaceNotFound(String)
     case apiKeyNotFound(String)
     case unauthenticated
+    /// The API key lacks the scope this operation needs.
+    case missingScope(Scope)
 }
 
 extension ServiceError: CustomStringConvertible {
@@ -15,6 +17,7 @@ extension ServiceError: CustomStringConvertible {
         case .workspaceNotFound(let id): "no workspace with id \"\(id)\""
         case .apiKeyNotFound(let reference): "no API key \"\(reference)\""
         case .unauthenticated: "the API key is not valid"
+        case .missingScope(let scope): "this API key lacks the scope \"\(scope.rawValue)\""
         }
     }
 }

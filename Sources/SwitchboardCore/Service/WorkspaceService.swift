@@ -1,10 +1,13 @@
 import Foundation
 
-/// Workspaces and their API keys: creation, revocation, and authenticating a presented key.
+/// Workspaces and their API keys: creation, listing, revocation, and authenticating a presented key.
 public struct WorkspaceService: Sendable {
     private let store: any WorkspaceStore
     private let hasher: any APIKeyHasher
     private let now: @Sendable () -> Timestamp
+
+    /// `last_used_at` is written at most this often per key, so authentication stays a read.
+    static let lastUsedResolutionMilliseconds: Int64 = 60_000
 
     public init(store: any WorkspaceStore, hasher: any APIKeyHasher, now: @escaping @Sendable () -> Timestamp) {
         self.store = store
@@ -12,7 +15,8 @@ public struct WorkspaceService: Sendable {
         self.now = now
     }
 
-    /// A new workspace and its first key. The key is returned once and never stored in plaintext.
+    /// A new workspace and its first key, which holds every scope. The key is returned once and
+    /// never stored in plaintext.
     public func createWorkspace(name: String) async throws -> (workspace: Workspace, apiKey: String) {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
@@ -23,46 +27,88 @@ public struct WorkspaceService: Sendable {
         }
         let time = now()
         let workspace = Workspace(id: WorkspaceID.generate(at: time), name: trimmed, createdAt: time)
-        let (record, key) = makeKey(for: workspace.id, at: time)
-        try await store.insert(workspace, firstKey: record)
+        let (record, key) = makeKey(for: workspace.id, scopes: .all, at: time)
+        let audit = AuditRecord(.apiKeyCreate, by: .cli(workspace: workspace.id), at: time, target: record.id)
+        try await store.insert(workspace, firstKey: record, audit: audit)
         return (workspace, key)
     }
 
     public func workspaceCount() async throws -> Int { try await store.workspaceCount() }
 
-    /// A new key for an existing workspace.
-    public func createKey(for workspaceID: WorkspaceID) async throws -> (record: APIKeyRecord, apiKey: String) {
-        guard try await store.workspace(id: workspaceID) != nil else {
-            throw ServiceError.workspaceNotFound(workspaceID.rawValue)
+    /// A new key with `scopes` in the principal's workspace. A key can grant only scopes it holds.
+    public func createKey(scopes: ScopeSet, by principal: Principal) async throws -> (
+        record: APIKeyRecord, apiKey: String
+    ) {
+        try principal.require(.keysAdmin)
+        guard scopes.isSubset(of: principal.scopes) else {
+            let missing = ScopeSet(scopes.scopes.subtracting(principal.scopes.scopes))
+            throw ServiceError.invalid(
+                ValidationError(field: "scopes", message: "a key cannot grant scopes it does not hold: \(missing.text)")
+            )
         }
-        let (record, key) = makeKey(for: workspaceID, at: now())
-        try await store.insert(record)
+        guard try await store.workspace(id: principal.workspaceID) != nil else {
+            throw ServiceError.workspaceNotFound(principal.workspaceID.rawValue)
+        }
+        let time = now()
+        let (record, key) = makeKey(for: principal.workspaceID, scopes: scopes, at: time)
+        try await store.insert(record, audit: AuditRecord(.apiKeyCreate, by: principal, at: time, target: record.id))
         return (record, key)
     }
 
-    /// Revokes the key named by its id, its `sbk_<id>` prefix or the whole key.
-    public func revokeKey(_ reference: String) async throws -> APIKeyRecord {
-        guard let id = APIKey.id(fromReference: reference),
-            let record = try await store.revokeAPIKey(id: id, at: now())
-        else {
-            throw ServiceError.apiKeyNotFound(reference.count > 24 ? String(reference.prefix(20)) + "…" : reference)
-        }
+    /// Every key of the principal's workspace (hashes stay in the store's records; callers print
+    /// only ids, scopes and dates).
+    public func listKeys(by principal: Principal) async throws -> [APIKeyRecord] {
+        try principal.require(.keysAdmin)
+        return try await store.apiKeys(workspace: principal.workspaceID)
+    }
+
+    /// Revokes the key named by its id, its `sbk_<id>` prefix or the whole key. With a principal,
+    /// only a key of its workspace; without one (an operator's CLI command), any key.
+    public func revokeKey(_ reference: String, by principal: Principal?) async throws -> APIKeyRecord {
+        if let principal { try principal.require(.keysAdmin) }
+        let notFound = ServiceError.apiKeyNotFound(
+            reference.count > 24 ? String(reference.prefix(20)) + "…" : reference
+        )
+        guard let id = APIKey.id(fromReference: reference), let key = try await store.apiKey(id: id),
+            principal == nil || principal?.workspaceID == key.workspaceID
+        else { throw notFound }
+        let actor = principal ?? .cli(workspace: key.workspaceID)
+        let time = now()
+        let audit = AuditRecord(.apiKeyRevoke, by: actor, at: time, target: id)
+        guard let record = try await store.revokeAPIKey(id: id, at: time, audit: audit) else { throw notFound }
         return record
     }
 
     /// The principal for a presented key, or `ServiceError.unauthenticated`. The stored hash is
     /// compared in constant time, and every failure looks the same to the caller.
-    public func authenticate(_ presented: String) async throws -> Principal {
+    public func authenticate(_ presented: String, clientAddress: String?) async throws -> Principal {
         guard let id = APIKey.id(inKey: presented), let record = try await store.apiKey(id: id) else {
             throw ServiceError.unauthenticated
         }
         let matches = constantTimeEquals(hasher.hash(presented), record.secretHash)
         guard matches, record.revokedAt == nil else { throw ServiceError.unauthenticated }
-        return Principal(workspaceID: record.workspaceID, keyID: record.id)
+        let time = now()
+        if let last = record.lastUsedAt,
+            time.millisecondsSinceEpoch - last.millisecondsSinceEpoch < Self.lastUsedResolutionMilliseconds
+        {
+            // Recent enough: no write on the hot path.
+        } else {
+            // Best effort: a failed bookkeeping write must not refuse a valid key.
+            try? await store.touchAPIKey(id: id, at: time)
+        }
+        return Principal(
+            workspaceID: record.workspaceID,
+            keyID: record.id,
+            scopes: record.scopes,
+            clientAddress: clientAddress
+        )
     }
 
-    private func makeKey(for workspaceID: WorkspaceID, at time: Timestamp) -> (APIKeyRecord, String) {
+    private func makeKey(for workspaceID: WorkspaceID, scopes: ScopeSet, at time: Timestamp) -> (APIKeyRecord, String) {
         let (id, key) = APIKey.generate()
-        return (APIKeyRecord(id: id, workspaceID: workspaceID, secretHash: hasher.hash(key), createdAt: time), key)
+        return (
+            APIKeyRecord(id: id, workspaceID: workspaceID, secretHash: hasher.hash(key), scopes: scopes, createdAt: time),
+            key
+        )
     }
 }

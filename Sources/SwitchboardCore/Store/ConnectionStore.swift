@@ -2,8 +2,8 @@
 /// order and page in their database. Every method is scoped to one workspace: a row of another
 /// workspace behaves exactly like a missing row.
 public protocol ConnectionStore: Sendable {
-    /// Inserts a new connection. Returns once the write is durable.
-    func insert(_ connection: Connection) async throws
+    /// Inserts a new connection, and `audit` in the same transaction. Returns once both are durable.
+    func insert(_ connection: Connection, audit: AuditRecord?) async throws
 
     /// The connection with `id` in `workspace`, or nil if there is none.
     func connection(id: ConnectionID, workspace: WorkspaceID) async throws -> Connection?
@@ -14,38 +14,101 @@ public protocol ConnectionStore: Sendable {
     /// Read-modify-write of one connection, serialized in the database: the row is locked (or the
     /// single writer held) from the read until the write commits, so concurrent updates from any
     /// number of processes apply one after another and none is lost. `transform` gets the current
-    /// row and returns the new one; if it throws, nothing is written. Returns nil if there is no
-    /// such connection.
+    /// row and returns the new one; if it throws, nothing is written. `audit` is appended in the
+    /// same transaction when the row exists. Returns nil if there is no such connection.
     func update(
         id: ConnectionID,
         workspace: WorkspaceID,
+        audit: AuditRecord?,
         _ transform: @escaping @Sendable (Connection) throws -> Connection
     ) async throws -> Connection?
 
-    /// Deletes the connection; returns false if there was none.
-    func delete(id: ConnectionID, workspace: WorkspaceID) async throws -> Bool
+    /// Deletes the connection and appends `audit` in the same transaction; returns false (and
+    /// appends nothing) if there was none.
+    func delete(id: ConnectionID, workspace: WorkspaceID, audit: AuditRecord?) async throws -> Bool
+
+    /// Up to `limit` connections (any workspace) with ids after `id`, in id order, whose credentials
+    /// are sealed under a key other than `keyID`: the work list of a key rotation.
+    func connectionsSealed(notWith keyID: String, after id: ConnectionID?, limit: Int) async throws -> [Connection]
+
+    /// Replaces sealed credentials in one transaction, each only if the row still holds exactly
+    /// `old` (a concurrent update wins, and the next rotation pass picks its row up if needed).
+    /// Returns how many rows were replaced.
+    func replaceSealedAuth(_ swaps: [SealSwap]) async throws -> Int
+
+    /// How many connections have credentials sealed under each key id.
+    func sealedCountsByKey() async throws -> [String: Int]
+}
+
+/// One row's credentials re-sealed under another key.
+public struct SealSwap: Sendable, Equatable {
+    public var id: ConnectionID
+    public var workspaceID: WorkspaceID
+    public var old: SealedSecret
+    public var new: SealedSecret
+
+    public init(id: ConnectionID, workspaceID: WorkspaceID, old: SealedSecret, new: SealedSecret) {
+        self.id = id
+        self.workspaceID = workspaceID
+        self.old = old
+        self.new = new
+    }
+}
+
+extension ConnectionStore {
+    /// Unaudited writes, for seeding and tests.
+    public func insert(_ connection: Connection) async throws { try await insert(connection, audit: nil) }
+
+    public func update(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        _ transform: @escaping @Sendable (Connection) throws -> Connection
+    ) async throws -> Connection? {
+        try await update(id: id, workspace: workspace, audit: nil, transform)
+    }
+
+    public func delete(id: ConnectionID, workspace: WorkspaceID) async throws -> Bool {
+        try await delete(id: id, workspace: workspace, audit: nil)
+    }
+}
+
+/// The append-only audit log.
+public protocol AuditStore: Sendable {
+    /// Appends the records in one transaction; returns once they are durable.
+    func append(_ records: [AuditRecord]) async throws
+
+    /// Records matching `query`, newest first.
+    func auditRecords(_ query: AuditQuery) async throws -> [AuditRecord]
 }
 
 /// Persistence for workspaces and their API keys.
 public protocol WorkspaceStore: Sendable {
-    /// Inserts a workspace together with its first key, atomically.
-    func insert(_ workspace: Workspace, firstKey: APIKeyRecord) async throws
+    /// Inserts a workspace together with its first key and the key's audit record, atomically.
+    func insert(_ workspace: Workspace, firstKey: APIKeyRecord, audit: AuditRecord) async throws
 
     func workspace(id: WorkspaceID) async throws -> Workspace?
 
     func workspaceCount() async throws -> Int
 
-    func insert(_ key: APIKeyRecord) async throws
+    /// Inserts a key and its audit record in one transaction.
+    func insert(_ key: APIKeyRecord, audit: AuditRecord?) async throws
 
     /// The key with this public id, revoked or not; nil if there is none.
     func apiKey(id: String) async throws -> APIKeyRecord?
 
-    /// Marks the key revoked (idempotent). Returns the key, or nil if there is none.
-    func revokeAPIKey(id: String, at time: Timestamp) async throws -> APIKeyRecord?
+    /// Every key of the workspace, revoked ones included, oldest first.
+    func apiKeys(workspace: WorkspaceID) async throws -> [APIKeyRecord]
+
+    /// Marks the key revoked (idempotent). `audit` is appended in the same transaction only when
+    /// this call revoked it. Returns the key, or nil if there is none.
+    func revokeAPIKey(id: String, at time: Timestamp, audit: AuditRecord?) async throws -> APIKeyRecord?
+
+    /// Records that the key authenticated a request at `time`.
+    func touchAPIKey(id: String, at time: Timestamp) async throws
 }
 
 /// A complete backend: both stores plus schema management.
-public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, StoreTransfer {
+public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, StoreTransfer {
     /// Applies pending migrations in order; returns the ids it applied.
     @discardableResult
     func migrate() async throws -> [String]

@@ -9,7 +9,7 @@ struct ConnectionRoutes: Sendable {
     let maximumBodySize: Int
 
     var routes: [Route] {
-        let common: Set<Int> = [401, 500, 503]
+        let common = Route.authenticatedStatuses
         return [
             Route(
                 method: .get,
@@ -68,7 +68,7 @@ struct ConnectionRoutes: Sendable {
             parameters: try QueryParameters(query: request.uri.query),
             workspaceID: principal.workspaceID
         )
-        let page = try await connections.list(query)
+        let page = try await connections.list(query, by: principal)
         var writer = JSONWriter(reservingCapacity: 64 + page.count * 1024)
         writer.beginArray()
         for connection in page { ConnectionWire.write(connection, to: &writer) }
@@ -78,25 +78,25 @@ struct ConnectionRoutes: Sendable {
 
     @Sendable func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let input = try ConnectionWire.input(fromBody: try await jsonBody(request))
-        return Self.respond(with: try await connections.create(input, in: principal.workspaceID))
+        let input = try ConnectionWire.input(fromBody: try await request.jsonBody(maximumSize: maximumBodySize))
+        return Self.respond(with: try await connections.create(input, by: principal))
     }
 
     @Sendable func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        return Self.respond(with: try await connections.get(try Self.id(context), in: principal.workspaceID))
+        return Self.respond(with: try await connections.get(try Self.id(context), by: principal))
     }
 
     @Sendable func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let id = try Self.id(context)
-        let input = try ConnectionWire.input(fromBody: try await jsonBody(request))
-        return Self.respond(with: try await connections.update(id, with: input, in: principal.workspaceID))
+        let input = try ConnectionWire.input(fromBody: try await request.jsonBody(maximumSize: maximumBodySize))
+        return Self.respond(with: try await connections.update(id, with: input, by: principal))
     }
 
     @Sendable func remove(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        try await connections.delete(try Self.id(context), in: principal.workspaceID)
+        try await connections.delete(try Self.id(context), by: principal)
         return Response(status: .ok)
     }
 
@@ -110,33 +110,5 @@ struct ConnectionRoutes: Sendable {
         // The router only matches a non-empty segment; ids are opaque, so any unknown one is a 404.
         let raw = context.parameters.get("id") ?? ""
         return ConnectionID(rawValue: raw.removingPercentEncoding ?? raw)
-    }
-
-    /// The request body, bounded, as JSON. A declared oversize body is refused before reading it.
-    private func jsonBody(_ request: Request) async throws -> [UInt8] {
-        if let type = request.headers[.contentType] {
-            let mediaType = type.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-            guard mediaType == "application/json" else {
-                throw APIError(
-                    status: .unsupportedMediaType,
-                    code: "unsupported_media_type",
-                    message: "Content-Type must be application/json, got \"\(type.prefix(64))\""
-                )
-            }
-        }
-        let tooLarge = APIError(
-            status: .contentTooLarge,
-            code: "payload_too_large",
-            message: "the request body is larger than \(maximumBodySize) bytes"
-        )
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBodySize {
-            throw tooLarge
-        }
-        do {
-            let buffer = try await request.body.collect(upTo: maximumBodySize)
-            return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw tooLarge
-        }
     }
 }

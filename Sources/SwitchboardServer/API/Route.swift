@@ -15,6 +15,10 @@ struct Route: Sendable {
     let requiresAPIKey: Bool
     let handler: Handler
 
+    /// What every API-key route can answer besides its own statuses: no or bad key, a key without
+    /// the scope, too many failed attempts, a server fault, the database down.
+    static let authenticatedStatuses: Set<Int> = [401, 403, 429, 500, 503]
+
     /// Hummingbird's form of `path`: `{id}` becomes `:id`.
     var routerPath: String {
         path.split(separator: "/").map { segment in

@@ -2,84 +2,102 @@ import Foundation
 import Logging
 import SwitchboardCrypto
 
-/// Finds the master key: `SWITCHBOARD_MASTER_KEY` (base64 of 32 bytes) when set; otherwise, on the
-/// embedded SQLite default only, the key file `master.key` in the data directory, generated with
-/// mode 0600 on first start. PostgreSQL has no data directory: its replicas must share a key, so
-/// the environment variable is required there. The key itself is never logged.
+/// Finds the master keys (see `MasterKeySettings`). PostgreSQL has no data directory: its replicas
+/// must share keys, so inline keys or a key file are required there. No key is ever logged; only
+/// key ids are.
 public struct MasterKeyLoader: Sendable {
-    public static let environmentVariable = "SWITCHBOARD_MASTER_KEY"
     public static let keyFileName = "master.key"
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let description: String
     }
 
-    let environmentValue: String?
+    /// Where the keys came from, which decides how a rotation adds a key.
+    public enum Origin: Sendable, Equatable {
+        /// Inline keys: an operator changes them and restarts each replica.
+        case environment
+        /// A key file that `switchboard keys rotate` rewrites and running servers re-read.
+        case file(KeyFile)
+
+        public static func == (a: Origin, b: Origin) -> Bool {
+            switch (a, b) {
+            case (.environment, .environment): true
+            case (.file(let x), .file(let y)): x.path == y.path
+            default: false
+            }
+        }
+    }
+
+    /// The loaded keys and their origin.
+    public struct Keys: Sendable {
+        public let source: any KeyRingSource
+        public let origin: Origin
+    }
+
+    let settings: MasterKeySettings
     let dataDirectory: String?
 
-    public init(environmentValue: String?, dataDirectory: String?) {
-        self.environmentValue = environmentValue
+    public init(settings: MasterKeySettings, dataDirectory: String?) {
+        self.settings = settings
         self.dataDirectory = dataDirectory
     }
 
-    public func load(logger: Logger) throws -> KeyRing {
-        if let value = environmentValue, !value.isEmpty {
+    public func load(logger: Logger) throws -> Keys {
+        if let inline = settings.inlineKeys {
+            let parts = inline.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
             do {
-                let key = try KeyRing.masterKey(base64: value)
-                logger.info("Using the master key from \(Self.environmentVariable)", metadata: ["key.id": "\(key.id)"])
-                return KeyRing(active: key)
+                let keys = try parts.map { part throws(KeyRing.Failure) in try KeyRing.masterKey(base64: part) }
+                guard let active = keys.first else { throw Failure(description: "no key given") }
+                let ring = KeyRing(active: active, others: Array(keys.dropFirst()))
+                logger.info("Using master keys from the environment", metadata: Self.metadata(ring))
+                return Keys(source: ring, origin: .environment)
             } catch {
-                throw Failure(description: "\(Self.environmentVariable) is invalid: \(error)")
+                throw Failure(description: "\(MasterKeySettings.keysVariable) is invalid: \(error)")
             }
+        }
+        if let path = settings.keyFile {
+            return try open(KeyFile(path: path), logger: logger)
         }
         guard let dataDirectory else {
             throw Failure(
-                description:
-                    "\(Self.environmentVariable) is required with PostgreSQL: every replica must use the same key"
+                description: """
+                    \(MasterKeySettings.keysVariable) (or \(MasterKeySettings.keyVariable), or \
+                    \(MasterKeySettings.fileVariable)) is required with PostgreSQL: every replica must use the same keys
+                    """
             )
         }
-        let path = (dataDirectory as NSString).appendingPathComponent(Self.keyFileName)
-        let fileManager = FileManager.default
-        if fileManager.fileExists(atPath: path) {
-            guard let data = fileManager.contents(atPath: path) else {
-                throw Failure(description: "cannot read the master key file \(path)")
-            }
-            do {
-                let key = try KeyRing.masterKey(base64: String(decoding: data, as: UTF8.self))
-                try warnIfReadableByOthers(path, logger: logger)
-                logger.info("Using the master key file", metadata: ["path": "\(path)", "key.id": "\(key.id)"])
-                return KeyRing(active: key)
-            } catch let error as KeyRing.Failure {
-                throw Failure(description: "the master key file \(path) is invalid: \(error)")
-            }
-        }
-        try fileManager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        let encoded = KeyRing.generateMasterKeyBase64()
-        // Create with 0600 from the start: the key must never exist with wider permissions.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw Failure(description: "cannot create the master key file \(path): errno \(errno)") }
-        let bytes = Array((encoded + "\n").utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        close(fd)
-        guard written == bytes.count, synced == 0 else {
-            try? fileManager.removeItem(atPath: path)
-            throw Failure(description: "cannot write the master key file \(path)")
-        }
-        let key = try KeyRing.masterKey(base64: encoded)
+        let file = KeyFile(path: (dataDirectory as NSString).appendingPathComponent(Self.keyFileName))
+        if file.exists { return try open(file, logger: logger) }
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let ring = KeyRing(active: try KeyRing.masterKey(base64: KeyRing.generateMasterKeyBase64()))
+        try file.save(ring)
         logger.warning(
             """
-            GENERATED A NEW MASTER KEY at \(path). It encrypts every stored credential: back it up \
-            with the database, or set \(Self.environmentVariable). Without it, stored credentials cannot be read.
+            GENERATED A NEW MASTER KEY at \(file.path). It encrypts every stored credential: back it up \
+            with the database, or configure \(MasterKeySettings.keysVariable). Without it, stored \
+            credentials cannot be read.
             """,
-            metadata: ["key.id": "\(key.id)"]
+            metadata: Self.metadata(ring)
         )
-        return KeyRing(active: key)
+        return Keys(source: try KeyFileSource(file: file), origin: .file(file))
     }
 
-    private func warnIfReadableByOthers(_ path: String, logger: Logger) throws {
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        if let permissions = attributes[.posixPermissions] as? NSNumber, permissions.intValue & 0o077 != 0 {
+    private func open(_ file: KeyFile, logger: Logger) throws -> Keys {
+        let source = try KeyFileSource(file: file)
+        warnIfReadableByOthers(file.path, logger: logger)
+        var metadata = Self.metadata(source.current())
+        metadata["path"] = "\(file.path)"
+        logger.info("Using the master key file", metadata: metadata)
+        return Keys(source: source, origin: .file(file))
+    }
+
+    private static func metadata(_ ring: KeyRing) -> Logger.Metadata {
+        ["key.active": "\(ring.active.id)", "key.count": "\(ring.all.count)"]
+    }
+
+    private func warnIfReadableByOthers(_ path: String, logger: Logger) {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let permissions = attributes?[.posixPermissions] as? NSNumber, permissions.intValue & 0o077 != 0 {
             logger.warning(
                 "The master key file is readable by other users; run chmod 600 on it",
                 metadata: ["path": "\(path)"]

@@ -70,6 +70,12 @@ extension APIError {
                 self = .notFound("no API key \"\(reference)\"")
             case .unauthenticated:
                 self = .unauthorized("the API key is not valid")
+            case .missingScope(let scope):
+                self = APIError(
+                    status: .forbidden,
+                    code: "insufficient_scope",
+                    message: "this API key lacks the scope \"\(scope.rawValue)\" that this operation needs"
+                )
             }
         case let error as StoreError:
             switch error {

@@ -3,10 +3,12 @@ import Hummingbird
 import SwitchboardCore
 
 /// Authenticates `Authorization: <key>` or `Authorization: Bearer <key>` (the official SDK sends the
-/// key bare; Unified's docs show Bearer) and records the caller in the context.
+/// key bare; Unified's docs show Bearer) and records the caller in the context. Addresses that keep
+/// failing are refused for a while (`AuthFailureLimiter`).
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let workspaces: WorkspaceService
+    let limiter: AuthFailureLimiter
 
     func handle(
         _ request: Request,
@@ -15,16 +17,33 @@ struct APIKeyMiddleware: RouterMiddleware {
     ) async throws
         -> Response
     {
-        guard let header = request.headers[.authorization], !header.isEmpty else {
-            throw APIError.unauthorized(
-                "missing Authorization header: send the API key, optionally as \"Bearer <key>\""
+        let address = context.clientAddress ?? "unknown"
+        if let seconds = limiter.retryAfter(address) {
+            throw APIError(
+                status: .tooManyRequests,
+                code: "too_many_failed_authentications",
+                message: "too many requests with an invalid API key from this address; retry in \(seconds) s",
+                headers: [.retryAfter: String(seconds)]
             )
         }
-        var key = Substring(header)
-        if key.count > 7, key.prefix(7).lowercased() == "bearer " { key = key.dropFirst(7) }
-        key = key.drop { $0 == " " }
-        var context = context
-        context.principal = try await workspaces.authenticate(String(key))
-        return try await next(request, context)
+        do {
+            guard let header = request.headers[.authorization], !header.isEmpty else {
+                throw APIError.unauthorized(
+                    "missing Authorization header: send the API key, optionally as \"Bearer <key>\""
+                )
+            }
+            var key = Substring(header)
+            if key.count > 7, key.prefix(7).lowercased() == "bearer " { key = key.dropFirst(7) }
+            key = key.drop { $0 == " " }
+            var context = context
+            context.principal = try await workspaces.authenticate(String(key), clientAddress: context.clientAddress)
+            return try await next(request, context)
+        } catch let error as APIError where error.status == .unauthorized {
+            limiter.recordFailure(address)
+            throw error
+        } catch ServiceError.unauthenticated {
+            limiter.recordFailure(address)
+            throw ServiceError.unauthenticated
+        }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The raw query string, decoded by hand so that repeated keys, `+` for space and malformed
 /// percent-encoding are all visible to validation.
 struct QueryParameters: Sendable {
-    private(set) var values: [String: [String]] = [:]
+    var values: [String: [String]] = [:]
 
     init(query: String?) throws(APIError) {
         guard let query, !query.isEmpty else { return }
@@ -35,4 +35,17 @@ struct QueryParameters: Sendable {
     }
 
     func all(_ name: String) -> [String] { values[name] ?? [] }
+
+    /// The parameters as a query string (names sorted, values percent-encoded), for building links.
+    var encoded: String {
+        values.keys.sorted().flatMap { name in
+            values[name, default: []].map { "\(Self.encode(name))=\(Self.encode($0))" }
+        }.joined(separator: "&")
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    private static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
 }

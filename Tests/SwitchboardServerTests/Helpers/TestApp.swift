@@ -88,6 +88,11 @@ struct TestAPI: Sendable {
         return try response.jsonObject()
     }
 
+    /// A new key for the first workspace with exactly `scopes`.
+    func makeKey(_ scopes: ScopeSet) async throws -> String {
+        try await runtime.workspaces.createKey(scopes: scopes, by: .cli(workspace: workspace)).apiKey
+    }
+
     func list(_ query: String = "") async throws -> [[String: Any]] {
         let response = try await send(.get, "/unified/connection" + (query.isEmpty ? "" : "?" + query))
         guard response.status == .ok else { throw UnexpectedStatus(response: response) }
@@ -166,8 +171,12 @@ private func withApp(
     maximumBodySize: Int,
     _ body: @Sendable (TestAPI) async throws -> Void
 ) async throws {
-    try await Runtime.run(database: database, masterKey: testMasterKey, logger: testLogger, now: clock.tick) {
-        runtime in
+    try await Runtime.run(
+        database: database,
+        masterKeys: MasterKeySettings(inlineKeys: testMasterKey),
+        logger: testLogger,
+        now: clock.tick
+    ) { runtime in
         let (first, firstKey) = try await runtime.workspaces.createWorkspace(name: "First")
         let (second, secondKey) = try await runtime.workspaces.createWorkspace(name: "Second")
         clock.reset()  // so the first connection a test creates is at `ManualClock.start`

@@ -1,0 +1,68 @@
+/// Re-seals stored credentials under the sealer's active master key, in batches, while servers keep
+/// serving: each batch is one transaction that swaps a row's ciphertext only if nobody changed it
+/// since it was read.
+public struct KeyRotation: Sendable {
+    private let store: any ConnectionStore
+    private let sealer: any SecretSealer
+
+    public init(store: any ConnectionStore, sealer: any SecretSealer) {
+        self.store = store
+        self.sealer = sealer
+    }
+
+    public struct Pass: Sendable, Equatable {
+        /// Rows found under another key.
+        public var examined = 0
+        /// Rows re-sealed by this pass.
+        public var resealed = 0
+    }
+
+    /// One pass over every row not sealed under the active key. Rows written concurrently by a
+    /// server that still sealed with an older key are left for the next pass.
+    public func resealPass(batchSize: Int = 500, progress: (Pass) -> Void = { _ in }) async throws -> Pass {
+        let active = sealer.activeKeyID
+        var pass = Pass()
+        var after: ConnectionID?
+        while true {
+            let batch = try await store.connectionsSealed(notWith: active, after: after, limit: batchSize)
+            guard let last = batch.last else { break }
+            after = last.id
+            let swaps = try batch.compactMap { connection -> SealSwap? in
+                guard let old = connection.sealedAuth else { return nil }
+                let context = SealContext(workspaceID: connection.workspaceID, connectionID: connection.id)
+                let new = try sealer.seal(try sealer.open(old, context: context), context: context)
+                return SealSwap(id: connection.id, workspaceID: connection.workspaceID, old: old, new: new)
+            }
+            pass.examined += batch.count
+            pass.resealed += try await store.replaceSealedAuth(swaps)
+            progress(pass)
+        }
+        return pass
+    }
+
+    /// The key new seals use.
+    public var activeKeyID: String { sealer.activeKeyID }
+
+    /// How many rows each key id seals.
+    public func counts() async throws -> [String: Int] { try await store.sealedCountsByKey() }
+
+    public enum RetireFailure: Error, Sendable, Equatable, CustomStringConvertible {
+        case active(keyID: String)
+        case inUse(keyID: String, rows: Int)
+
+        public var description: String {
+            switch self {
+            case .active(let id): "\(id) is the active key; rotate to a new key first"
+            case .inUse(let id, let rows):
+                "\(rows) connection(s) are still sealed under \(id); run `switchboard keys rotate` until none are"
+            }
+        }
+    }
+
+    /// Succeeds only when no row uses `keyID` and it is not the active key.
+    public func checkRetirable(_ keyID: String) async throws {
+        if keyID == sealer.activeKeyID { throw RetireFailure.active(keyID: keyID) }
+        let rows = try await store.sealedCountsByKey()[keyID] ?? 0
+        if rows > 0 { throw RetireFailure.inUse(keyID: keyID, rows: rows) }
+    }
+}
