@@ -120,7 +120,11 @@ extension PostgresStore {
         }
     }
 
-    public func connectionsSealed(notWith keyID: String, after id: ConnectionID?, limit: Int) async throws
+    public func connectionsSealed(
+        notWith keyID: String,
+        after id: ConnectionID?,
+        limit: Int
+    ) async throws
         -> [Connection]
     {
         try await mapped { [client, logger] in

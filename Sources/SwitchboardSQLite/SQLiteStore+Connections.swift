@@ -106,7 +106,11 @@ extension SQLiteStore {
         }
     }
 
-    public func connectionsSealed(notWith keyID: String, after id: ConnectionID?, limit: Int) async throws
+    public func connectionsSealed(
+        notWith keyID: String,
+        after id: ConnectionID?,
+        limit: Int
+    ) async throws
         -> [Connection]
     {
         try await mapped {
@@ -151,7 +155,8 @@ extension SQLiteStore {
                 var counts: [String: Int] = [:]
                 for row in try Row.fetchAll(
                     db,
-                    sql: "SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id"
+                    sql:
+                        "SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id"
                 ) {
                     counts[row[0]] = row[1]
                 }

@@ -28,8 +28,8 @@ struct KeyCommand: AsyncParsableCommand {
         func run() async throws {
             let workspace = WorkspaceID(rawValue: workspace)
             let granted: ScopeSet
-            do { granted = try self.scopes.map { try ScopeSet(parsing: $0) } ?? .all } catch let error as
-                SwitchboardCore.ValidationError
+            do { granted = try self.scopes.map { try ScopeSet(parsing: $0) } ?? .all } catch let error
+                as SwitchboardCore.ValidationError
             {
                 throw ArgumentParser.ValidationError(error.message)
             }
@@ -43,7 +43,9 @@ struct KeyCommand: AsyncParsableCommand {
                     ("api_key", key),
                 ])
             } else {
-                print("key_id:  \(record.id)\nscopes:  \(scopes.text)\napi_key: \(key)\nThe key is shown only this once.")
+                print(
+                    "key_id:  \(record.id)\nscopes:  \(scopes.text)\napi_key: \(key)\nThe key is shown only this once."
+                )
             }
         }
     }
@@ -55,7 +57,9 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = WorkspaceID(rawValue: workspace)
-            let keys = try await options.withRuntime { try await $0.workspaces.listKeys(by: .cli(workspace: workspace)) }
+            let keys = try await options.withRuntime {
+                try await $0.workspaces.listKeys(by: .cli(workspace: workspace))
+            }
             for key in keys {
                 let state = key.revokedAt.map { "revoked \($0.rfc3339)" } ?? "active"
                 let used = key.lastUsedAt.map { "last used \($0.rfc3339)" } ?? "never used"

@@ -50,7 +50,9 @@ struct MasterKeysCommand: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
-            guard batchSize > 0, maxPasses > 0 else { throw ValidationError("--batch-size and --max-passes must be positive") }
+            guard batchSize > 0, maxPasses > 0 else {
+                throw ValidationError("--batch-size and --max-passes must be positive")
+            }
             let (noNewKey, batchSize, maxPasses) = (noNewKey, batchSize, maxPasses)
             try await options.withRuntime { runtime in
                 let keys = runtime.masterKeys

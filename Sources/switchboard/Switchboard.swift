@@ -87,18 +87,21 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Port to bind.") var port = 8080
     @Option(
         name: .long,
-        help: "Failed authentications per client address and minute before 429s. Default: $SWITCHBOARD_AUTH_FAILURE_LIMIT, else 30"
+        help:
+            "Failed authentications per client address and minute before 429s. Default: $SWITCHBOARD_AUTH_FAILURE_LIMIT, else 30"
     )
     var authFailureLimit: Int?
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let limit = try authFailureLimit ?? environment("SWITCHBOARD_AUTH_FAILURE_LIMIT").map {
-            guard let value = Int($0), value > 0 else {
-                throw ValidationError("SWITCHBOARD_AUTH_FAILURE_LIMIT must be a positive whole number")
+        let limit =
+            try authFailureLimit
+            ?? environment("SWITCHBOARD_AUTH_FAILURE_LIMIT").map {
+                guard let value = Int($0), value > 0 else {
+                    throw ValidationError("SWITCHBOARD_AUTH_FAILURE_LIMIT must be a positive whole number")
+                }
+                return value
             }
-            return value
-        }
         let configuration = ServerConfiguration(
             host: host,
             port: port,

@@ -22,7 +22,10 @@ import Testing
             _ = try await store.update(id: connection.id, workspace: workspace, audit: record(.connectionUpdate)) { $0 }
             #expect(try await store.delete(id: connection.id, workspace: workspace, audit: record(.connectionDelete)))
             // Missing rows: nothing changed, so nothing is recorded.
-            #expect(try await store.delete(id: connection.id, workspace: workspace, audit: record(.connectionDelete)) == false)
+            #expect(
+                try await store.delete(id: connection.id, workspace: workspace, audit: record(.connectionDelete))
+                    == false
+            )
             #expect(
                 try await store.update(id: connection.id, workspace: workspace, audit: record(.connectionUpdate)) { $0 }
                     == nil
@@ -30,7 +33,9 @@ import Testing
             // A failed insert (duplicate id) leaves no record either.
             let duplicate = makeConnection(in: workspace)
             try await store.insert(duplicate, audit: nil)
-            await #expect(throws: StoreError.self) { try await store.insert(duplicate, audit: record(.connectionCreate)) }
+            await #expect(throws: StoreError.self) {
+                try await store.insert(duplicate, audit: record(.connectionCreate))
+            }
 
             let records = try await store.auditRecords(AuditQuery(workspaceID: workspace, connectionID: connection.id))
             #expect(records.map(\.action) == [.connectionDelete, .connectionUpdate, .connectionCreate])
@@ -59,7 +64,14 @@ import Testing
                 )
             }
             try await store.append(batch)
-            try await store.append([AuditRecord(workspaceID: other, at: .init(millisecondsSinceEpoch: 0), actor: "x", action: .credentialsRead)])
+            try await store.append([
+                AuditRecord(
+                    workspaceID: other,
+                    at: .init(millisecondsSinceEpoch: 0),
+                    actor: "x",
+                    action: .credentialsRead
+                )
+            ])
 
             let all = try await store.auditRecords(AuditQuery(workspaceID: workspace, action: .credentialsRead))
             #expect(all.count == 10)
@@ -72,7 +84,9 @@ import Testing
                 until: Timestamp(millisecondsSinceEpoch: 5000)
             )
             #expect(try await store.auditRecords(window).count == 4)
-            let firstPage = try await store.auditRecords(AuditQuery(workspaceID: workspace, action: .credentialsRead, limit: 6))
+            let firstPage = try await store.auditRecords(
+                AuditQuery(workspaceID: workspace, action: .credentialsRead, limit: 6)
+            )
             let secondPage = try await store.auditRecords(
                 AuditQuery(workspaceID: workspace, action: .credentialsRead, before: firstPage.last?.sequence, limit: 6)
             )
@@ -87,7 +101,12 @@ import Testing
         try await backend.withStore { store in
             let workspace = try await makeWorkspace(store)
             try await store.append([
-                AuditRecord(workspaceID: workspace, at: .init(millisecondsSinceEpoch: 1), actor: "k", action: .credentialsRead)
+                AuditRecord(
+                    workspaceID: workspace,
+                    at: .init(millisecondsSinceEpoch: 1),
+                    actor: "k",
+                    action: .credentialsRead
+                )
             ])
             switch store {
             case let sqlite as SQLiteStore:
@@ -118,7 +137,9 @@ import Testing
             let old = SealedSecret(keyID: "mk_old", ciphertext: [1, 1, 1])
             let rows = (0..<5).map { makeConnection(in: workspace, at: 1_700_000_000_000 + Int64($0), sealed: old) }
             for row in rows { try await store.insert(row) }
-            try await store.insert(makeConnection(in: workspace, sealed: SealedSecret(keyID: "mk_new", ciphertext: [2])))
+            try await store.insert(
+                makeConnection(in: workspace, sealed: SealedSecret(keyID: "mk_new", ciphertext: [2]))
+            )
             try await store.insert(makeConnection(in: workspace, sealed: nil))
             #expect(try await store.sealedCountsByKey() == ["mk_old": 5, "mk_new": 1])
 

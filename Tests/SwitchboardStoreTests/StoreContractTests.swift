@@ -184,13 +184,29 @@ import Testing
             try await store.touchAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 5))
             try await store.touchAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 4))
             #expect(try await store.apiKey(id: key.id)?.lastUsedAt == Timestamp(millisecondsSinceEpoch: 5))
-            let audit = AuditRecord(.apiKeyRevoke, by: .cli(workspace: workspace), at: Timestamp(millisecondsSinceEpoch: 10))
-            let first = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 10), audit: audit)
-            let second = try await store.revokeAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 20), audit: audit)
+            let audit = AuditRecord(
+                .apiKeyRevoke,
+                by: .cli(workspace: workspace),
+                at: Timestamp(millisecondsSinceEpoch: 10)
+            )
+            let first = try await store.revokeAPIKey(
+                id: key.id,
+                at: Timestamp(millisecondsSinceEpoch: 10),
+                audit: audit
+            )
+            let second = try await store.revokeAPIKey(
+                id: key.id,
+                at: Timestamp(millisecondsSinceEpoch: 20),
+                audit: audit
+            )
             #expect(first?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
             #expect(second?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
             #expect(
-                try await store.revokeAPIKey(id: "0000000000000000", at: Timestamp(millisecondsSinceEpoch: 1), audit: audit)
+                try await store.revokeAPIKey(
+                    id: "0000000000000000",
+                    at: Timestamp(millisecondsSinceEpoch: 1),
+                    audit: audit
+                )
                     == nil
             )
             // Only the call that revoked the key is audited.

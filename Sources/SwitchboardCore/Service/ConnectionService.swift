@@ -37,10 +37,16 @@ public struct ConnectionService: Sendable {
             createdAt: time,
             updatedAt: time
         )
-        try await store.insert(connection, audit: AuditRecord(.connectionCreate, by: principal, at: time, connection: id))
+        try await store.insert(
+            connection,
+            audit: AuditRecord(.connectionCreate, by: principal, at: time, connection: id)
+        )
         // Credentials the request just supplied are echoed, not decrypted back, and only to a key
         // that may see credentials.
-        return RevealedConnection(connection: connection, auth: principal.scopes.contains(.connectionsCredentials) ? auth : nil)
+        return RevealedConnection(
+            connection: connection,
+            auth: principal.scopes.contains(.connectionsCredentials) ? auth : nil
+        )
     }
 
     public func get(_ id: ConnectionID, by principal: Principal) async throws -> RevealedConnection {
@@ -118,7 +124,8 @@ public struct ConnectionService: Sendable {
         // Reads take the wall clock: the injected clock stamps connection writes, and reads must not move it.
         let time = Timestamp.now()
         let records = revealed.compactMap { item in
-            item.auth == nil ? nil : AuditRecord(.credentialsRead, by: principal, at: time, connection: item.connection.id)
+            item.auth == nil
+                ? nil : AuditRecord(.credentialsRead, by: principal, at: time, connection: item.connection.id)
         }
         if !records.isEmpty { try await audit.append(records) }
         return revealed

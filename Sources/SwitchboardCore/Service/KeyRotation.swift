@@ -15,6 +15,11 @@ public struct KeyRotation: Sendable {
         public var examined = 0
         /// Rows re-sealed by this pass.
         public var resealed = 0
+
+        public init(examined: Int = 0, resealed: Int = 0) {
+            self.examined = examined
+            self.resealed = resealed
+        }
     }
 
     /// One pass over every row not sealed under the active key. Rows written concurrently by a

@@ -36,7 +36,10 @@ public struct WorkspaceService: Sendable {
     public func workspaceCount() async throws -> Int { try await store.workspaceCount() }
 
     /// A new key with `scopes` in the principal's workspace. A key can grant only scopes it holds.
-    public func createKey(scopes: ScopeSet, by principal: Principal) async throws -> (
+    public func createKey(
+        scopes: ScopeSet,
+        by principal: Principal
+    ) async throws -> (
         record: APIKeyRecord, apiKey: String
     ) {
         try principal.require(.keysAdmin)
@@ -107,7 +110,13 @@ public struct WorkspaceService: Sendable {
     private func makeKey(for workspaceID: WorkspaceID, scopes: ScopeSet, at time: Timestamp) -> (APIKeyRecord, String) {
         let (id, key) = APIKey.generate()
         return (
-            APIKeyRecord(id: id, workspaceID: workspaceID, secretHash: hasher.hash(key), scopes: scopes, createdAt: time),
+            APIKeyRecord(
+                id: id,
+                workspaceID: workspaceID,
+                secretHash: hasher.hash(key),
+                scopes: scopes,
+                createdAt: time
+            ),
             key
         )
     }

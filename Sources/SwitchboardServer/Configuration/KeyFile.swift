@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardCrypto
+import Synchronization
 
 /// A master key file: one base64 key per line, the active key first; blank lines and `#` comments
 /// are ignored. Written atomically (temporary file, fsync, rename, fsync of the directory) with
@@ -34,7 +34,8 @@ public struct KeyFile: Sendable {
     public func save(_ ring: KeyRing) throws(MasterKeyLoader.Failure) {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = path + ".tmp-\(getpid())"
-        let text = "# Switchboard master keys: the first line seals, every line opens. Keep this file secret.\n"
+        let text =
+            "# Switchboard master keys: the first line seals, every line opens. Keep this file secret.\n"
             + ring.all.map { $0.base64 + "\n" }.joined()
         let bytes = Array(text.utf8)
         // Created 0600 from the start: the keys must never exist with wider permissions.

@@ -90,6 +90,14 @@ extension APIError {
                 // Ids are generated server-side, so a collision is a server fault, not the client's.
                 self = .serverFault
             }
+        case is SealingError:
+            // Stored credentials that do not open: a key missing from configuration, or a ciphertext
+            // tampered with or moved from another row. The server's fault, and never the key's text.
+            self = APIError(
+                status: .internalServerError,
+                code: "credentials_unreadable",
+                message: "the stored credentials of this connection cannot be opened with the configured master keys"
+            )
         case let error as HTTPError:
             // Raised by Hummingbird itself (unknown route, body too large, ...).
             switch error.status {
