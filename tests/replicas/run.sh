@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the PostgreSQL replica and outage suite against a built binary.
+# Run the multi-process suite (PostgreSQL replicas, outage, copy, master-key rotation under load)
+# against a built binary.
 #
 #   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:54329/switchboard tests/replicas/run.sh [pytest args...]
 #
