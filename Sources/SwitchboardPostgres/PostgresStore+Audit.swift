@@ -10,10 +10,7 @@ extension PostgresStore {
 
     public func auditRecords(_ query: AuditQuery) async throws -> [AuditRecord] {
         var binds = PostgresBindings()
-        var sql = """
-            SELECT seq, workspace_id, at, actor, action, connection_id, target, client_address
-            FROM audit_log WHERE workspace_id = $1
-            """
+        var sql = "SELECT \(Self.auditColumns) FROM audit_log WHERE workspace_id = $1"
         binds.append(query.workspaceID.rawValue)
         func filter(_ column: String, _ comparison: String, _ value: String?) {
             guard let value else { return }
@@ -35,26 +32,74 @@ extension PostgresStore {
         sql += " ORDER BY seq DESC LIMIT $\(binds.count)"
         let statement = PostgresQuery(unsafeSQL: sql, binds: binds)
         return try await mapped { [client, logger] in
-            var records: [AuditRecord] = []
-            let rows = try await client.query(statement, logger: logger)
-            for try await row in rows.decode((Int64, String, Int64, String, String, String?, String?, String?).self) {
-                // An action this version does not know (written by a newer one) is skipped, not misread.
-                guard let action = AuditAction(rawValue: row.4) else { continue }
-                records.append(
-                    AuditRecord(
-                        sequence: row.0,
-                        workspaceID: WorkspaceID(rawValue: row.1),
-                        at: Timestamp(millisecondsSinceEpoch: row.2),
-                        actor: row.3,
-                        action: action,
-                        connectionID: row.5.map(ConnectionID.init(rawValue:)),
-                        target: row.6,
-                        clientAddress: row.7
-                    )
-                )
-            }
-            return records
+            try await Self.auditRecords(try await client.query(statement, logger: logger))
         }
+    }
+
+    public func auditRecords(after sequence: Int64?, limit: Int) async throws -> [AuditRecord] {
+        try await mapped { [client, logger] in
+            try await Self.auditRecords(
+                try await client.query(
+                    """
+                    SELECT \(unescaped: Self.auditColumns) FROM audit_log WHERE seq > \(sequence ?? 0)
+                    ORDER BY seq LIMIT \(Int64(limit))
+                    """,
+                    logger: logger
+                )
+            )
+        }
+    }
+
+    public func importAuditRecords(_ records: [AuditRecord]) async throws -> Int {
+        guard !records.isEmpty else { return 0 }
+        return try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                var inserted = 0
+                for r in records {
+                    inserted += try await connection.query(
+                        """
+                        INSERT INTO audit_log (\(unescaped: Self.auditColumns)) OVERRIDING SYSTEM VALUE
+                        VALUES (\(r.sequence), \(r.workspaceID.rawValue), \(r.at.millisecondsSinceEpoch), \(r.actor),
+                                \(r.action.rawValue), \(r.connectionID?.rawValue), \(r.target), \(r.clientAddress))
+                        ON CONFLICT (seq) DO NOTHING RETURNING 1
+                        """,
+                        logger: logger
+                    ).collect().count
+                }
+                // Later appends continue after the highest sequence copied in.
+                _ = try await connection.query(
+                    """
+                    SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), (SELECT MAX(seq) FROM audit_log))
+                    """,
+                    logger: logger
+                )
+                return inserted
+            }
+        }
+    }
+
+    static let auditColumns = "seq, workspace_id, at, actor, action, connection_id, target, client_address"
+
+    /// Rows in `auditColumns` order. An action this version does not know (written by a newer one)
+    /// is skipped, not misread.
+    static func auditRecords(_ rows: PostgresRowSequence) async throws -> [AuditRecord] {
+        var records: [AuditRecord] = []
+        for try await row in rows.decode((Int64, String, Int64, String, String, String?, String?, String?).self) {
+            guard let action = AuditAction(rawValue: row.4) else { continue }
+            records.append(
+                AuditRecord(
+                    sequence: row.0,
+                    workspaceID: WorkspaceID(rawValue: row.1),
+                    at: Timestamp(millisecondsSinceEpoch: row.2),
+                    actor: row.3,
+                    action: action,
+                    connectionID: row.5.map(ConnectionID.init(rawValue:)),
+                    target: row.6,
+                    clientAddress: row.7
+                )
+            )
+        }
+        return records
     }
 
     /// One multi-row INSERT for all `records`, in order.

@@ -27,7 +27,9 @@ public struct PostgresStore: SwitchboardStore {
 
     @discardableResult
     public func migrate() async throws -> [String] {
-        try await mapped { [client, logger] in
+        // Migrations may wait for another replica's and may build indexes over large tables: they
+        // get minutes, not the request deadline.
+        try await mapped(deadline: .seconds(600)) { [client, logger] in
             // Everything runs under one advisory lock per schema, so replicas starting together queue
             // here instead of racing (installs in other schemas of the database do not wait); each
             // migration is its own transaction.
@@ -84,15 +86,17 @@ public struct PostgresStore: SwitchboardStore {
 
     // MARK: Error mapping
 
-    /// Runs `body` under the operation deadline, mapping driver failures to `StoreError` so no
-    /// driver type crosses the boundary.
-    func mapped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// Runs `body` under the operation deadline (or `deadline`, for long work such as migrations),
+    /// mapping driver failures to `StoreError` so no driver type crosses the boundary.
+    func mapped<T: Sendable>(
+        deadline: Duration? = nil,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let timeout = deadline ?? operationTimeout
         do {
             return try await withDeadline(
-                operationTimeout,
-                onTimeout: { [operationTimeout] in
-                    StoreError.unavailable("PostgreSQL did not answer within \(operationTimeout)")
-                },
+                timeout,
+                onTimeout: { StoreError.unavailable("PostgreSQL did not answer within \(timeout)") },
                 body
             )
         } catch {

@@ -198,6 +198,7 @@ struct Copy: AsyncParsableCommand {
               workspaces:  \(report.workspaces)
               api keys:    \(report.apiKeys)
               connections: \(report.connections)
+              audit records: \(report.auditRecords)
               skipped (already in the target): \(report.skipped)
             """
         )

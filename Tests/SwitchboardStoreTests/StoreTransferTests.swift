@@ -43,13 +43,36 @@ import Testing
                 try await source.insert(connection)
                 originals.append(connection)
             }
+            // 2 key creations from makeWorkspace, plus 6 reveals: 8 audit records, more than one batch.
+            try await source.append(
+                (0..<6).map {
+                    AuditRecord(
+                        workspaceID: first,
+                        at: Timestamp(millisecondsSinceEpoch: Int64($0)),
+                        actor: "k",
+                        action: .credentialsRead,
+                        connectionID: originals[$0].id,
+                        clientAddress: "10.0.0.\($0)"
+                    )
+                }
+            )
             let written = originals
             try await to.withStore { target in
                 // when
                 let report = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false, batchSize: 5)
                 // then
-                let counts: [Int] = [report.workspaces, report.apiKeys, report.connections, report.skipped]
-                #expect(counts == [2, 3, 23, 0])
+                let counts = [
+                    report.workspaces, report.apiKeys, report.connections, report.auditRecords, report.skipped,
+                ]
+                #expect(counts == [2, 3, 23, 8, 0])
+                let sourceAudit = try await source.auditRecords(after: nil, limit: 100)
+                #expect(try await target.auditRecords(after: nil, limit: 100) == sourceAudit)
+                // New records continue after the copied ones.
+                try await target.append([
+                    AuditRecord(workspaceID: first, at: .now(), actor: "k", action: .credentialsRead)
+                ])
+                let appended = try await target.auditRecords(after: sourceAudit.last?.sequence, limit: 10)
+                #expect(appended.count == 1)
                 #expect(try await target.allWorkspaces() == source.allWorkspaces())
                 #expect(try await target.allAPIKeys() == source.allAPIKeys())
                 for original in written {
@@ -60,7 +83,7 @@ import Testing
                     try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false)
                 }
                 let again = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: true)
-                #expect(again.skipped == 2 + 3 + 23)
+                #expect(again.skipped == 2 + 3 + 23 + 8)
             }
         }
     }

@@ -1,4 +1,4 @@
-/// Moves every workspace, key and connection from one store to another (SQLite to PostgreSQL,
+/// Moves every workspace, key, connection and audit record from one store to another (SQLite to PostgreSQL,
 /// typically). Ciphertexts are copied as they are, so the target needs the same master key, and
 /// nothing is ever decrypted on the way.
 public enum StoreCopy {
@@ -6,6 +6,7 @@ public enum StoreCopy {
         public var workspaces = 0
         public var apiKeys = 0
         public var connections = 0
+        public var auditRecords = 0
         /// Rows that were already in the target (same id) and were left as they are.
         public var skipped = 0
     }
@@ -43,6 +44,16 @@ public enum StoreCopy {
             report.skipped += batch.count - inserted
             after = last.id
             progress(report)
+        }
+        // The audit trail moves with the install, keeping its record ids.
+        var afterSequence: Int64?
+        while true {
+            let batch = try await source.auditRecords(after: afterSequence, limit: batchSize)
+            guard let last = batch.last else { break }
+            let inserted = try await target.importAuditRecords(batch)
+            report.auditRecords += batch.count
+            report.skipped += batch.count - inserted
+            afterSequence = last.sequence
         }
         return report
     }

@@ -150,4 +150,11 @@ public protocol StoreTransfer: Sendable {
     /// Inserts the records in one transaction, skipping any whose id already exists (so an
     /// interrupted copy can be run again). Returns how many rows were inserted.
     func importRecords(workspaces: [Workspace], apiKeys: [APIKeyRecord], connections: [Connection]) async throws -> Int
+
+    /// Up to `limit` audit records of every workspace with a sequence after `sequence`, in order.
+    func auditRecords(after sequence: Int64?, limit: Int) async throws -> [AuditRecord]
+
+    /// Inserts audit records in one transaction keeping their sequence numbers, skipping any whose
+    /// sequence exists; later appends continue after the highest. Returns how many were inserted.
+    func importAuditRecords(_ records: [AuditRecord]) async throws -> Int
 }
