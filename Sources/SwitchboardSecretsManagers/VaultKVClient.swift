@@ -81,8 +81,8 @@ public struct VaultKVClient: SecretsManagerClient {
     public func get(name: String) async throws -> [UInt8]? {
         let path = try secretPath(name)
         let response = try await send(.GET, "/v1/\(mountPath)/data/\(path)")
-        // 404: never written, or its latest version deleted or destroyed.
-        if response.status == .notFound { return nil }
+        // 404 without errors: never written, or its latest version deleted or destroyed.
+        if Self.isMissingSecret(response) { return nil }
         guard response.status == .ok else { throw rejection(response, secret: nil) }
         guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
             let outer = object["data"] as? [String: Any]
@@ -107,8 +107,8 @@ public struct VaultKVClient: SecretsManagerClient {
     public func delete(name: String) async throws {
         let path = try secretPath(name)
         let response = try await send(.DELETE, "/v1/\(mountPath)/metadata/\(path)")
-        // Vault answers 204 whether or not there was anything to delete; 404 is accepted too.
-        guard (200..<300).contains(response.status.code) || response.status == .notFound else {
+        // Vault answers 204 whether or not there was anything to delete.
+        guard (200..<300).contains(response.status.code) || Self.isMissingSecret(response) else {
             throw rejection(response, secret: nil)
         }
     }
@@ -157,6 +157,17 @@ public struct VaultKVClient: SecretsManagerClient {
             timeout: configuration.requestTimeout,
             manager: managerName
         )
+    }
+
+    /// A missing secret is a 404 with an empty `errors` list; a 404 that names an error ("no
+    /// handler for route": wrong mount or namespace) is a misconfiguration and must not read as
+    /// "no secret".
+    static func isMissingSecret(_ response: SecretsManagerHTTP.Response) -> Bool {
+        guard response.status == .notFound else { return false }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            return response.body.isEmpty
+        }
+        return (object["errors"] as? [Any])?.isEmpty ?? true
     }
 
     /// Vault's `errors` strings, shortened, with the token and the value blanked out should the
