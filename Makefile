@@ -1,5 +1,5 @@
 # The entry points humans and CI use. `make test` is the whole suite (what .ci/run runs).
-.PHONY: build release run run-postgres test test-swift test-compat lint format db-up db-down clean
+.PHONY: build release run run-postgres test test-swift test-compat lint format db-up db-down secrets-up secrets-down clean
 
 build:
 	swift build
@@ -12,7 +12,8 @@ run:
 	swift run switchboard serve
 
 # Everything: Swift tests and the SDK suite on SQLite and PostgreSQL, replicas, outage.
-# Starts a throwaway PostgreSQL on 127.0.0.1:54329 (left running; `make db-down` stops it).
+# Starts a throwaway PostgreSQL on 127.0.0.1:54329 and moto/OpenBao on 54401/54402 (left running;
+# `make db-down` and `make secrets-down` stop them).
 test:
 	scripts/test-all.sh
 
@@ -35,6 +36,14 @@ db-up:
 
 db-down:
 	scripts/postgres-down.sh
+
+# moto_server and OpenBao's dev server on 127.0.0.1:54401/54402 for the secrets-manager tests:
+# `eval "$$(scripts/secrets-up.sh)"` in a shell exports what `swift test` needs.
+secrets-up:
+	scripts/secrets-up.sh
+
+secrets-down:
+	scripts/secrets-down.sh
 
 clean:
 	rm -rf .build .venv

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite (`make test`, and what .ci/run runs):
-#   1. starts (or reuses) a throwaway PostgreSQL on 127.0.0.1 (scripts/postgres-up.sh);
-#   2. Swift unit, store-contract and HTTP tests, on SQLite and on PostgreSQL;
+#   1. starts (or reuses) a throwaway PostgreSQL on 127.0.0.1 (scripts/postgres-up.sh), and
+#      moto_server and OpenBao's dev server as the external secrets managers (scripts/secrets-up.sh);
+#   2. Swift unit, store-contract and HTTP tests, on SQLite and on PostgreSQL; the secrets-manager
+#      clients against moto and OpenBao;
 #   3. the official Python SDK against the real server binary, on SQLite and on PostgreSQL;
 #   4. two replicas on one PostgreSQL, and a PostgreSQL outage, against the real binary.
-# PostgreSQL is required: a run that cannot reach it fails instead of skipping it.
+# PostgreSQL and both secrets managers are required: a run that cannot reach one fails instead of
+# skipping it. They are left running (scripts/postgres-down.sh, scripts/secrets-down.sh stop them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +16,12 @@ export SWITCHBOARD_TEST_POSTGRES_URL="$pg_url"
 export SWITCHBOARD_TEST_REQUIRE_POSTGRES=1
 export SWITCHBOARD_REQUIRE_POSTGRES=1
 
-echo "== Swift tests (SQLite and PostgreSQL)"
+# Exports SWITCHBOARD_TEST_MOTO_URL, SWITCHBOARD_TEST_VAULT_URL and SWITCHBOARD_TEST_VAULT_TOKEN_FILE.
+secrets_env="$(scripts/secrets-up.sh)"
+eval "$secrets_env"
+export SWITCHBOARD_TEST_REQUIRE_SECRETS=1
+
+echo "== Swift tests (SQLite, PostgreSQL, moto and OpenBao)"
 swift build --build-tests
 swift test --skip-build
 

