@@ -81,6 +81,8 @@ let package = Package(
                 "SwitchboardCrypto",
                 "SwitchboardSQLite",
                 "SwitchboardPostgres",
+                "SwitchboardSecretsManagers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

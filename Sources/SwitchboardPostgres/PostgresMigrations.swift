@@ -106,5 +106,29 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        (
+            "0003_secrets_managers",
+            [
+                """
+                CREATE TABLE secrets_managers (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id),
+                    name TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    dcs TEXT NOT NULL,
+                    auth_key_id TEXT NOT NULL,
+                    auth_ciphertext BYTEA NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX secrets_managers_by_workspace ON secrets_managers(workspace_id, created_at, id)",
+                // Which connections keep their credentials in a manager (refusing to delete one in use).
+                """
+                CREATE INDEX connections_by_secrets_manager
+                    ON connections(workspace_id, secretsmanager_id) WHERE secretsmanager_id IS NOT NULL
+                """,
+            ]
+        ),
     ]
 }

@@ -167,10 +167,16 @@ extension PostgresStore {
         try await mapped { [client, logger] in
             var counts: [String: Int] = [:]
             let rows = try await client.query(
-                "SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id",
+                """
+                SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id
+                UNION ALL
+                SELECT auth_key_id, COUNT(*) FROM secrets_managers GROUP BY auth_key_id
+                """,
                 logger: logger
             )
-            for try await (keyID, count) in rows.decode((String, Int64).self) { counts[keyID] = Int(count) }
+            for try await (keyID, count) in rows.decode((String, Int64).self) {
+                counts[keyID, default: 0] += Int(count)
+            }
             return counts
         }
     }

@@ -88,5 +88,25 @@ enum SQLiteMigrations {
             CREATE INDEX connections_by_auth_key ON connections(auth_key_id, id) WHERE auth_key_id IS NOT NULL;
             """
         ),
+        (
+            "0003_secrets_managers",
+            """
+            CREATE TABLE secrets_managers (
+                id TEXT PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                name TEXT NOT NULL,
+                type TEXT NOT NULL,
+                dcs TEXT NOT NULL,
+                auth_key_id TEXT NOT NULL,
+                auth_ciphertext BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            ) STRICT;
+            CREATE INDEX secrets_managers_by_workspace ON secrets_managers(workspace_id, created_at, id);
+            -- Which connections keep their credentials in a manager (refusing to delete one in use).
+            CREATE INDEX connections_by_secrets_manager
+                ON connections(workspace_id, secretsmanager_id) WHERE secretsmanager_id IS NOT NULL;
+            """
+        ),
     ]
 }

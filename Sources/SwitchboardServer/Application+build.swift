@@ -75,6 +75,7 @@ func apiRoutes(runtime: Runtime, maximumBodySize: Int) -> [Route] {
     ConnectionRoutes(connections: runtime.connections, maximumBodySize: maximumBodySize).routes
         + KeyRoutes(workspaces: runtime.workspaces, maximumBodySize: maximumBodySize).routes
         + AuditRoutes(audit: runtime.audit).routes
+        + SecretsManagerRoutes(secretsManagers: runtime.secretsManagers, maximumBodySize: maximumBodySize).routes
 }
 
 private let methodsAnsweredWith405: [HTTPRequest.Method] = [

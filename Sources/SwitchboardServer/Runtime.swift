@@ -1,8 +1,10 @@
+import AsyncHTTPClient
 import Logging
 import SwitchboardCore
 import SwitchboardCrypto
 import SwitchboardPostgres
 import SwitchboardSQLite
+import SwitchboardSecretsManagers
 
 /// The composition root: the one place that turns configuration into a store, a sealer and the
 /// services. `serve`, every CLI command and every HTTP test go through `Runtime.run`.
@@ -11,6 +13,7 @@ public struct Runtime: Sendable {
     public let connections: ConnectionService
     public let workspaces: WorkspaceService
     public let audit: AuditService
+    public let secretsManagers: SecretsManagerService
     /// The master keys and where they came from (for `switchboard keys`).
     public let masterKeys: MasterKeyLoader.Keys
     public let keyRotation: KeyRotation
@@ -30,19 +33,37 @@ public struct Runtime: Sendable {
         // Resolve the keys first: a missing key must fail before anything touches the database.
         let keys = try MasterKeyLoader(settings: settings, dataDirectory: database.dataDirectory).load(logger: logger)
         let sealer = AESGCMSealer(keys: keys.source)
-        return try await withStore(database, logger: logger) { store in
-            try await body(
-                Runtime(
-                    store: store,
-                    connections: ConnectionService(store: store, audit: store, sealer: sealer, now: now),
-                    // Keys and their use are operational records on the wall clock; `now` stamps connections.
-                    workspaces: WorkspaceService(store: store, hasher: SHA256APIKeyHasher(), now: Timestamp.now),
-                    audit: AuditService(store: store),
-                    masterKeys: keys,
-                    keyRotation: KeyRotation(store: store, sealer: sealer),
-                    logger: logger
+        // One HTTP client for every secrets manager, shut down after the last request.
+        let httpClient = HTTPClient(configuration: SecretsManagerHTTP.clientConfiguration())
+        let factory = HTTPSecretsManagerClientFactory(httpClient: httpClient)
+        do {
+            let result = try await withStore(database, logger: logger) { store in
+                let secretsManagers = SecretsManagerService(store: store, sealer: sealer, factory: factory, now: now)
+                return try await body(
+                    Runtime(
+                        store: store,
+                        connections: ConnectionService(
+                            store: store,
+                            audit: store,
+                            sealer: sealer,
+                            secretsManagers: secretsManagers,
+                            now: now
+                        ),
+                        // Keys and their use are operational records on the wall clock; `now` stamps connections.
+                        workspaces: WorkspaceService(store: store, hasher: SHA256APIKeyHasher(), now: Timestamp.now),
+                        audit: AuditService(store: store),
+                        secretsManagers: secretsManagers,
+                        masterKeys: keys,
+                        keyRotation: KeyRotation(store: store, sealer: sealer),
+                        logger: logger
+                    )
                 )
-            )
+            }
+            try await httpClient.shutdown()
+            return result
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
         }
     }
 

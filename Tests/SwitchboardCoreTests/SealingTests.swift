@@ -24,9 +24,18 @@ import Testing
         let sealer = AESGCMSealer(keys: ring)
         let sealed = try sealer.seal(Array("secret".utf8), context: here)
         let otherRow = SealContext(workspaceID: here.workspaceID, connectionID: ConnectionID(rawValue: "c2"))
-        let otherWorkspace = SealContext(workspaceID: WorkspaceID(rawValue: "w2"), connectionID: here.connectionID)
+        let otherWorkspace = SealContext(
+            workspaceID: WorkspaceID(rawValue: "w2"),
+            connectionID: ConnectionID(rawValue: here.objectID)
+        )
+        // The same ids, but a secrets manager's row instead of a connection's.
+        let otherKind = SealContext(
+            workspaceID: here.workspaceID,
+            secretsManagerID: SecretsManagerID(rawValue: here.objectID)
+        )
         #expect(throws: SealingError.authenticationFailed) { try sealer.open(sealed, context: otherRow) }
         #expect(throws: SealingError.authenticationFailed) { try sealer.open(sealed, context: otherWorkspace) }
+        #expect(throws: SealingError.authenticationFailed) { try sealer.open(sealed, context: otherKind) }
     }
 
     @Test func tamperingOrAnotherKeyFailsToOpen() throws {

@@ -17,7 +17,7 @@ import Testing
                 "emails":["a@b.c"],"meta":{"k":[1,"v",12345678901234567890]},"other_auth_info":["x","y"]},\
                 "environment":"Production","external_xref":"user-42","integration_name":"HubSpot",\
                 "auth_aws_arn":"arn:aws:secretsmanager:us-east-1:1:secret:x","auth_azure_keyvault_id":"kv",\
-                "auth_gcp_secret_name":"gcp","auth_hashi_vault_path":"secret/x","secretsmanager_id":"sm_1",\
+                "auth_gcp_secret_name":"gcp","auth_hashi_vault_path":"secret/x",\
                 "secretsmanager_key":"path/to/secret"}
                 """
             // when
@@ -41,7 +41,6 @@ import Testing
             #expect(c["auth_azure_keyvault_id"] as? String == "kv")
             #expect(c["auth_gcp_secret_name"] as? String == "gcp")
             #expect(c["auth_hashi_vault_path"] as? String == "secret/x")
-            #expect(c["secretsmanager_id"] as? String == "sm_1")
             #expect(c["secretsmanager_key"] as? String == "path/to/secret")
             let auth = try #require(c["auth"] as? [String: Any])
             #expect(auth["access_token"] as? String == "at")
@@ -215,7 +214,7 @@ import Testing
             // Each writer owns one field; with compare-and-set every field must end with its value.
             let fields = [
                 "integration_name", "external_xref", "auth_aws_arn", "auth_azure_keyvault_id",
-                "auth_gcp_secret_name", "auth_hashi_vault_path", "secretsmanager_id", "secretsmanager_key",
+                "auth_gcp_secret_name", "auth_hashi_vault_path", "secretsmanager_key",
             ]
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for field in fields {

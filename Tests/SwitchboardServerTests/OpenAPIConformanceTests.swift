@@ -130,5 +130,7 @@ import Yams
         let operation = try #require(try operations()["GET /switchboard/audit"])
         let names = try #require(operation["parameters"] as? [[String: Any]]).compactMap { $0["name"] as? String }
         #expect(Set(names) == AuditRoutes.parameterNames)
+        let type = try #require(try schema("SecretsManager")["properties"] as? [String: Any])["type"] as? [String: Any]
+        #expect(type?["enum"] as? [String] == SecretsManagerType.allCases.map(\.rawValue))
     }
 }

@@ -44,6 +44,9 @@ import Testing
         Operation(name: "revoke key", scope: .keysAdmin) { api, key, _ in
             try await api.send(.delete, "/switchboard/apikey/0000000000000000", key: .some(key))
         },
+        Operation(name: "list secrets managers", scope: .secretsManagersAdmin) { api, key, _ in
+            try await api.send(.get, "/unified/secretsmanager", key: .some(key))
+        },
         Operation(name: "audit", scope: .auditRead) { api, key, _ in
             try await api.send(.get, "/switchboard/audit", key: .some(key))
         },

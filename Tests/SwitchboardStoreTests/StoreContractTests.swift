@@ -221,7 +221,11 @@ import Testing
     func migrationsAreRecordedInOrderAndIdempotent(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let applied = try await store.appliedMigrations()
-            #expect(applied == ["0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log"])
+            #expect(
+                applied == [
+                    "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
+                ]
+            )
             #expect(try await store.migrate().isEmpty)
             #expect(try await store.appliedMigrations() == applied)
         }
@@ -240,6 +244,10 @@ import Testing
             for store in stores { group.addTask { try await store.migrate() } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(results.flatMap { $0 } == ["0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log"])
+        #expect(
+            results.flatMap { $0 } == [
+                "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
+            ]
+        )
     }
 }

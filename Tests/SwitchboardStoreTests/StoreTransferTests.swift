@@ -151,7 +151,11 @@ import Testing
                     return try await group.reduce(into: []) { $0 += $1 }
                 }
             }
-            #expect(applied == ["0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log"])
+            #expect(
+                applied == [
+                    "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
+                ]
+            )
         }
     }
 

@@ -240,7 +240,6 @@ def test_create_round_trips_every_field(sdk_a: UnifiedTo, workspace_a):
         environment="Production",
         external_xref=ref,
         integration_name="HubSpot",
-        secretsmanager_id="sm_1",
         secretsmanager_key="path/to/secret",
     )
     after = datetime.now(UTC)
@@ -263,7 +262,6 @@ def test_create_round_trips_every_field(sdk_a: UnifiedTo, workspace_a):
     assert conn.environment == "Production"
     assert conn.external_xref == ref
     assert conn.integration_name == "HubSpot"
-    assert conn.secretsmanager_id == "sm_1"
     assert conn.secretsmanager_key == "path/to/secret"
     assert conn.last_healthy_at is None and conn.last_unhealthy_at is None
 
@@ -685,7 +683,6 @@ def _seed_for_update(sdk: UnifiedTo) -> shared.Connection:
         auth=shared.PropertyConnectionAuth(**FULL_AUTH),
         external_xref=xref(),
         integration_name="HubSpot",
-        secretsmanager_id="sm_1",
         secretsmanager_key="path/1",
     )
 
@@ -716,7 +713,6 @@ def test_write_changes_fields_and_keeps_auth_when_not_sent(sdk_a: UnifiedTo, met
     assert res.external_xref == new_ref
     assert res.integration_name == "Salesforce"
     # Not sent => unchanged.
-    assert res.secretsmanager_id == "sm_1"
     assert res.secretsmanager_key == "path/1"
     assert auth_dict(res.auth) == FULL_AUTH
     assert res.is_paused is False

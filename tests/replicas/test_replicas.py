@@ -26,10 +26,9 @@ PATCH_FIELDS = [
     "auth_azure_keyvault_id",
     "auth_gcp_secret_name",
     "auth_hashi_vault_path",
-    "secretsmanager_id",
     "secretsmanager_key",
 ]
-WRITES_PER_FIELD = 50  # 8 fields x 50 = 400 PATCHes, 200 through each replica
+WRITES_PER_FIELD = 50  # 7 fields x 50 = 350 PATCHes, 175 through each replica
 PATCH_PHASE_BUDGET_S = 45.0
 
 

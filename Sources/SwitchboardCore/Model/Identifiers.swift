@@ -14,6 +14,13 @@ public struct WorkspaceID: Sendable, Hashable, CustomStringConvertible {
     public var description: String { rawValue }
 }
 
+public struct SecretsManagerID: Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static func generate(at now: Timestamp) -> SecretsManagerID { SecretsManagerID(rawValue: makeUUIDv7(now)) }
+    public var description: String { rawValue }
+}
+
 func makeUUIDv7(_ now: Timestamp) -> String {
     var generator = SystemRandomNumberGenerator()
     var bytes = [UInt8](repeating: 0, count: 16)

@@ -12,19 +12,36 @@ public struct SealedSecret: Sendable, Equatable {
 }
 
 /// What a ciphertext is bound to (authenticated, not encrypted): a sealed secret copied onto another
-/// row, or into another workspace, fails to open.
+/// row, into another workspace, or from one kind of row to another, fails to open.
 public struct SealContext: Sendable, Equatable {
-    public var workspaceID: WorkspaceID
-    public var connectionID: ConnectionID
+    /// The kind of row, part of the associated data.
+    public enum Purpose: String, Sendable {
+        case connectionAuth = "connection-auth"
+        case secretsManagerAuth = "secretsmanager-auth"
+    }
 
+    public var purpose: Purpose
+    public var workspaceID: WorkspaceID
+    /// The id of the row the secret belongs to.
+    public var objectID: String
+
+    /// A connection's `auth`.
     public init(workspaceID: WorkspaceID, connectionID: ConnectionID) {
+        self.purpose = .connectionAuth
         self.workspaceID = workspaceID
-        self.connectionID = connectionID
+        self.objectID = connectionID.rawValue
+    }
+
+    /// A secrets manager's own credentials.
+    public init(workspaceID: WorkspaceID, secretsManagerID: SecretsManagerID) {
+        self.purpose = .secretsManagerAuth
+        self.workspaceID = workspaceID
+        self.objectID = secretsManagerID.rawValue
     }
 
     /// The associated data bytes; versioned so the binding can change without ambiguity.
     public var associatedData: [UInt8] {
-        Array("switchboard/connection-auth/v1\u{0}\(workspaceID.rawValue)\u{0}\(connectionID.rawValue)".utf8)
+        Array("switchboard/\(purpose.rawValue)/v1\u{0}\(workspaceID.rawValue)\u{0}\(objectID)".utf8)
     }
 }
 

@@ -1,21 +1,26 @@
 /// The rules for connections: validate, seal, store; open credentials on the way out.
 ///
+/// Credentials live sealed in the connection's row, or, when the connection names a registered
+/// secrets manager (`secretsmanager_id`), in that manager and nowhere in Switchboard's database.
 /// Plaintext credentials exist only here and in `ConnectionAuth`, never in a store.
 public struct ConnectionService: Sendable {
     private let store: any ConnectionStore
     private let audit: any AuditStore
     private let sealer: any SecretSealer
+    let secretsManagers: SecretsManagerService
     private let now: @Sendable () -> Timestamp
 
     public init(
         store: any ConnectionStore,
         audit: any AuditStore,
         sealer: any SecretSealer,
+        secretsManagers: SecretsManagerService,
         now: @escaping @Sendable () -> Timestamp
     ) {
         self.store = store
         self.audit = audit
         self.sealer = sealer
+        self.secretsManagers = secretsManagers
         self.now = now
     }
 
@@ -29,18 +34,27 @@ public struct ConnectionService: Sendable {
         let id = ConnectionID.generate(at: time)
         var auth: ConnectionAuth?
         if case .value(let value) = input.auth { auth = value }
-        let connection = Connection(
+        var connection = Connection(
             id: id,
             workspaceID: workspace,
             fields: fields,
-            sealedAuth: try auth.map { try seal($0, id: id, workspace: workspace) },
+            sealedAuth: nil,
             createdAt: time,
             updatedAt: time
         )
-        try await store.insert(
-            connection,
-            audit: AuditRecord(.connectionCreate, by: principal, at: time, connection: id)
-        )
+        let record = AuditRecord(.connectionCreate, by: principal, at: time, connection: id)
+        if let external = try await externalCredentials(of: connection) {
+            // The secret first: no row ever points at credentials that were never stored. If the
+            // row then fails, the secret just written is removed again.
+            if let auth { try await external.put(auth) }
+            do { try await store.insert(connection, audit: record) } catch {
+                if auth != nil { try? await external.delete() }
+                throw error
+            }
+        } else {
+            connection.sealedAuth = try auth.map { try seal($0, id: id, workspace: workspace) }
+            try await store.insert(connection, audit: record)
+        }
         // Credentials the request just supplied are echoed, not decrypted back, and only to a key
         // that may see credentials.
         return RevealedConnection(
@@ -51,10 +65,7 @@ public struct ConnectionService: Sendable {
 
     public func get(_ id: ConnectionID, by principal: Principal) async throws -> RevealedConnection {
         try principal.require(.connectionsRead)
-        guard let connection = try await store.connection(id: id, workspace: principal.workspaceID) else {
-            throw ServiceError.connectionNotFound(id)
-        }
-        return try await reveal([connection], to: principal)[0]
+        return try await reveal([try await current(id, principal.workspaceID)], to: principal)[0]
     }
 
     public func list(_ query: ConnectionQuery, by principal: Principal) async throws -> [RevealedConnection] {
@@ -76,6 +87,22 @@ public struct ConnectionService: Sendable {
         try principal.require(.connectionsWrite)
         let workspace = principal.workspaceID
         let time = now()
+        let before = try await current(id, workspace)
+        let external = try await externalCredentials(of: before)
+        if external != nil || input.secretsmanagerID.isPresent {
+            try Self.checkLocationUnchanged(before.fields, input)
+        }
+        if let external {
+            // Validate the merged fields before touching the manager, so a refused update changes nothing.
+            var merged = before.fields
+            do throws(ValidationError) { try input.apply(to: &merged) } catch { throw ServiceError.invalid(error) }
+            try Self.validate(merged)
+            switch input.auth {
+            case .absent: break
+            case .null: try await external.delete()
+            case .value(let auth): try await external.put(auth)
+            }
+        }
         let record = AuditRecord(.connectionUpdate, by: principal, at: time, connection: id)
         let updated = try await store.update(id: id, workspace: workspace, audit: record) { current in
             var connection = current
@@ -85,10 +112,15 @@ public struct ConnectionService: Sendable {
                 throw ServiceError.invalid(error)
             }
             try Self.validate(connection.fields)
-            switch input.auth {
-            case .absent: break
-            case .null: connection.sealedAuth = nil
-            case .value(let auth): connection.sealedAuth = try seal(auth, id: id, workspace: workspace)
+            if current.fields.secretsmanagerID != before.fields.secretsmanagerID {
+                throw ServiceError.conflict("the connection's secrets manager changed meanwhile; retry")
+            }
+            if external == nil {
+                switch input.auth {
+                case .absent: break
+                case .null: connection.sealedAuth = nil
+                case .value(let auth): connection.sealedAuth = try seal(auth, id: id, workspace: workspace)
+                }
             }
             connection.updatedAt = max(time, current.updatedAt)
             connection.version = current.version + 1
@@ -105,22 +137,41 @@ public struct ConnectionService: Sendable {
         }
     }
 
+    /// Deletes the connection. Credentials kept in a secrets manager are removed there first: if
+    /// the manager cannot be reached nothing is deleted, so no credential is left behind.
     public func delete(_ id: ConnectionID, by principal: Principal) async throws {
         try principal.require(.connectionsWrite)
+        let connection = try await current(id, principal.workspaceID)
+        if let external = try await externalCredentials(of: connection) { try await external.delete() }
         let record = AuditRecord(.connectionDelete, by: principal, at: now(), connection: id)
         guard try await store.delete(id: id, workspace: principal.workspaceID, audit: record) else {
             throw ServiceError.connectionNotFound(id)
         }
     }
 
+    private func current(_ id: ConnectionID, _ workspace: WorkspaceID) async throws -> Connection {
+        guard let connection = try await store.connection(id: id, workspace: workspace) else {
+            throw ServiceError.connectionNotFound(id)
+        }
+        return connection
+    }
+
     /// Opens credentials for a key that may see them, after the audit log durably records which
     /// connections' credentials are about to leave; a key without the scope gets none, and nothing
-    /// is decrypted for it.
+    /// is decrypted (or fetched from a secrets manager) for it.
     private func reveal(_ connections: [Connection], to principal: Principal) async throws -> [RevealedConnection] {
         guard principal.scopes.contains(.connectionsCredentials) else {
             return connections.map { RevealedConnection(connection: $0, auth: nil) }
         }
-        let revealed = try connections.map { RevealedConnection(connection: $0, auth: try open($0)) }
+        var revealed: [RevealedConnection] = []
+        revealed.reserveCapacity(connections.count)
+        for connection in connections {
+            if let external = try await externalCredentials(of: connection) {
+                revealed.append(RevealedConnection(connection: connection, auth: try await external.get()))
+            } else {
+                revealed.append(RevealedConnection(connection: connection, auth: try open(connection)))
+            }
+        }
         // Reads take the wall clock: the injected clock stamps connection writes, and reads must not move it.
         let time = Timestamp.now()
         let records = revealed.compactMap { item in

@@ -2,10 +2,11 @@
 /// serving: each batch is one transaction that swaps a row's ciphertext only if nobody changed it
 /// since it was read.
 public struct KeyRotation: Sendable {
-    private let store: any ConnectionStore
+    public typealias Store = ConnectionStore & SecretsManagerStore
+    private let store: any Store
     private let sealer: any SecretSealer
 
-    public init(store: any ConnectionStore, sealer: any SecretSealer) {
+    public init(store: any Store, sealer: any SecretSealer) {
         self.store = store
         self.sealer = sealer
     }
@@ -22,11 +23,30 @@ public struct KeyRotation: Sendable {
         }
     }
 
-    /// One pass over every row not sealed under the active key. Rows written concurrently by a
-    /// server that still sealed with an older key are left for the next pass.
+    /// One pass over every row not sealed under the active key: secrets managers' settings, then
+    /// connections' credentials. Rows written concurrently by a server that still sealed with an
+    /// older key are left for the next pass.
     public func resealPass(batchSize: Int = 500, progress: (Pass) -> Void = { _ in }) async throws -> Pass {
         let active = sealer.activeKeyID
         var pass = Pass()
+        var afterManager: SecretsManagerID?
+        while true {
+            let batch = try await store.secretsManagersSealed(notWith: active, after: afterManager, limit: batchSize)
+            guard let last = batch.last else { break }
+            afterManager = last.manager.id
+            for stored in batch {
+                let context = SealContext(workspaceID: stored.manager.workspaceID, secretsManagerID: stored.manager.id)
+                let new = try sealer.seal(try sealer.open(stored.sealedAuth, context: context), context: context)
+                pass.examined += 1
+                if try await store.replaceSealedAuth(
+                    secretsManager: stored.manager.id,
+                    old: stored.sealedAuth,
+                    new: new
+                ) {
+                    pass.resealed += 1
+                }
+            }
+        }
         var after: ConnectionID?
         while true {
             let batch = try await store.connectionsSealed(notWith: active, after: after, limit: batchSize)
@@ -59,7 +79,7 @@ public struct KeyRotation: Sendable {
             switch self {
             case .active(let id): "\(id) is the active key; rotate to a new key first"
             case .inUse(let id, let rows):
-                "\(rows) connection(s) are still sealed under \(id); run `switchboard keys rotate` until none are"
+                "\(rows) sealed row(s) still use \(id); run `switchboard keys rotate` until none do"
             }
         }
     }

@@ -4,6 +4,11 @@ public enum ServiceError: Error, Sendable, Equatable {
     case connectionNotFound(ConnectionID)
     case workspaceNotFound(String)
     case apiKeyNotFound(String)
+    case secretsManagerNotFound(String)
+    /// A registered secrets manager failed; `manager` names it (type and id).
+    case secretsManagerFailed(manager: String, SecretsManagerError)
+    /// The request conflicts with the current state (a secrets manager still in use, say).
+    case conflict(String)
     case unauthenticated
     /// The API key lacks the scope this operation needs.
     case missingScope(Scope)
@@ -16,6 +21,9 @@ extension ServiceError: CustomStringConvertible {
         case .connectionNotFound(let id): "no connection with id \"\(id.rawValue)\""
         case .workspaceNotFound(let id): "no workspace with id \"\(id)\""
         case .apiKeyNotFound(let reference): "no API key \"\(reference)\""
+        case .secretsManagerNotFound(let id): "no secrets manager with id \"\(id)\""
+        case .secretsManagerFailed(let manager, let error): "secrets manager \(manager): \(error)"
+        case .conflict(let message): message
         case .unauthenticated: "the API key is not valid"
         case .missingScope(let scope): "this API key lacks the scope \"\(scope.rawValue)\""
         }

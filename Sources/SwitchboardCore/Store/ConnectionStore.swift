@@ -36,7 +36,7 @@ public protocol ConnectionStore: Sendable {
     /// Returns how many rows were replaced.
     func replaceSealedAuth(_ swaps: [SealSwap]) async throws -> Int
 
-    /// How many connections have credentials sealed under each key id.
+    /// How many rows (connection credentials and secrets manager settings) are sealed under each key id.
     func sealedCountsByKey() async throws -> [String: Int]
 }
 
@@ -70,6 +70,41 @@ extension ConnectionStore {
     public func delete(id: ConnectionID, workspace: WorkspaceID) async throws -> Bool {
         try await delete(id: id, workspace: workspace, audit: nil)
     }
+}
+
+/// Registered secrets managers, their settings sealed.
+public protocol SecretsManagerStore: Sendable {
+    /// Inserts the manager and its audit record in one transaction.
+    func insert(_ manager: StoredSecretsManager, audit: AuditRecord) async throws
+
+    func secretsManager(id: SecretsManagerID, workspace: WorkspaceID) async throws -> StoredSecretsManager?
+
+    /// The workspace's managers, oldest first, paged.
+    func secretsManagers(workspace: WorkspaceID, limit: Int, offset: Int) async throws -> [StoredSecretsManager]
+
+    /// How many connections of the workspace keep their credentials in this manager.
+    func connectionCount(secretsManager id: SecretsManagerID, workspace: WorkspaceID) async throws -> Int
+
+    /// Deletes the manager and appends `audit` in one transaction, unless a connection still uses
+    /// it; returns false (and appends nothing) if there was none.
+    func deleteSecretsManager(id: SecretsManagerID, workspace: WorkspaceID, audit: AuditRecord) async throws -> Bool
+
+    /// Up to `limit` managers (any workspace) with ids after `id`, in id order, sealed under a key
+    /// other than `keyID`.
+    func secretsManagersSealed(
+        notWith keyID: String,
+        after id: SecretsManagerID?,
+        limit: Int
+    ) async throws
+        -> [StoredSecretsManager]
+
+    /// Replaces a manager's sealed settings only if it still holds exactly `old`; true if replaced.
+    func replaceSealedAuth(
+        secretsManager id: SecretsManagerID,
+        old: SealedSecret,
+        new: SealedSecret
+    ) async throws
+        -> Bool
 }
 
 /// The append-only audit log.
@@ -108,7 +143,7 @@ public protocol WorkspaceStore: Sendable {
 }
 
 /// A complete backend: both stores plus schema management.
-public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, StoreTransfer {
+public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, SecretsManagerStore, StoreTransfer {
     /// Applies pending migrations in order; returns the ids it applied.
     @discardableResult
     func migrate() async throws -> [String]
@@ -121,6 +156,8 @@ public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, S
 public enum StoreError: Error, Sendable, Equatable {
     /// A unique constraint was violated (for example an id generated twice).
     case duplicate(String)
+    /// The row is still referenced (a secrets manager that connections use).
+    case inUse(String)
     /// The database is unreachable or refused the operation; the request may be retried later.
     case unavailable(String)
 }
@@ -129,6 +166,7 @@ extension StoreError: CustomStringConvertible {
     public var description: String {
         switch self {
         case .duplicate(let detail): "already exists: \(detail)"
+        case .inUse(let detail): "still in use: \(detail)"
         case .unavailable(let detail): "the database is unavailable: \(detail)"
         }
     }

@@ -9,7 +9,8 @@ struct ConnectionRoutes: Sendable {
     let maximumBodySize: Int
 
     var routes: [Route] {
-        let common = Route.authenticatedStatuses
+        // 502: a secrets manager that holds a connection's credentials failed.
+        let common = Route.authenticatedStatuses.union([502])
         return [
             Route(
                 method: .get,
@@ -39,7 +40,7 @@ struct ConnectionRoutes: Sendable {
                 method: .put,
                 path: "/unified/connection/{id}",
                 operationID: "updateUnifiedConnection",
-                statuses: common.union([200, 400, 404, 413, 415]),
+                statuses: common.union([200, 400, 404, 409, 413, 415]),
                 requiresAPIKey: true,
                 handler: update
             ),
@@ -47,7 +48,7 @@ struct ConnectionRoutes: Sendable {
                 method: .patch,
                 path: "/unified/connection/{id}",
                 operationID: "patchUnifiedConnection",
-                statuses: common.union([200, 400, 404, 413, 415]),
+                statuses: common.union([200, 400, 404, 409, 413, 415]),
                 requiresAPIKey: true,
                 handler: update
             ),

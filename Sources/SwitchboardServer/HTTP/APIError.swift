@@ -70,6 +70,12 @@ extension APIError {
                 self = .notFound("no API key \"\(reference)\"")
             case .unauthenticated:
                 self = .unauthorized("the API key is not valid")
+            case .secretsManagerNotFound(let id):
+                self = .notFound("no secrets manager with id \"\(id.prefix(64))\" in this workspace")
+            case .conflict(let message):
+                self = APIError(status: .conflict, code: "conflict", message: message)
+            case .secretsManagerFailed(let manager, let failure):
+                self = APIError(secretsManager: manager, failure)
             case .missingScope(let scope):
                 self = APIError(
                     status: .forbidden,
@@ -89,6 +95,8 @@ extension APIError {
             case .duplicate:
                 // Ids are generated server-side, so a collision is a server fault, not the client's.
                 self = .serverFault
+            case .inUse(let detail):
+                self = APIError(status: .conflict, code: "in_use", message: "still in use: \(detail)")
             }
         case is SealingError:
             // Stored credentials that do not open: a key missing from configuration, or a ciphertext
@@ -117,6 +125,35 @@ extension APIError {
             }
         default:
             self = .serverFault
+        }
+    }
+}
+
+extension APIError {
+    /// A registered secrets manager failed. Unreachable is a 503 (retry later; nothing was
+    /// changed); an answer Switchboard cannot use is a 502; a name the manager refuses is the
+    /// client's 400. Messages name the manager, never a secret.
+    init(secretsManager manager: String, _ failure: SecretsManagerError) {
+        switch failure {
+        case .unreachable:
+            self = APIError(
+                status: .serviceUnavailable,
+                code: "secrets_manager_unavailable",
+                message: "the secrets manager \(manager) is unreachable; nothing was changed, retry later",
+                headers: [.retryAfter: "5"]
+            )
+        case .invalidName(_, let reason):
+            self = APIError(
+                status: .badRequest,
+                code: "invalid_field",
+                message: "the secret name is not valid for the secrets manager \(manager): \(reason)"
+            )
+        case .rejected, .notFound, .invalidResponse:
+            self = APIError(
+                status: .badGateway,
+                code: "secrets_manager_error",
+                message: "the secrets manager \(manager) failed: \(failure)"
+            )
         }
     }
 }

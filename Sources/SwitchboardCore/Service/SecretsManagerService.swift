@@ -1,0 +1,170 @@
+import Foundation
+
+/// Registered secrets managers: create, read and delete them, and make a client for one. The
+/// manager's own credentials are sealed like connection credentials and never shown back.
+public struct SecretsManagerService: Sendable {
+    private let store: any SecretsManagerStore
+    private let sealer: any SecretSealer
+    private let factory: any SecretsManagerClientFactory
+    private let now: @Sendable () -> Timestamp
+
+    public init(
+        store: any SecretsManagerStore,
+        sealer: any SecretSealer,
+        factory: any SecretsManagerClientFactory,
+        now: @escaping @Sendable () -> Timestamp
+    ) {
+        self.store = store
+        self.sealer = sealer
+        self.factory = factory
+        self.now = now
+    }
+
+    /// What a client sends to register a manager.
+    public struct Input: Sendable {
+        public var name: String
+        public var type: String
+        public var auth: [String: String]
+        public var dcs: [String]
+
+        public init(name: String, type: String, auth: [String: String], dcs: [String]) {
+            self.name = name
+            self.type = type
+            self.auth = auth
+            self.dcs = dcs
+        }
+    }
+
+    /// A manager as answers show it: `auth` holds only its non-secret settings.
+    public struct View: Sendable, Equatable {
+        public var manager: SecretsManager
+        public var publicAuth: [String: String]
+    }
+
+    public func create(_ input: Input, by principal: Principal) async throws -> View {
+        try principal.require(.secretsManagersAdmin)
+        let name = input.name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw invalid("name", "name must not be empty") }
+        guard let type = SecretsManagerType(rawValue: input.type) else {
+            let known = SecretsManagerType.allCases.map(\.rawValue).joined(separator: ", ")
+            throw invalid("type", "type must be one of \(known); got \"\(input.type.prefix(64))\"")
+        }
+        guard SecretsManagerType.supported.contains(type) else {
+            throw invalid("type", "type \(type.rawValue) is not supported here; Switchboard supports aws and hashicorp")
+        }
+        do {
+            try Limits.check(name, field: "name", maximum: Limits.identifierLength)
+            for (key, value) in input.auth {
+                try Limits.check(key, field: "auth", maximum: Limits.identifierLength)
+                try Limits.check(value, field: "auth.\(key)", maximum: Limits.credentialLength)
+            }
+            for dc in input.dcs { try Limits.check(dc, field: "dcs", maximum: Limits.identifierLength) }
+        } catch { throw ServiceError.invalid(error) }
+        // Building a client validates every setting (required keys, URL forms) before anything is stored.
+        do { _ = try factory.client(type: type, auth: input.auth, name: name) } catch {
+            throw ServiceError.invalid(error)
+        }
+        let time = now()
+        let id = SecretsManagerID.generate(at: time)
+        let manager = SecretsManager(
+            id: id,
+            workspaceID: principal.workspaceID,
+            name: name,
+            type: type,
+            dcs: input.dcs,
+            createdAt: time,
+            updatedAt: time
+        )
+        let sealed = try sealer.seal(
+            Self.encode(input.auth),
+            context: SealContext(workspaceID: principal.workspaceID, secretsManagerID: id)
+        )
+        try await store.insert(
+            StoredSecretsManager(manager: manager, sealedAuth: sealed),
+            audit: AuditRecord(.secretsManagerCreate, by: principal, at: time, target: id.rawValue)
+        )
+        return View(manager: manager, publicAuth: publicSettings(input.auth, type: type))
+    }
+
+    public func get(_ id: SecretsManagerID, by principal: Principal) async throws -> View {
+        try principal.require(.secretsManagersAdmin)
+        return try view(try await stored(id, workspace: principal.workspaceID))
+    }
+
+    public func list(limit: Int, offset: Int, by principal: Principal) async throws -> [View] {
+        try principal.require(.secretsManagersAdmin)
+        return try await store.secretsManagers(workspace: principal.workspaceID, limit: limit, offset: offset)
+            .map(view)
+    }
+
+    /// Refused (409) while a connection keeps its credentials in the manager.
+    public func delete(_ id: SecretsManagerID, by principal: Principal) async throws {
+        try principal.require(.secretsManagersAdmin)
+        let record = AuditRecord(.secretsManagerDelete, by: principal, at: now(), target: id.rawValue)
+        guard try await store.deleteSecretsManager(id: id, workspace: principal.workspaceID, audit: record) else {
+            throw ServiceError.secretsManagerNotFound(id.rawValue)
+        }
+    }
+
+    /// A client for the workspace's manager `id`, and its type.
+    public func client(
+        for id: SecretsManagerID,
+        workspace: WorkspaceID
+    ) async throws -> (
+        client: any SecretsManagerClient, type: SecretsManagerType
+    ) {
+        let stored = try await stored(id, workspace: workspace)
+        let auth = try open(stored)
+        do {
+            return (
+                try factory.client(type: stored.manager.type, auth: auth, name: stored.manager.name),
+                stored.manager.type
+            )
+        } catch {
+            // Settings were validated at registration; a failure now means this version reads them differently.
+            throw ServiceError.invalid(error)
+        }
+    }
+
+    private func stored(_ id: SecretsManagerID, workspace: WorkspaceID) async throws -> StoredSecretsManager {
+        guard let stored = try await store.secretsManager(id: id, workspace: workspace) else {
+            throw ServiceError.secretsManagerNotFound(id.rawValue)
+        }
+        return stored
+    }
+
+    private func view(_ stored: StoredSecretsManager) throws -> View {
+        View(manager: stored.manager, publicAuth: publicSettings(try open(stored), type: stored.manager.type))
+    }
+
+    private func open(_ stored: StoredSecretsManager) throws -> [String: String] {
+        let context = SealContext(workspaceID: stored.manager.workspaceID, secretsManagerID: stored.manager.id)
+        return Self.decode(try sealer.open(stored.sealedAuth, context: context))
+    }
+
+    private func publicSettings(_ auth: [String: String], type: SecretsManagerType) -> [String: String] {
+        let visible = factory.publicSettings(for: type)
+        return auth.filter { visible.contains($0.key) }
+    }
+
+    private func invalid(_ field: String, _ message: String) -> ServiceError {
+        .invalid(ValidationError(field: field, message: message))
+    }
+
+    /// The settings as a JSON object of strings, in key order.
+    static func encode(_ auth: [String: String]) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        for key in auth.keys.sorted() { writer.member(key, auth[key]!) }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// Reads what `encode` wrote; anything else yields no settings.
+    static func decode(_ bytes: [UInt8]) -> [String: String] {
+        guard case .object(let members)? = try? JSONParser.parse(bytes) else { return [:] }
+        var auth: [String: String] = [:]
+        for (key, value) in members { if case .string(let text) = value { auth[key] = text } }
+        return auth
+    }
+}

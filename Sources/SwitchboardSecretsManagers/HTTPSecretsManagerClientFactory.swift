@@ -1,0 +1,80 @@
+import AsyncHTTPClient
+import SwitchboardCore
+
+/// Makes clients for registered secrets managers from their `auth` settings, all on one shared
+/// `HTTPClient` (owned by the composition root).
+///
+/// Settings (`auth` of `POST /unified/secretsmanager`):
+/// - `aws`: `region`, `access_key_id`, `secret_access_key` (required); `session_token`, `endpoint`.
+/// - `hashicorp`: `address`, `token` (required); `mount` (default `secret`), `namespace`.
+public struct HTTPSecretsManagerClientFactory: SecretsManagerClientFactory {
+    private let httpClient: HTTPClient
+
+    public init(httpClient: HTTPClient) { self.httpClient = httpClient }
+
+    static let settings: [SecretsManagerType: (required: [String], optional: [String], visible: Set<String>)] = [
+        .aws: (
+            ["region", "access_key_id", "secret_access_key"], ["session_token", "endpoint"], ["region", "endpoint"]
+        ),
+        .hashicorp: (["address", "token"], ["mount", "namespace"], ["address", "mount", "namespace"]),
+    ]
+
+    public func publicSettings(for type: SecretsManagerType) -> Set<String> { Self.settings[type]?.visible ?? [] }
+
+    public func client(
+        type: SecretsManagerType,
+        auth: [String: String],
+        name: String
+    ) throws(ValidationError)
+        -> any SecretsManagerClient
+    {
+        guard let expected = Self.settings[type] else {
+            throw ValidationError(field: "type", message: "type \(type.rawValue) is not supported here")
+        }
+        let known = expected.required + expected.optional
+        for key in auth.keys.sorted() where !known.contains(key) {
+            throw ValidationError(
+                field: "auth",
+                message:
+                    "auth has an unknown setting \"\(key.prefix(64))\" for \(type.rawValue); expected \(known.joined(separator: ", "))"
+            )
+        }
+        for key in expected.required where (auth[key] ?? "").isEmpty {
+            throw ValidationError(
+                field: "auth.\(key)",
+                message: "auth.\(key) is required for a \(type.rawValue) secrets manager"
+            )
+        }
+        do {
+            switch type {
+            case .aws:
+                return try AWSSecretsManagerClient(
+                    httpClient: httpClient,
+                    configuration: .init(
+                        region: auth["region"]!,
+                        credentials: AWSCredentials(
+                            accessKeyID: auth["access_key_id"]!,
+                            secretAccessKey: auth["secret_access_key"]!,
+                            sessionToken: auth["session_token"]
+                        ),
+                        endpoint: auth["endpoint"]
+                    )
+                )
+            default:
+                return try VaultKVClient(
+                    httpClient: httpClient,
+                    configuration: .init(
+                        address: auth["address"]!,
+                        token: auth["token"]!,
+                        mount: auth["mount"] ?? "secret",
+                        namespace: auth["namespace"]
+                    )
+                )
+            }
+        } catch let error as SecretsManagerConfigurationError {
+            throw ValidationError(field: "auth", message: error.description)
+        } catch {
+            throw ValidationError(field: "auth", message: "the \(type.rawValue) settings are invalid")
+        }
+    }
+}

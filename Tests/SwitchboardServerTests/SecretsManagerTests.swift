@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SwitchboardCore
+import Testing
+
+@testable import SwitchboardServer
+
+/// Connections whose credentials live in a registered secrets manager, against real managers on
+/// loopback: moto (AWS Secrets Manager) and OpenBao (Vault KV v2), as scripts/secrets-up.sh starts
+/// them. A manager that is not configured is skipped unless SWITCHBOARD_TEST_REQUIRE_SECRETS=1.
+@Suite struct SecretsManagerTests {
+    enum Manager: String, CaseIterable, Sendable {
+        case aws, hashicorp
+
+        static let environment = ProcessInfo.processInfo.environment
+
+        static func value(_ name: String) -> String? {
+            let value = environment[name] ?? ""
+            return value.isEmpty ? nil : value
+        }
+
+        static var enabled: [Manager] {
+            allCases.filter { environment["SWITCHBOARD_TEST_REQUIRE_SECRETS"] == "1" || $0.settings() != nil }
+        }
+
+        /// The `auth` settings that reach the test server, or nil when it is not configured.
+        func settings() -> [String: String]? {
+            switch self {
+            case .aws:
+                guard let url = Self.value("SWITCHBOARD_TEST_MOTO_URL") else { return nil }
+                // moto accepts any credentials; these are AWS's documented example keys.
+                return [
+                    "region": "us-east-1", "endpoint": url, "access_key_id": "AKIDEXAMPLE",
+                    "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                ]
+            case .hashicorp:
+                guard let url = Self.value("SWITCHBOARD_TEST_VAULT_URL") else { return nil }
+                let token =
+                    Self.value("SWITCHBOARD_TEST_VAULT_TOKEN")
+                    ?? Self.value("SWITCHBOARD_TEST_VAULT_TOKEN_FILE").flatMap {
+                        try? String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                    }
+                guard let token else { return nil }
+                return ["address": url, "token": token]
+            }
+        }
+
+        /// Settings that point at a closed loopback port.
+        var unreachableSettings: [String: String] {
+            switch self {
+            case .aws:
+                [
+                    "region": "us-east-1", "endpoint": "http://127.0.0.1:9", "access_key_id": "a",
+                    "secret_access_key": "b",
+                ]
+            case .hashicorp: ["address": "http://127.0.0.1:9", "token": "t"]
+            }
+        }
+    }
+
+    struct NotConfigured: Error {}
+
+    func register(_ api: TestAPI, _ type: Manager, settings: [String: String]) async throws -> TestResponse {
+        let auth = try JSONSerialization.data(withJSONObject: settings)
+        return try await api.send(
+            .post,
+            "/unified/secretsmanager",
+            body:
+                #"{"name":"test \#(type.rawValue)","type":"\#(type.rawValue)","auth":\#(String(decoding: auth, as: UTF8.self))}"#
+        )
+    }
+
+    @Test(arguments: Manager.enabled)
+    func credentialsLiveInTheManagerThroughTheirWholeLife(_ manager: Manager) async throws {
+        guard let settings = manager.settings() else { throw NotConfigured() }
+        try await withApp { api in
+            let registered = try await register(api, manager, settings: settings)
+            #expect(registered.status == .ok)
+            // The manager's own credentials never come back.
+            for secret in ["secret_access_key", "token", "access_key_id"] {
+                #expect(!registered.text.contains("\"\(secret)\""))
+            }
+            if let token = settings["token"] { #expect(!registered.text.contains(token)) }
+            let managerID = try #require(try registered.jsonObject()["id"] as? String)
+
+            let body = connectionBody(
+                extra: #""secretsmanager_id":"\#(managerID)","auth":{"access_token":"external-1","refresh_token":"r"}"#
+            )
+            let created = try await api.create(body)
+            let id = try #require(created["id"] as? String)
+            #expect((created["auth"] as? [String: Any])?["access_token"] as? String == "external-1")
+            // Nothing of the credentials is in Switchboard's database...
+            let row = try await api.runtime.store.connection(id: ConnectionID(rawValue: id), workspace: api.workspace)
+            #expect(row != nil && row?.sealedAuth == nil)
+            // ...they are in the manager, under the default name.
+            let client = try await api.runtime.secretsManagers.client(
+                for: SecretsManagerID(rawValue: managerID),
+                workspace: api.workspace
+            ).client
+            let name = "switchboard/\(api.workspace.rawValue)/\(id)"
+            let stored = try #require(try await client.get(name: name))
+            #expect(String(decoding: stored, as: UTF8.self).contains("external-1"))
+
+            let read = try await api.send(.get, "/unified/connection/\(id)").jsonObject()
+            #expect((read["auth"] as? [String: Any])?["access_token"] as? String == "external-1")
+            let patched = try await api.send(
+                .patch,
+                "/unified/connection/\(id)",
+                body: #"{"auth":{"access_token":"external-2"},"integration_name":"N"}"#
+            )
+            #expect(patched.status == .ok)
+            let reread = try await api.send(.get, "/unified/connection/\(id)").jsonObject()
+            #expect((reread["auth"] as? [String: Any])?["access_token"] as? String == "external-2")
+            #expect(reread["integration_name"] as? String == "N")
+
+            // Where credentials live cannot change, and a manager in use cannot be removed.
+            let moved = try await api.send(.patch, "/unified/connection/\(id)", body: #"{"secretsmanager_id":null}"#)
+            #expect(moved.status == .badRequest && moved.errorMessage.contains("secretsmanager_id"))
+            let inUse = try await api.send(.delete, "/unified/secretsmanager/\(managerID)")
+            #expect(inUse.status == .conflict)
+
+            #expect(try await api.send(.delete, "/unified/connection/\(id)").status == .ok)
+            #expect(try await client.get(name: name) == nil)
+            #expect(try await api.send(.delete, "/unified/secretsmanager/\(managerID)").status == .ok)
+            #expect(try await api.send(.get, "/unified/secretsmanager/\(managerID)").status == .notFound)
+
+            let actions = try await api.send(.get, "/switchboard/audit?limit=1000").jsonArray().compactMap {
+                $0["action"] as? String
+            }
+            #expect(actions.contains("secretsmanager.create") && actions.contains("secretsmanager.delete"))
+        }
+    }
+
+    @Test(arguments: Manager.allCases)
+    func anUnreachableManagerIsA503NamingItAndLeavesNothingBehind(_ manager: Manager) async throws {
+        try await withApp { api in
+            let registered = try await register(api, manager, settings: manager.unreachableSettings)
+            let managerID = try #require(try registered.jsonObject()["id"] as? String)
+            let before = try await api.list().count
+            let response = try await api.send(
+                .post,
+                "/unified/connection",
+                body: connectionBody(extra: #""secretsmanager_id":"\#(managerID)","auth":{"access_token":"x"}"#)
+            )
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.errorMessage.contains(managerID))
+            #expect(try await api.list().count == before)
+        }
+    }
+
+    @Test func badRegistrationsAndUnknownManagersAreClear400s() async throws {
+        try await withApp { api in
+            let cases: [(String, String)] = [
+                (#"{"name":"x","type":"aws","auth":{"region":"us-east-1"}}"#, "access_key_id"),
+                (#"{"name":"x","type":"doppler","auth":{}}"#, "not supported"),
+                (#"{"name":"x","type":"vault","auth":{}}"#, "type must be one of"),
+                (#"{"name":"x","type":"hashicorp","auth":{"address":"h","token":"t","tokn":"t"}}"#, "tokn"),
+                (#"{"name":"x","type":"hashicorp","auth":{"address":"not a url","token":"t"}}"#, "vault"),
+                (#"{"name":"","type":"hashicorp","auth":{"address":"http://h","token":"t"}}"#, "name"),
+                (#"{"type":"hashicorp","auth":{}}"#, "name"),
+            ]
+            for (body, expected) in cases {
+                let response = try await api.send(.post, "/unified/secretsmanager", body: body)
+                #expect(response.status == .badRequest, "\(body)")
+                #expect(response.errorMessage.contains(expected), "\(body): \(response.errorMessage)")
+            }
+            let unknown = try await api.send(
+                .post,
+                "/unified/connection",
+                body: connectionBody(extra: #""secretsmanager_id":"sm_1","auth":{"access_token":"x"}"#)
+            )
+            #expect(unknown.status == .badRequest && unknown.errorMessage.contains("secretsmanager_id"))
+        }
+    }
+}
