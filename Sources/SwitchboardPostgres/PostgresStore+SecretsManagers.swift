@@ -8,22 +8,48 @@ extension PostgresStore {
     typealias SecretsManagerRow = (String, String, String, String, String, String, ByteBuffer, Int64, Int64)
 
     public func insert(_ stored: StoredSecretsManager, audit: AuditRecord) async throws {
-        let m = stored.manager
         try await mapped { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in
-                _ = try await connection.query(
-                    """
-                    INSERT INTO secrets_managers (\(unescaped: Self.secretsManagerColumns))
-                    VALUES (\(m.id.rawValue), \(m.workspaceID.rawValue), \(m.name), \(m.type.rawValue),
-                            \(m.dcs.joined(separator: "\n")), \(stored.sealedAuth.keyID),
-                            \(ByteBuffer(bytes: stored.sealedAuth.ciphertext)), \(m.createdAt.millisecondsSinceEpoch),
-                            \(m.updatedAt.millisecondsSinceEpoch))
-                    """,
-                    logger: logger
-                )
+                _ = try await connection.query(Self.insertSecretsManagerQuery(stored), logger: logger)
                 _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
             }
         }
+    }
+
+    public func allSecretsManagers() async throws -> [StoredSecretsManager] {
+        try await mapped { [client, logger] in
+            try await Self.secretsManagers(
+                try await client.query(
+                    "SELECT \(unescaped: Self.secretsManagerColumns) FROM secrets_managers ORDER BY id",
+                    logger: logger
+                )
+            )
+        }
+    }
+
+    public func importSecretsManagers(_ managers: [StoredSecretsManager]) async throws -> Int {
+        try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                var inserted = 0
+                for stored in managers {
+                    var query = Self.insertSecretsManagerQuery(stored)
+                    query.sql += " ON CONFLICT (id) DO NOTHING RETURNING 1"
+                    inserted += try await connection.query(query, logger: logger).collect().count
+                }
+                return inserted
+            }
+        }
+    }
+
+    static func insertSecretsManagerQuery(_ stored: StoredSecretsManager) -> PostgresQuery {
+        let m = stored.manager
+        return """
+            INSERT INTO secrets_managers (\(unescaped: secretsManagerColumns))
+            VALUES (\(m.id.rawValue), \(m.workspaceID.rawValue), \(m.name), \(m.type.rawValue),
+                    \(m.dcs.joined(separator: "\n")), \(stored.sealedAuth.keyID),
+                    \(ByteBuffer(bytes: stored.sealedAuth.ciphertext)), \(m.createdAt.millisecondsSinceEpoch),
+                    \(m.updatedAt.millisecondsSinceEpoch))
+            """
     }
 
     public func secretsManager(id: SecretsManagerID, workspace: WorkspaceID) async throws -> StoredSecretsManager? {

@@ -153,13 +153,15 @@ extension SQLiteStore {
         try await mapped {
             try await pool.read { db in
                 var counts: [String: Int] = [:]
-                for row in try Row.fetchAll(
+                let rows = try Row.fetchAll(
                     db,
-                    sql:
-                        "SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id"
-                ) {
-                    counts[row[0]] = row[1]
-                }
+                    sql: """
+                        SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id
+                        UNION ALL
+                        SELECT auth_key_id, COUNT(*) FROM secrets_managers GROUP BY auth_key_id
+                        """
+                )
+                for row in rows { counts[row[0], default: 0] += row[1] as Int }
                 return counts
             }
         }

@@ -9,19 +9,47 @@ extension SQLiteStore {
     public func insert(_ stored: StoredSecretsManager, audit: AuditRecord) async throws {
         try await mapped {
             try await pool.write { db in
-                let m = stored.manager
-                try db.execute(
-                    sql:
-                        "INSERT INTO secrets_managers (\(Self.secretsManagerColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        m.id.rawValue, m.workspaceID.rawValue, m.name, m.type.rawValue, m.dcs.joined(separator: "\n"),
-                        stored.sealedAuth.keyID, Data(stored.sealedAuth.ciphertext), m.createdAt.millisecondsSinceEpoch,
-                        m.updatedAt.millisecondsSinceEpoch,
-                    ]
-                )
+                try Self.insertSecretsManager(stored, orIgnore: false, db)
                 try Self.appendAudit([audit], db)
             }
         }
+    }
+
+    public func allSecretsManagers() async throws -> [StoredSecretsManager] {
+        try await mapped {
+            try await pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT \(Self.secretsManagerColumns) FROM secrets_managers ORDER BY id")
+                    .compactMap(Self.secretsManager(from:))
+            }
+        }
+    }
+
+    public func importSecretsManagers(_ managers: [StoredSecretsManager]) async throws -> Int {
+        try await mapped {
+            try await pool.write { db in
+                var inserted = 0
+                for stored in managers {
+                    try Self.insertSecretsManager(stored, orIgnore: true, db)
+                    inserted += db.changesCount
+                }
+                return inserted
+            }
+        }
+    }
+
+    static func insertSecretsManager(_ stored: StoredSecretsManager, orIgnore: Bool, _ db: Database) throws {
+        let m = stored.manager
+        try db.execute(
+            sql: """
+                INSERT \(orIgnore ? "OR IGNORE " : "")INTO secrets_managers (\(secretsManagerColumns))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                m.id.rawValue, m.workspaceID.rawValue, m.name, m.type.rawValue, m.dcs.joined(separator: "\n"),
+                stored.sealedAuth.keyID, Data(stored.sealedAuth.ciphertext), m.createdAt.millisecondsSinceEpoch,
+                m.updatedAt.millisecondsSinceEpoch,
+            ]
+        )
     }
 
     public func secretsManager(id: SecretsManagerID, workspace: WorkspaceID) async throws -> StoredSecretsManager? {

@@ -197,6 +197,7 @@ struct Copy: AsyncParsableCommand {
             Copied from \(source) to \(target):
               workspaces:  \(report.workspaces)
               api keys:    \(report.apiKeys)
+              secrets managers: \(report.secretsManagers)
               connections: \(report.connections)
               audit records: \(report.auditRecords)
               skipped (already in the target): \(report.skipped)

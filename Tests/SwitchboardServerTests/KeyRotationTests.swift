@@ -18,6 +18,13 @@ import Testing
                 ids.append(try #require(try await api.create(body)["id"] as? String))
             }
             _ = try await api.create(connectionBody())
+            // A secrets manager's settings are sealed too, and rotate with the rest.
+            let manager = try await api.send(
+                .post,
+                "/unified/secretsmanager",
+                body: #"{"name":"v","type":"hashicorp","auth":{"address":"http://127.0.0.1:9","token":"t"}}"#
+            )
+            let managerID = try #require(try manager.jsonObject()["id"] as? String)
             let created = ids
             let oldID = try KeyRing.masterKey(base64: testMasterKey).id
             let newKey = KeyRing.generateMasterKeyBase64()
@@ -25,12 +32,12 @@ import Testing
             try await Runtime.run(database: api.database, masterKeys: settings, logger: testLogger) { rotated in
                 let newID = rotated.keyRotation.activeKeyID
                 #expect(newID != oldID)
-                await #expect(throws: KeyRotation.RetireFailure.inUse(keyID: oldID, rows: 7)) {
+                await #expect(throws: KeyRotation.RetireFailure.inUse(keyID: oldID, rows: 8)) {
                     try await rotated.keyRotation.checkRetirable(oldID)
                 }
                 let pass = try await rotated.keyRotation.resealPass(batchSize: 3)
-                #expect(pass == KeyRotation.Pass(examined: 7, resealed: 7))
-                #expect(try await rotated.keyRotation.counts() == [newID: 7])
+                #expect(pass == KeyRotation.Pass(examined: 8, resealed: 8))
+                #expect(try await rotated.keyRotation.counts() == [newID: 8])
                 #expect(try await rotated.keyRotation.resealPass() == KeyRotation.Pass())
                 try await rotated.keyRotation.checkRetirable(oldID)
                 await #expect(throws: KeyRotation.RetireFailure.active(keyID: newID)) {
@@ -47,6 +54,11 @@ import Testing
                         let json = String(decoding: revealed.auth?.json ?? [], as: UTF8.self)
                         #expect(json.contains("token-\(i)"))
                     }
+                    let view = try await runtime.secretsManagers.get(
+                        SecretsManagerID(rawValue: managerID),
+                        by: .cli(workspace: api.workspace)
+                    )
+                    #expect(view.publicAuth == ["address": "http://127.0.0.1:9"])
                 }
             }
         }

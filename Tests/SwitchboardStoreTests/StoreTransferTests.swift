@@ -43,7 +43,7 @@ import Testing
                 try await source.insert(connection)
                 originals.append(connection)
             }
-            // 2 key creations from makeWorkspace, plus 6 reveals: 8 audit records, more than one batch.
+            // 2 key creations from makeWorkspace, a manager's creation, 6 reveals: 9 audit records.
             try await source.append(
                 (0..<6).map {
                     AuditRecord(
@@ -56,15 +56,37 @@ import Testing
                     )
                 }
             )
+            let manager = StoredSecretsManager(
+                manager: SecretsManager(
+                    id: SecretsManagerID(rawValue: "sm-1"),
+                    workspaceID: first,
+                    name: "vault",
+                    type: .hashicorp,
+                    dcs: ["us", "eu"],
+                    createdAt: Timestamp(millisecondsSinceEpoch: 5),
+                    updatedAt: Timestamp(millisecondsSinceEpoch: 6)
+                ),
+                sealedAuth: SealedSecret(keyID: "mk_a", ciphertext: [4, 5, 6])
+            )
+            try await source.insert(
+                manager,
+                audit: AuditRecord(
+                    .secretsManagerCreate,
+                    by: .cli(workspace: first),
+                    at: .init(millisecondsSinceEpoch: 5)
+                )
+            )
             let written = originals
             try await to.withStore { target in
                 // when
                 let report = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false, batchSize: 5)
                 // then
                 let counts = [
-                    report.workspaces, report.apiKeys, report.connections, report.auditRecords, report.skipped,
+                    report.workspaces, report.apiKeys, report.secretsManagers, report.connections, report.auditRecords,
+                    report.skipped,
                 ]
-                #expect(counts == [2, 3, 23, 8, 0])
+                #expect(counts == [2, 3, 1, 23, 9, 0])
+                #expect(try await target.allSecretsManagers() == [manager])
                 let sourceAudit = try await source.auditRecords(after: nil, limit: 100)
                 #expect(try await target.auditRecords(after: nil, limit: 100) == sourceAudit)
                 // New records continue after the copied ones.
@@ -83,7 +105,7 @@ import Testing
                     try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false)
                 }
                 let again = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: true)
-                #expect(again.skipped == 2 + 3 + 23 + 8)
+                #expect(again.skipped == 2 + 3 + 1 + 23 + 9)
             }
         }
     }

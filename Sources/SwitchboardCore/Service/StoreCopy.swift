@@ -1,4 +1,4 @@
-/// Moves every workspace, key, connection and audit record from one store to another (SQLite to PostgreSQL,
+/// Moves every workspace, key, secrets manager, connection and audit record from one store to another (SQLite to PostgreSQL,
 /// typically). Ciphertexts are copied as they are, so the target needs the same master key, and
 /// nothing is ever decrypted on the way.
 public enum StoreCopy {
@@ -6,6 +6,7 @@ public enum StoreCopy {
         public var workspaces = 0
         public var apiKeys = 0
         public var connections = 0
+        public var secretsManagers = 0
         public var auditRecords = 0
         /// Rows that were already in the target (same id) and were left as they are.
         public var skipped = 0
@@ -35,6 +36,10 @@ public enum StoreCopy {
         report.workspaces = workspaces.count
         report.apiKeys = keys.count
         report.skipped = workspaces.count + keys.count - inserted
+        // Before connections, which may name them.
+        let managers = try await source.allSecretsManagers()
+        report.secretsManagers = managers.count
+        report.skipped += managers.count - (try await target.importSecretsManagers(managers))
         var after: ConnectionID?
         while true {
             let batch = try await source.connections(after: after, limit: batchSize)

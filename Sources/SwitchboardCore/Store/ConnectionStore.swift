@@ -189,6 +189,13 @@ public protocol StoreTransfer: Sendable {
     /// interrupted copy can be run again). Returns how many rows were inserted.
     func importRecords(workspaces: [Workspace], apiKeys: [APIKeyRecord], connections: [Connection]) async throws -> Int
 
+    /// Every registered secrets manager of every workspace, settings still sealed.
+    func allSecretsManagers() async throws -> [StoredSecretsManager]
+
+    /// Inserts the managers in one transaction, skipping any whose id exists. Returns how many
+    /// were inserted.
+    func importSecretsManagers(_ managers: [StoredSecretsManager]) async throws -> Int
+
     /// Up to `limit` audit records of every workspace with a sequence after `sequence`, in order.
     func auditRecords(after sequence: Int64?, limit: Int) async throws -> [AuditRecord]
 
