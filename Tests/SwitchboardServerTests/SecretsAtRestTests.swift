@@ -21,6 +21,14 @@ import Testing
             )
             let id = try #require(created["id"] as? String)
             try await api.send(.patch, "/unified/connection/\(id)", body: #"{"auth":{"access_token":"\#(token)-2"}}"#)
+            // A secrets manager's own credentials are sealed as well.
+            let vaultToken = "plaintext-vault-token-5e0d11"
+            let registered = try await api.send(
+                .post,
+                "/unified/secretsmanager",
+                body: #"{"name":"v","type":"hashicorp","auth":{"address":"http://127.0.0.1:9","token":"\#(vaultToken)"}}"#
+            )
+            #expect(registered.status == .ok && !registered.text.contains(vaultToken))
             let raw: Data
             switch api.database {
             case .sqlite(let path):
@@ -34,7 +42,7 @@ import Testing
                 raw = Data(try await TestPostgres.dumpRows(settings).utf8)
             }
             #expect(!raw.isEmpty)
-            for secret in [token, refresh, api.key, api.otherKey, testMasterKey] {
+            for secret in [token, refresh, vaultToken, api.key, api.otherKey, testMasterKey] {
                 let hex = secret.utf8.map { String(format: "%02x", $0) }.joined()
                 #expect(raw.range(of: Data(secret.utf8)) == nil, "found a secret in the \(api.database) database")
                 #expect(
