@@ -166,30 +166,11 @@ public struct AWSSigV4Signer: Sendable {
     }
 
     /// RFC 3986 percent-encoding of everything but the unreserved characters, as SigV4 wants.
-    static func uriEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return out
-    }
+    static func uriEncode(_ text: String) -> String { SecretsManagerHTTP.encodePathSegment(Substring(text)) }
 
     /// Leading and trailing spaces removed, inner runs of spaces collapsed to one.
     static func trimHeaderValue(_ value: String) -> String {
         value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
             .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

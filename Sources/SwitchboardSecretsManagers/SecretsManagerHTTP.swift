@@ -57,7 +57,8 @@ public enum SecretsManagerHTTP {
         }
     }
 
-    /// Percent-encodes one path segment (RFC 3986 unreserved characters stay as they are).
+    /// Percent-encodes one path segment (RFC 3986 unreserved characters stay as they are); also
+    /// SigV4's URI encoding.
     static func encodePathSegment(_ segment: Substring) -> String {
         var out = ""
         for byte in segment.utf8 {
