@@ -26,7 +26,8 @@ import Testing
             let registered = try await api.send(
                 .post,
                 "/unified/secretsmanager",
-                body: #"{"name":"v","type":"hashicorp","auth":{"address":"http://127.0.0.1:9","token":"\#(vaultToken)"}}"#
+                body: #"{"name":"v","type":"hashicorp","auth":{"address":"http://127.0.0.1:9","#
+                    + #""token":"\#(vaultToken)"}}"#
             )
             #expect(registered.status == .ok && !registered.text.contains(vaultToken))
             let raw: Data
