@@ -14,10 +14,11 @@ public struct PostgresStore: SwitchboardStore {
     let logger: Logger
     let operationTimeout: Duration
 
-    public init(settings: PostgresSettings, logger: Logger, operationTimeout: Duration = .seconds(5)) {
+    /// `operationTimeout` overrides the settings' deadline.
+    public init(settings: PostgresSettings, logger: Logger, operationTimeout: Duration? = nil) {
         client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.logger = logger
-        self.operationTimeout = operationTimeout
+        self.operationTimeout = operationTimeout ?? settings.operationTimeout
     }
 
     /// Runs the connection pool until the calling task is cancelled.
@@ -152,6 +153,8 @@ public struct PostgresSettings: Sendable, Equatable {
     public var database: String
     public var tls: TLSMode
     public var maximumConnections: Int = 20
+    /// Every store operation's deadline, waiting for a pooled connection included.
+    public var operationTimeout: Duration = .seconds(5)
     /// Schema to use instead of `public` (tests isolate themselves this way).
     public var searchPath: String?
 

@@ -245,7 +245,7 @@ import Testing
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(
-            results.flatMap { $0 } == [
+            results.flatMap { $0 }.sorted() == [
                 "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
             ]
         )

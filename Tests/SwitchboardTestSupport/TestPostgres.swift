@@ -45,6 +45,9 @@ public enum TestPostgres {
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         settings.searchPath = schema
         settings.maximumConnections = 3
+        // Tests run many at once on a small pool on a shared 2-core machine: queueing for one of
+        // the 3 connections must not look like an outage. Deadline tests set their own.
+        settings.operationTimeout = .seconds(30)
         let admin = PostgresClient(configuration: adminConfiguration(settings), backgroundLogger: quietLogger)
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await admin.run() }
