@@ -153,19 +153,8 @@ public struct PostgresSettings: Sendable, Equatable {
     public var database: String
     public var tls: TLSMode
     public var maximumConnections: Int = 20
-    /// Every store operation's deadline, waiting for a pooled connection included, in milliseconds.
-    /// (Milliseconds rather than a `Duration`: a `Duration` field in this enum payload made debug
-    /// builds of the CLI crash in `DatabaseOptions.location()`.)
-    public var operationTimeoutMilliseconds: Int64 = 5_000
-
-    /// `operationTimeoutMilliseconds` as a `Duration`.
-    public var operationTimeout: Duration {
-        get { .milliseconds(operationTimeoutMilliseconds) }
-        set {
-            let (seconds, attoseconds) = newValue.components
-            operationTimeoutMilliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        }
-    }
+    /// Every store operation's deadline, waiting for a pooled connection included.
+    public var operationTimeout: Duration = .seconds(5)
     /// Schema to use instead of `public` (tests isolate themselves this way).
     public var searchPath: String?
 
