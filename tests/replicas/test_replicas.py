@@ -192,7 +192,8 @@ def test_concurrent_patches_from_both_replicas_lose_no_update(replicas, run_id, 
         f"{PATCH_PHASE_BUDGET_S:.0f}s"
     )
     per_replica = {rep: sum(1 for r in records if r["replica"] == rep) for rep in ("A", "B")}
-    assert per_replica == {"A": 200, "B": 200}
+    half = len(PATCH_FIELDS) * WRITES_PER_FIELD // 2
+    assert per_replica == {"A": half, "B": half}
     latencies = sorted(r["acked"] - r["sent"] for r in records)
     figures(
         f"{len(records)} PATCHes ({per_replica['A']} via A, {per_replica['B']} via B) by "
