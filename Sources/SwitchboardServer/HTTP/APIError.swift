@@ -84,6 +84,14 @@ extension APIError {
                 // Ids are generated server-side, so a collision is a server fault, not the client's.
                 self = .serverFault
             }
+        case is CancellationError:
+            // Only a shutdown cancels a request: past the drain timeout, or on a second signal.
+            self = APIError(
+                status: .serviceUnavailable,
+                code: "shutting_down",
+                message: "the server is shutting down; retry",
+                headers: [.retryAfter: "1"]
+            )
         case let error as HTTPError:
             // Raised by Hummingbird itself (unknown route, body too large, ...).
             switch error.status {
