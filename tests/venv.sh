@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create (or reuse) the Python virtualenv of the test suites and install their requirements
-# (tests/compat/requirements.txt). Called by tests/compat/run.sh and tests/replicas/run.sh.
+# (tests/compat/requirements.txt, tests/robustness/requirements.txt). Called by the run.sh of
+# tests/compat, tests/replicas and tests/robustness.
 #
 #   tests/venv.sh
 #
@@ -29,6 +30,8 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     fi
 fi
 
-# pytest and the SDK (httpx and pydantic come with it); the replica suite needs no more.
+# pytest and the SDK (httpx and pydantic come with it); the replica suite needs no more;
+# schemathesis for the robustness suite. One install, so pip resolves them together.
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -r "$REPO_ROOT/tests/compat/requirements.txt"
+    -r "$REPO_ROOT/tests/compat/requirements.txt" \
+    -r "$REPO_ROOT/tests/robustness/requirements.txt"
