@@ -95,19 +95,6 @@ class Backend:
             index = [str(exc)]
         return [line for line in heap.splitlines() if line.strip()] + index
 
-    def index_count(self) -> int:
-        """How many btree indexes the integrity check covers (0 on SQLite, which checks all)."""
-        if self.name == "sqlite":
-            return 0
-        database = self.url.rsplit("/", 1)[1].split("?", 1)[0]
-        out = psql(
-            self.url,
-            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'",
-            database=database,
-        )
-        return int(out.strip())
-
 
 @pytest.fixture(scope="session")
 def switchboard_bin() -> Path:
