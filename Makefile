@@ -1,5 +1,5 @@
 # The entry points humans and CI use. `make test` is the whole suite (what .ci/run runs).
-.PHONY: build release run run-postgres test test-swift test-compat lint format db-up db-down secrets-up secrets-down clean
+.PHONY: build release run run-postgres test test-swift test-compat test-robustness soak lint format db-up db-down secrets-up secrets-down clean
 
 build:
 	swift build
@@ -24,6 +24,19 @@ test-swift:
 
 test-compat: build
 	tests/compat/run.sh
+
+# Robustness suite (docs/reliability.md) on SQLite, then on PostgreSQL (throwaway server on
+# 127.0.0.1:54329): schemathesis fuzzing, SIGKILL crash safety, a 40 s soak, graceful shutdown,
+# hostile input.
+test-robustness: build
+	scripts/test-robustness.sh
+
+# The long soak: 60 s warm-up, then 300 s at 100 req/s, per backend
+# (SWITCHBOARD_SOAK_SECONDS, SWITCHBOARD_SOAK_WARMUP_SECONDS, SWITCHBOARD_SOAK_RATE override).
+soak: build
+	SWITCHBOARD_SOAK_SECONDS=$${SWITCHBOARD_SOAK_SECONDS:-300} \
+	SWITCHBOARD_SOAK_WARMUP_SECONDS=$${SWITCHBOARD_SOAK_WARMUP_SECONDS:-60} \
+	scripts/test-robustness.sh -k soak
 
 lint:
 	scripts/validate.sh

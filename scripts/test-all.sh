@@ -5,7 +5,9 @@
 #   2. Swift unit, store-contract and HTTP tests, on SQLite and on PostgreSQL; the secrets-manager
 #      clients against moto and OpenBao;
 #   3. the official Python SDK against the real server binary, on SQLite and on PostgreSQL;
-#   4. two replicas on one PostgreSQL, and a PostgreSQL outage, against the real binary.
+#   4. two replicas on one PostgreSQL, a PostgreSQL outage, a copy between backends and master-key
+#      rotation under load, against the real binary;
+#   5. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both.
 # PostgreSQL and both secrets managers are required: a run that cannot reach one fails instead of
 # skipping it. They are left running (scripts/postgres-down.sh, scripts/secrets-down.sh stop them).
 set -euo pipefail
@@ -32,5 +34,8 @@ tests/compat/run.sh
 echo "== SDK compatibility suite on PostgreSQL"
 SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/compat/run.sh
 
-echo "== Replicas and outage on PostgreSQL"
+echo "== Replicas, outage, copy and key rotation"
 SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/replicas/run.sh
+
+echo "== Robustness: fuzzing, crash safety, soak, shutdown, hostile input (SQLite and PostgreSQL)"
+scripts/test-robustness.sh

@@ -1,6 +1,8 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import SwitchboardCore
 
 /// Builds the HTTP application over an opened runtime. `serve` and the HTTP tests both call this.
@@ -13,6 +15,7 @@ public func buildApplication(
     let router = try buildRouter(runtime: runtime, configuration: configuration)
     return Application(
         router: router,
+        server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "switchboard"
@@ -24,7 +27,18 @@ public func buildApplication(
 /// Every route, its middleware, and a 405 with `Allow` for methods a known path does not support.
 func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let routes = apiRoutes(runtime: runtime, maximumBodySize: configuration.maximumBodySize)
+    var allowed: [String: Set<HTTPRequest.Method>] = ["/health": [.get], "/openapi.yaml": [.get]]
+    for route in routes { allowed[route.routerPath, default: []].insert(route.method) }
+
     router.add(middleware: ErrorMiddleware())
+    router.add(
+        middleware: RequestLimitsMiddleware(
+            maximumURILength: configuration.maximumURILength,
+            maximumHeaderBytes: configuration.maximumHeaderBytes
+        )
+    )
+    router.add(middleware: MethodNotAllowedMiddleware(allowed: allowed))
 
     let openAPI = try OpenAPIDocument.load()
     router.get("/health") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
@@ -36,7 +50,6 @@ func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws ->
         )
     }
 
-    let routes = apiRoutes(runtime: runtime, maximumBodySize: configuration.maximumBodySize)
     let limiter = AuthFailureLimiter(limit: configuration.authenticationFailureLimit)
     let authenticated = router.group().add(
         middleware: APIKeyMiddleware(workspaces: runtime.workspaces, limiter: limiter)
@@ -49,24 +62,6 @@ func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws ->
             router.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
         }
     }
-
-    var allowed: [String: Set<HTTPRequest.Method>] = ["/health": [.get], "/openapi.yaml": [.get]]
-    for route in routes { allowed[route.routerPath, default: []].insert(route.method) }
-    for (path, methods) in allowed {
-        var allow = methods
-        if allow.contains(.get) { allow.insert(.head) }
-        let allowHeader = allow.map(\.rawValue).sorted().joined(separator: ", ")
-        for method in methodsAnsweredWith405 where !allow.contains(method) {
-            router.on(RouterPath(path), method: method) { request, _ -> Response in
-                throw APIError(
-                    status: .methodNotAllowed,
-                    code: "method_not_allowed",
-                    message: "\(request.method) is not supported on this path; allowed: \(allowHeader)",
-                    headers: [.allow: allowHeader]
-                )
-            }
-        }
-    }
     return router
 }
 
@@ -77,7 +72,3 @@ func apiRoutes(runtime: Runtime, maximumBodySize: Int) -> [Route] {
         + AuditRoutes(audit: runtime.audit).routes
         + SecretsManagerRoutes(secretsManagers: runtime.secretsManagers, maximumBodySize: maximumBodySize).routes
 }
-
-private let methodsAnsweredWith405: [HTTPRequest.Method] = [
-    .get, .head, .post, .put, .patch, .delete, .options, .trace, .connect,
-]

@@ -87,6 +87,16 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Port to bind.") var port = 8080
     @Option(
         name: .long,
+        help: "Seconds a connection may send nothing (slow clients included) before it is closed. Default: 30"
+    )
+    var idleTimeout: Double?
+    @Option(
+        name: .long,
+        help: "Seconds in-flight requests get to finish after SIGTERM/SIGINT before they are cancelled. Default: 10"
+    )
+    var shutdownTimeout: Double?
+    @Option(
+        name: .long,
         help:
             "Failed authentications per client address and minute before 429s. Default: $SWITCHBOARD_AUTH_FAILURE_LIMIT, else 30"
     )
@@ -94,19 +104,21 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let limit =
-            try authFailureLimit
-            ?? environment("SWITCHBOARD_AUTH_FAILURE_LIMIT").map {
+        var configuration = ServerConfiguration(host: host, port: port)
+        if let idleTimeout { configuration.idleTimeout = try seconds(idleTimeout, "--idle-timeout") }
+        if let shutdownTimeout { configuration.shutdownTimeout = try seconds(shutdownTimeout, "--shutdown-timeout") }
+        if let limit = try authFailureLimit
+            ?? environment("SWITCHBOARD_AUTH_FAILURE_LIMIT").map({
                 guard let value = Int($0), value > 0 else {
                     throw ValidationError("SWITCHBOARD_AUTH_FAILURE_LIMIT must be a positive whole number")
                 }
                 return value
-            }
-        let configuration = ServerConfiguration(
-            host: host,
-            port: port,
-            authenticationFailureLimit: limit ?? ServerConfiguration.defaultAuthenticationFailureLimit
-        )
+            })
+        {
+            guard limit > 0 else { throw ValidationError("--auth-failure-limit must be positive") }
+            configuration.authenticationFailureLimit = limit
+        }
+        let settings = configuration
         try await options.withRuntime(defaultLogLevel: "info") { runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.
             if try await runtime.workspaces.workspaceCount() == 0 {
@@ -120,8 +132,17 @@ struct Serve: AsyncParsableCommand {
                 )
                 fflush(nil)  // stdout may be a pipe: show the key now, not at exit
             }
-            try await buildApplication(runtime: runtime, configuration: configuration).runService()
+            try await runUntilSignalled(
+                try buildApplication(runtime: runtime, configuration: settings),
+                shutdownTimeout: settings.shutdownTimeout,
+                logger: runtime.logger
+            )
         }
+    }
+
+    private func seconds(_ value: Double, _ flag: String) throws -> Duration {
+        guard value > 0, value <= 86_400 else { throw ValidationError("\(flag) must be between 0 and 86400 seconds") }
+        return .milliseconds(Int64(value * 1000))
     }
 }
 

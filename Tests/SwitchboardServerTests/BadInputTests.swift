@@ -140,9 +140,65 @@ import Testing
             let post = try await api.send(.post, "/unified/connection/abc", body: "{}")
             #expect(post.status == .methodNotAllowed)
             #expect(post.headers[.allow] == "DELETE, GET, HEAD, PATCH, PUT")
+            // Methods no route table lists in advance are 405 too.
+            let query = try await api.send(HTTPRequest.Method("QUERY")!, "/health")
+            #expect(query.status == .methodNotAllowed)
+            #expect(query.headers[.allow] == "GET, HEAD")
             let unknown = try await api.send(.get, "/unified/nothing-here")
             #expect(unknown.status == .notFound)
             #expect(unknown.headers[.contentType] == "application/json")
+        }
+    }
+
+    @Test func longTargetsAre414AndLargeHeadersAre431() async throws {
+        try await withApp { api in
+            let target = "/unified/connection?external_xref=" + String(repeating: "a", count: 9000)
+            let long = try await api.send(.get, target)
+            #expect(long.status == .uriTooLong)
+            #expect(long.errorMessage.contains("request target"))
+            let big = try await api.send(
+                .get,
+                "/unified/connection",
+                headers: [HTTPField.Name("X-Big")!: String(repeating: "b", count: 17_000)]
+            )
+            #expect(big.status == .requestHeaderFieldsTooLarge)
+            #expect(big.errorMessage.contains("headers"))
+        }
+    }
+
+    @Test func labelsAreCountedInCharactersAndRefuseNUL() async throws {
+        try await withApp { api in
+            // 255 four-byte characters fit external_xref; 256 do not.
+            let emoji = String(repeating: "\u{1F600}", count: 255)
+            let fits = try await api.send(
+                .post,
+                "/unified/connection",
+                body: connectionBody(extra: #""external_xref":"\#(emoji)""#)
+            )
+            #expect(fits.status == .ok)
+            let over = try await api.send(
+                .post,
+                "/unified/connection",
+                body: connectionBody(extra: #""external_xref":"\#(emoji)x""#)
+            )
+            #expect(over.status == .badRequest)
+            #expect(over.errorMessage.contains("external_xref is longer than 255 characters"))
+            let type = try await api.send(
+                .post,
+                "/unified/connection",
+                body: #"{"integration_type":"\#(String(repeating: "t", count: 65))","permissions":[],"categories":[]}"#
+            )
+            #expect(type.errorMessage.contains("integration_type is longer than 64 characters"))
+            let nul = try await api.send(
+                .post,
+                "/unified/connection",
+                body: connectionBody(extra: #""external_xref":"a\u0000b""#)
+            )
+            #expect(nul.status == .badRequest)
+            #expect(nul.errorMessage.contains("NUL"))
+            let filter = try await api.send(.get, "/unified/connection?external_xref=a%00b")
+            #expect(filter.status == .badRequest)
+            #expect(filter.errorMessage.contains("external_xref"))
         }
     }
 }

@@ -81,6 +81,11 @@ import Yams
         let readOnly = Set(properties.filter { ($0.value as? [String: Any])?["readOnly"] as? Bool == true }.keys)
         #expect(readOnly == ConnectionWire.readOnlyFields)
         #expect(Set(connection["required"] as? [String] ?? []) == ["integration_type", "permissions", "categories"])
+        // PUT and PATCH merge partial bodies: their schema has the same fields, none required.
+        let update = try schema("ConnectionUpdate")
+        let updateProperties = try #require(update["properties"] as? [String: Any])
+        #expect(Set(updateProperties.keys) == Set(properties.keys))
+        #expect(update["required"] == nil)
 
         // Every property is written by the server for a fully populated connection, and nothing else.
         let time = Timestamp(millisecondsSinceEpoch: 0)

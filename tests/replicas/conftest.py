@@ -27,7 +27,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
@@ -35,25 +34,23 @@ _SUPPORT = str(Path(__file__).resolve().parents[1] / "support")
 if _SUPPORT not in sys.path:
     sys.path.insert(0, _SUPPORT)
 
-from switchboard_testkit import (  # noqa: E402
+from switchboard_testkit import (  # noqa: E402,F401 (psql and with_database: test_copy.py imports them from here)
     REPO_ROOT,
     SwitchboardServer,
     Workspace,
     find_switchboard_bin,
     free_loopback_port,
+    is_postgres_url,
+    psql,
+    with_database,
 )
 
 SCRIPTS = REPO_ROOT / "scripts"
 
-PSQL_TIMEOUT_S = 30.0
 PG_SCRIPT_TIMEOUT_S = 120.0
 
 
 # ----- helpers ------------------------------------------------------------------------------
-
-
-def is_postgres_url(url: str) -> bool:
-    return url.startswith(("postgres://", "postgresql://"))
 
 
 def require_postgres(reason: str) -> None:
@@ -61,40 +58,6 @@ def require_postgres(reason: str) -> None:
     if os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1":
         pytest.fail(f"SWITCHBOARD_REQUIRE_POSTGRES=1 but {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def with_database(url: str, database: str) -> str:
-    """`url` naming another database on the same server (query string kept)."""
-    return urlunsplit(urlsplit(url)._replace(path="/" + database))
-
-
-def psql(url: str, sql: str, database: str = "postgres") -> str:
-    """Runs one statement with psql on the server of `url` (connected to `database`)."""
-    parts = urlsplit(url)
-    env = dict(os.environ, PGCONNECT_TIMEOUT="5")
-    if parts.password is not None:
-        env["PGPASSWORD"] = unquote(parts.password)
-    for item in filter(None, parts.query.split("&")):
-        name, _, value = item.partition("=")
-        if name == "sslmode":
-            env["PGSSLMODE"] = value
-    cmd = [
-        "psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1",
-        "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
-        "-U", unquote(parts.username or "postgres"), "-d", database, "-c", sql,
-    ]  # fmt: skip
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=PSQL_TIMEOUT_S)
-    if res.returncode != 0:
-        raise RuntimeError(f"psql on {redact(url)} failed ({res.returncode}): {res.stderr[-2000:]}")
-    return res.stdout
 
 
 # ----- a private PostgreSQL cluster (outage test) ------------------------------------------

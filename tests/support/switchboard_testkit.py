@@ -1,9 +1,10 @@
-"""Process handling shared by the Python suites (tests/compat and tests/replicas).
+"""Process handling shared by the Python suites (tests/compat, tests/replicas, tests/robustness).
 
 Each suite's conftest.py puts this directory on sys.path and imports from here: the test
 master key and timeouts, free loopback ports, log tails, the `Workspace` record, the binary
-lookup and `SwitchboardServer` (one `switchboard serve` on a free loopback port, a bounded
-health wait, SIGTERM then SIGKILL, and the CLI on the same database).
+lookup, `psql` and database URL helpers, and `SwitchboardServer` (one `switchboard serve` on a
+free loopback port, a bounded health wait, SIGTERM then SIGKILL, SIGKILL alone, the process's
+RSS and open file descriptors, and the CLI on the same database).
 
 API keys are secrets even in tests: they are never put in messages or reprs.
 """
@@ -20,7 +21,8 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -33,6 +35,7 @@ DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "switchboard"
 TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode("ascii")
 
 HEALTH_TIMEOUT_S = 30.0
+PSQL_TIMEOUT_S = 30.0
 CLI_TIMEOUT_S = 60.0
 SHUTDOWN_TIMEOUT_S = 10.0
 START_ATTEMPTS = 3
@@ -86,6 +89,44 @@ def find_switchboard_bin() -> Path:
     return binary
 
 
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def with_database(url: str, database: str) -> str:
+    """`url` naming another database on the same server (query string kept)."""
+    return urlunsplit(urlsplit(url)._replace(path="/" + database))
+
+
+def psql(url: str, sql: str, database: str = "postgres") -> str:
+    """Runs one statement with psql on the server of `url` (connected to `database`)."""
+    parts = urlsplit(url)
+    env = dict(os.environ, PGCONNECT_TIMEOUT="5")
+    if parts.password is not None:
+        env["PGPASSWORD"] = unquote(parts.password)
+    for item in filter(None, parts.query.split("&")):
+        name, _, value = item.partition("=")
+        if name == "sslmode":
+            env["PGSSLMODE"] = value
+    cmd = [
+        "psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1",
+        "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+        "-U", unquote(parts.username or "postgres"), "-d", database, "-c", sql,
+    ]  # fmt: skip
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=PSQL_TIMEOUT_S)
+    if res.returncode != 0:
+        raise RuntimeError(f"psql on {redact(url)} failed ({res.returncode}): {res.stderr[-2000:]}")
+    return res.stdout
+
+
 def server_env(database_url: str) -> Dict[str, str]:
     """The environment for `switchboard` processes: ours plus the test master key and database."""
     env = dict(os.environ)
@@ -105,11 +146,20 @@ class SwitchboardServer:
     empty for a lone server.
     """
 
-    def __init__(self, binary: Path, database_url: str, workdir: Path, name: str = ""):
+    def __init__(
+        self,
+        binary: Path,
+        database_url: str,
+        workdir: Path,
+        name: str = "",
+        serve_args: Sequence[str] = (),
+    ):
         self.binary = binary
         self.database_url = database_url
         self.workdir = workdir
         self.name = name
+        # Extra `serve` flags, such as --idle-timeout or --shutdown-timeout.
+        self.serve_args: List[str] = list(serve_args)
         self.env = server_env(database_url)
         self.proc: Optional[subprocess.Popen] = None
         self.port: Optional[int] = None
@@ -190,6 +240,7 @@ class SwitchboardServer:
                     [
                         str(self.binary), "serve", "--host", "127.0.0.1",
                         "--port", str(self.port), "--database", self.database_url,
+                        *self.serve_args,
                     ],  # fmt: skip
                     env=self.env,
                     cwd=self.workdir,
@@ -243,6 +294,32 @@ class SwitchboardServer:
                 proc.kill()
                 proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
         return proc.returncode
+
+    def kill(self) -> Optional[int]:
+        """SIGKILL (no chance to clean up, as in a crash). Returns the exit status."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+        return proc.returncode
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, f"{self.label} is not running"
+        return self.proc.pid
+
+    def rss_kib(self) -> int:
+        """The server's resident set size (VmRSS from /proc), in KiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no VmRSS in /proc/{self.pid}/status")
+
+    def open_fds(self) -> int:
+        """How many file descriptors the server has open."""
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
 
     def stop_and_warn(self) -> None:
         """stop(), with a warning (and the stderr tail) when the exit was not a clean one."""

@@ -11,15 +11,40 @@ public struct ValidationError: Error, Sendable, Equatable {
 }
 
 /// Size bounds on client-supplied strings, so one request cannot store megabytes in a label.
+///
+/// Labels are counted in characters (Unicode scalars), as openapi.yaml's `maxLength` counts them.
+/// The indexed ones are shorter: every list index of PostgreSQL holds `environment` and
+/// `integration_type` beside `integration_name` or `external_xref`, and a btree entry must stay
+/// under 2,704 bytes even at 4 bytes per character.
 public enum Limits {
-    /// Identifiers and labels: integration_type, environment, external_xref, paths...
+    /// Unindexed labels: paths, ARNs, secret names, workspace names.
     public static let identifierLength = 1024
-    /// Any single credential string (PEM certificates and keys can be long).
+    /// `integration_name` and `external_xref`.
+    public static let indexedLabelLength = 255
+    /// `integration_type` and `environment`.
+    public static let shortLabelLength = 64
+    /// Any single credential string, in bytes (PEM certificates and keys can be long).
     public static let credentialLength = 65_536
 
+    /// At most `maximum` UTF-8 bytes (credentials: sealed, so any content is fine).
     public static func check(_ value: String, field: String, maximum: Int) throws(ValidationError) {
         guard value.utf8.count <= maximum else {
             throw ValidationError(field: field, message: "\(field) is longer than \(maximum) bytes")
+        }
+    }
+
+    /// A label: at most `maximum` characters, and free of NUL characters, which PostgreSQL text
+    /// cannot hold (refused on every backend, so both behave alike).
+    public static func checkLabel(
+        _ value: String,
+        field: String,
+        maximum: Int = identifierLength
+    ) throws(ValidationError) {
+        guard value.unicodeScalars.count <= maximum else {
+            throw ValidationError(field: field, message: "\(field) is longer than \(maximum) characters")
+        }
+        guard !value.utf8.contains(0) else {
+            throw ValidationError(field: field, message: "\(field) must not contain NUL (U+0000) characters")
         }
     }
 }

@@ -195,17 +195,23 @@ public struct ConnectionService: Sendable {
     /// Rules on the merged fields that the wire types cannot express.
     static func validate(_ fields: ConnectionFields) throws(ServiceError) {
         do {
-            func nonEmpty(_ value: String, _ field: String) throws(ValidationError) {
+            func nonEmpty(_ value: String, _ field: String, _ maximum: Int) throws(ValidationError) {
                 guard !value.isEmpty else { throw ValidationError(field: field, message: "\(field) must not be empty") }
-                try Limits.check(value, field: field, maximum: Limits.identifierLength)
+                try Limits.checkLabel(value, field: field, maximum: maximum)
             }
-            func bounded(_ value: String?, _ field: String) throws(ValidationError) {
-                if let value { try Limits.check(value, field: field, maximum: Limits.identifierLength) }
+            func bounded(
+                _ value: String?,
+                _ field: String,
+                _ maximum: Int = Limits.identifierLength
+            )
+                throws(ValidationError)
+            {
+                if let value { try Limits.checkLabel(value, field: field, maximum: maximum) }
             }
-            try nonEmpty(fields.integrationType, "integration_type")
-            try nonEmpty(fields.environment, "environment")
-            try bounded(fields.integrationName, "integration_name")
-            try bounded(fields.externalXref, "external_xref")
+            try nonEmpty(fields.integrationType, "integration_type", Limits.shortLabelLength)
+            try nonEmpty(fields.environment, "environment", Limits.shortLabelLength)
+            try bounded(fields.integrationName, "integration_name", Limits.indexedLabelLength)
+            try bounded(fields.externalXref, "external_xref", Limits.indexedLabelLength)
             try bounded(fields.authAwsArn, "auth_aws_arn")
             try bounded(fields.authAzureKeyvaultID, "auth_azure_keyvault_id")
             try bounded(fields.authGcpSecretName, "auth_gcp_secret_name")

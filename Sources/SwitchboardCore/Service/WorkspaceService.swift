@@ -22,7 +22,7 @@ public struct WorkspaceService: Sendable {
         guard !trimmed.isEmpty else {
             throw ServiceError.invalid(ValidationError(field: "name", message: "name must not be empty"))
         }
-        do { try Limits.check(trimmed, field: "name", maximum: Limits.identifierLength) } catch {
+        do { try Limits.checkLabel(trimmed, field: "name") } catch {
             throw ServiceError.invalid(error)
         }
         let time = now()

@@ -39,16 +39,12 @@ extension ConnectionQuery {
             order = value
         }
         if let text = try parameters.single("external_xref") {
-            guard text.utf8.count <= Limits.identifierLength else {
-                throw .invalidParameter("external_xref is longer than \(Limits.identifierLength) bytes")
-            }
+            try Self.checkLabel(text, name: "external_xref", maximum: Limits.indexedLabelLength)
             externalXref = text
         }
         if let text = try parameters.single("env") {
             guard !text.isEmpty else { throw .invalidParameter("env must not be empty") }
-            guard text.utf8.count <= Limits.identifierLength else {
-                throw .invalidParameter("env is longer than \(Limits.identifierLength) bytes")
-            }
+            try Self.checkLabel(text, name: "env", maximum: Limits.shortLabelLength)
             environment = text
         }
         var seen = Set<Category>()
@@ -59,6 +55,12 @@ extension ConnectionQuery {
                 }
                 if seen.insert(category).inserted { categories.append(category) }
             }
+        }
+    }
+
+    private static func checkLabel(_ text: String, name: String, maximum: Int) throws(APIError) {
+        do { try Limits.checkLabel(text, field: name, maximum: maximum) } catch {
+            throw .invalidParameter(error.message)
         }
     }
 

@@ -5,27 +5,51 @@
 /// - `--host` · `127.0.0.1`
 /// - `--port` · `8080`
 /// - `--auth-failure-limit` · `30` (per client address and minute)
+/// - `--idle-timeout` · 30 s
+/// - `--shutdown-timeout` · 10 s
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     /// Request bodies larger than this get a 413.
     public var maximumBodySize: Int
+    /// A connection that sends nothing for this long (including one still sending its request
+    /// head, such as a slowloris client) is closed; a request being answered is never cut off.
+    public var idleTimeout: Duration
+    /// On SIGTERM or SIGINT the server stops accepting, lets in-flight requests finish for up to
+    /// this long, then cancels them. A second signal cancels at once.
+    public var shutdownTimeout: Duration
+    /// Request targets (path and query) longer than this get a 414.
+    public var maximumURILength: Int
+    /// Request header sections (names and values) larger than this get a 431.
+    public var maximumHeaderBytes: Int
 
     /// Failed authentications one client address may make per minute before it gets 429s.
     public var authenticationFailureLimit: Int
 
     public static let defaultMaximumBodySize = 1 << 20
+    public static let defaultIdleTimeout = Duration.seconds(30)
+    public static let defaultShutdownTimeout = Duration.seconds(10)
+    public static let defaultMaximumURILength = 8 * 1024
+    public static let defaultMaximumHeaderBytes = 16 * 1024
     public static let defaultAuthenticationFailureLimit = 30
 
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
         maximumBodySize: Int = defaultMaximumBodySize,
+        idleTimeout: Duration = defaultIdleTimeout,
+        shutdownTimeout: Duration = defaultShutdownTimeout,
+        maximumURILength: Int = defaultMaximumURILength,
+        maximumHeaderBytes: Int = defaultMaximumHeaderBytes,
         authenticationFailureLimit: Int = defaultAuthenticationFailureLimit
     ) {
         self.host = host
         self.port = port
         self.maximumBodySize = maximumBodySize
+        self.idleTimeout = idleTimeout
+        self.shutdownTimeout = shutdownTimeout
+        self.maximumURILength = maximumURILength
+        self.maximumHeaderBytes = maximumHeaderBytes
         self.authenticationFailureLimit = authenticationFailureLimit
     }
 }

@@ -106,6 +106,14 @@ extension APIError {
                 code: "credentials_unreadable",
                 message: "the stored credentials of this connection cannot be opened with the configured master keys"
             )
+        case is CancellationError:
+            // Only a shutdown cancels a request: past the drain timeout, or on a second signal.
+            self = APIError(
+                status: .serviceUnavailable,
+                code: "shutting_down",
+                message: "the server is shutting down; retry",
+                headers: [.retryAfter: "1"]
+            )
         case let error as HTTPError:
             // Raised by Hummingbird itself (unknown route, body too large, ...).
             switch error.status {

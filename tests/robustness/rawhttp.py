@@ -1,0 +1,102 @@
+"""Raw-socket HTTP/1.1 helpers for requests no HTTP client library will send: half-sent bodies,
+oversized or malformed heads, byte-at-a-time (slowloris) clients."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from typing import Dict, Optional, Tuple
+
+
+def connect(port: int, timeout: float = 10.0) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def head(method: str, target: str, headers: Dict[str, str]) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def read_response(sock: socket.socket, timeout: float = 10.0) -> Tuple[int, Dict[str, str], bytes]:
+    """Reads one response (Content-Length or chunked). Raises ConnectionError if the server
+    closes first."""
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"connection closed before a response head ({len(data)} bytes read)")
+        data += chunk
+    raw_head, rest = data.split(b"\r\n\r\n", 1)
+    lines = raw_head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers: Dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:
+        length = int(headers["content-length"])
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed inside a response body")
+            rest += chunk
+        return status, headers, rest[:length]
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while True:
+            while b"\r\n" not in rest:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("connection closed inside a chunked body")
+                rest += chunk
+            size_line, rest = rest.split(b"\r\n", 1)
+            size = int(size_line.split(b";")[0], 16)
+            while len(rest) < size + 2:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("connection closed inside a chunk")
+                rest += chunk
+            if size == 0:
+                return status, headers, body
+            body += rest[:size]
+            rest = rest[size + 2 :]
+    return status, headers, rest
+
+
+def request(
+    port: int, method: str, target: str, headers: Optional[Dict[str, str]] = None, body: bytes = b""
+) -> Tuple[int, Dict[str, str], bytes]:
+    headers = dict(headers or {})
+    if body or method in ("POST", "PUT", "PATCH"):
+        headers.setdefault("Content-Length", str(len(body)))
+    headers.setdefault("Connection", "close")
+    with connect(port) as sock:
+        sock.sendall(head(method, target, headers) + body)
+        return read_response(sock)
+
+
+def json_error(body: bytes) -> dict:
+    """The `error` object of an error response."""
+    return json.loads(body)["error"]
+
+
+def closed_by_peer(sock: socket.socket, within: float) -> Optional[float]:
+    """Seconds until the server closes `sock` (reads EOF or a reset), or None if it stays open."""
+    start = time.monotonic()
+    deadline = start + within
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return None
+        except ConnectionResetError:
+            return time.monotonic() - start
+        if not chunk:
+            return time.monotonic() - start
+    return None

@@ -1,0 +1,71 @@
+"""Spec conformance fuzzing: schemathesis against the server's own GET /openapi.yaml.
+
+Every operation, positive and negative cases (examples, coverage, fuzzing and stateful phases),
+all checks: no 5xx, every response matches what the document declares (status, content type,
+headers, body schema), negative cases get a 4xx, positive ones a 2xx, a 405 carries `Allow`.
+The run must make at least SWITCHBOARD_FUZZ_MIN_REQUESTS (default 2,000) requests, counted from
+the HAR report.
+
+NUL characters are not generated (`--generation-allow-x00 false`): the server refuses them in
+identifier fields with a 400 (PostgreSQL text cannot hold them), which test_hostile.py covers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import env_int
+
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+TIMEOUT_S = 900
+
+
+def test_schemathesis_against_served_spec(make_server, workdir, figures):
+    minimum = env_int("SWITCHBOARD_FUZZ_MIN_REQUESTS", 2000)
+    examples = env_int("SWITCHBOARD_FUZZ_EXAMPLES", 60)
+    seed = env_int("SWITCHBOARD_FUZZ_SEED", random.randrange(1 << 31))
+    server = make_server(name="fuzz")
+    workspace = server.create_workspace("fuzz")
+    server.start()
+
+    # The key reaches schemathesis through its environment, never its command line or output.
+    config = workdir / "schemathesis.toml"
+    config.write_text('headers = { Authorization = "Bearer ${SWITCHBOARD_FUZZ_KEY}" }\n')
+    har = workdir / "fuzz.har"
+    env = dict(os.environ, SWITCHBOARD_FUZZ_KEY=workspace.api_key)
+    cmd = [
+        str(SCHEMATHESIS), "--no-color", "--config-file", str(config), "run",
+        f"{server.base_url}/openapi.yaml", "--url", server.base_url,
+        "--checks", "all", "--mode", "all",
+        "--phases", "examples,coverage,fuzzing,stateful",
+        "--max-examples", str(examples), "--seed", str(seed),
+        "--workers", "2", "--request-timeout", "20",
+        "--generation-allow-x00", "false", "--generation-database", "none",
+        "--suppress-health-check", "all",
+        "--report", "har", "--report-har-path", str(har),
+    ]  # fmt: skip
+    started = time.monotonic()
+    res = subprocess.run(cmd, env=env, cwd=workdir, capture_output=True, text=True, timeout=TIMEOUT_S)
+    took = time.monotonic() - started
+    output = res.stdout + res.stderr
+    assert res.returncode == 0, f"schemathesis failed (exit {res.returncode}, seed {seed}):\n{output[-12000:]}"
+    entries = json.loads(har.read_text())["log"]["entries"]
+    statuses = {}
+    for entry in entries:
+        status = entry["response"]["status"]
+        statuses[status] = statuses.get(status, 0) + 1
+    assert not [s for s in statuses if s >= 500], f"5xx answers: {statuses}"
+    assert len(entries) >= minimum, (
+        f"schemathesis made {len(entries)} requests, fewer than {minimum}; raise SWITCHBOARD_FUZZ_EXAMPLES"
+    )
+    server.assert_running()
+    figures(
+        f"{len(entries)} requests in {took:.0f} s (seed {seed}, {examples} examples/operation/phase), "
+        f"0 failures; statuses {dict(sorted(statuses.items()))}"
+    )
