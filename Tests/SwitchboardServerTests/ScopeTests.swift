@@ -152,6 +152,9 @@ import Testing
             #expect(foreign.status == .notFound)
             #expect(try await api.send(.get, "/unified/connection", key: .some(extra)).status == .ok)
 
+            let ownID = try #require(APIKey.id(inKey: api.key))
+            let itself = try await api.send(.delete, "/switchboard/apikey/\(ownID)")
+            #expect(itself.status == .conflict && itself.errorMessage.contains("cannot revoke itself"))
             let revoked = try await api.send(.delete, "/switchboard/apikey/sbk_\(extraID)")
             #expect(revoked.status == .ok)
             #expect(try revoked.jsonObject()["revoked_at"] != nil)

@@ -117,7 +117,7 @@ import Testing
 
             // Where credentials live cannot change, and a manager in use cannot be removed.
             let moved = try await api.send(.patch, "/unified/connection/\(id)", body: #"{"secretsmanager_id":null}"#)
-            #expect(moved.status == .badRequest && moved.errorMessage.contains("secretsmanager_id"))
+            #expect(moved.status == .conflict && moved.errorMessage.contains("secretsmanager_id"))
             let inUse = try await api.send(.delete, "/unified/secretsmanager/\(managerID)")
             #expect(inUse.status == .conflict)
 
@@ -171,7 +171,7 @@ import Testing
                 "/unified/connection",
                 body: connectionBody(extra: #""secretsmanager_id":"sm_1","auth":{"access_token":"x"}"#)
             )
-            #expect(unknown.status == .badRequest && unknown.errorMessage.contains("secretsmanager_id"))
+            #expect(unknown.status == .notFound && unknown.errorMessage.contains("sm_1"))
         }
     }
 }

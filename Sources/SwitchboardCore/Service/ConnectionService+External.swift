@@ -42,18 +42,8 @@ extension ConnectionService {
     func externalCredentials(of connection: Connection) async throws -> ExternalCredentials? {
         guard let raw = connection.fields.secretsmanagerID else { return nil }
         let id = SecretsManagerID(rawValue: raw)
-        let found: (client: any SecretsManagerClient, type: SecretsManagerType)
-        do { found = try await secretsManagers.client(for: id, workspace: connection.workspaceID) } catch ServiceError
-            .secretsManagerNotFound
-        {
-            throw ServiceError.invalid(
-                ValidationError(
-                    field: "secretsmanager_id",
-                    message:
-                        "secretsmanager_id \"\(raw.prefix(64))\" names no secrets manager of this workspace; register one with POST /unified/secretsmanager"
-                )
-            )
-        }
+        // A missing manager is a 404 naming the id (the reference, not the request's shape, is wrong).
+        let found = try await secretsManagers.client(for: id, workspace: connection.workspaceID)
         let fields = connection.fields
         let specific: String? =
             switch found.type {
@@ -68,7 +58,7 @@ extension ConnectionService {
     }
 
     /// Credentials do not move between stores: the fields that say where they live are fixed once
-    /// a connection exists (create a new connection to move them).
+    /// a connection exists (a 409; create a new connection to move them).
     static func checkLocationUnchanged(_ fields: ConnectionFields, _ input: ConnectionInput) throws(ServiceError) {
         func check(_ update: FieldUpdate<String>, _ current: String?, _ name: String) throws(ServiceError) {
             let next: String? =
@@ -78,12 +68,8 @@ extension ConnectionService {
                 case .value(let value): value
                 }
             guard next == current else {
-                throw .invalid(
-                    ValidationError(
-                        field: name,
-                        message:
-                            "\(name) says where this connection's credentials live and cannot change; create a new connection instead"
-                    )
+                throw .conflict(
+                    "\(name) says where this connection's credentials live and cannot change; create a new connection instead"
                 )
             }
         }

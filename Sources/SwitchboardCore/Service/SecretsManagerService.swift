@@ -20,6 +20,9 @@ public struct SecretsManagerService: Sendable {
         self.now = now
     }
 
+    /// Characters in one setting (a token, a key); the spec says the same.
+    static let maximumSettingLength = 16_384
+
     /// What a client sends to register a manager.
     public struct Input: Sendable {
         public var name: String
@@ -43,7 +46,8 @@ public struct SecretsManagerService: Sendable {
 
     public func create(_ input: Input, by principal: Principal) async throws -> View {
         try principal.require(.secretsManagersAdmin)
-        let name = input.name.trimmingCharacters(in: .whitespaces)
+        // Spaces and tabs around the name are dropped (the spec's pattern says as much).
+        let name = input.name.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
         guard !name.isEmpty else { throw invalid("name", "name must not be empty") }
         guard let type = SecretsManagerType(rawValue: input.type) else {
             let known = SecretsManagerType.allCases.map(\.rawValue).joined(separator: ", ")
@@ -53,12 +57,12 @@ public struct SecretsManagerService: Sendable {
             throw invalid("type", "type \(type.rawValue) is not supported here; Switchboard supports aws and hashicorp")
         }
         do {
-            try Limits.check(name, field: "name", maximum: Limits.identifierLength)
+            try Limits.checkLabel(name, field: "name")
             for (key, value) in input.auth {
-                try Limits.check(key, field: "auth", maximum: Limits.identifierLength)
-                try Limits.check(value, field: "auth.\(key)", maximum: Limits.credentialLength)
+                try Limits.checkLabel(key, field: "auth")
+                try Limits.checkLabel(value, field: "auth.\(key)", maximum: Self.maximumSettingLength)
             }
-            for dc in input.dcs { try Limits.check(dc, field: "dcs", maximum: Limits.identifierLength) }
+            for dc in input.dcs { try Limits.checkLabel(dc, field: "dcs") }
         } catch { throw ServiceError.invalid(error) }
         // Building a client validates every setting (required keys, URL forms) before anything is stored.
         do { _ = try factory.client(type: type, auth: input.auth, name: name) } catch {

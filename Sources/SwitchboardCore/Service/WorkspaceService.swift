@@ -75,6 +75,12 @@ public struct WorkspaceService: Sendable {
         guard let id = APIKey.id(fromReference: reference), let key = try await store.apiKey(id: id),
             principal == nil || principal?.workspaceID == key.workspaceID
         else { throw notFound }
+        if principal?.keyID == id {
+            // A key revoking itself would lock its caller out mid-session, often the last admin key.
+            throw ServiceError.conflict(
+                "an API key cannot revoke itself; revoke it with another key that has keys:admin, or with switchboard key revoke"
+            )
+        }
         let actor = principal ?? .cli(workspace: key.workspaceID)
         let time = now()
         let audit = AuditRecord(.apiKeyRevoke, by: actor, at: time, target: id)

@@ -24,7 +24,7 @@ struct ConnectionRoutes: Sendable {
                 method: .post,
                 path: "/unified/connection",
                 operationID: "createUnifiedConnection",
-                statuses: common.union([200, 400, 413, 415]),
+                statuses: common.union([200, 400, 404, 413, 415]),
                 requiresAPIKey: true,
                 handler: create
             ),

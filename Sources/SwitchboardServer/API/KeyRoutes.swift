@@ -32,7 +32,7 @@ struct KeyRoutes: Sendable {
                 method: .delete,
                 path: "/switchboard/apikey/{id}",
                 operationID: "revokeApiKey",
-                statuses: common.union([200, 404]),
+                statuses: common.union([200, 404, 409]),
                 requiresAPIKey: true,
                 handler: revoke
             ),

@@ -62,9 +62,9 @@ struct SecretsManagerRoutes: Sendable {
             limit = value
         }
         if let text = try parameters.single("offset") {
-            guard let value = Int(text), value >= 0 else {
+            guard let value = Int(text), (0...1_000_000_000).contains(value) else {
                 throw APIError.invalidParameter(
-                    "offset must be a whole number of at least 0; got \"\(text.prefix(64))\""
+                    "offset must be a whole number from 0 to 1000000000; got \"\(text.prefix(64))\""
                 )
             }
             offset = value

@@ -71,7 +71,9 @@ extension APIError {
             case .unauthenticated:
                 self = .unauthorized("the API key is not valid")
             case .secretsManagerNotFound(let id):
-                self = .notFound("no secrets manager with id \"\(id.prefix(64))\" in this workspace")
+                self = .notFound(
+                    "no secrets manager with id \"\(id.prefix(64))\" in this workspace (register one with POST /unified/secretsmanager)"
+                )
             case .conflict(let message):
                 self = APIError(status: .conflict, code: "conflict", message: message)
             case .secretsManagerFailed(let manager, let failure):
