@@ -119,6 +119,24 @@ extension PostgresStore {
             binds.append(query.categoryMask)
             sql += " AND (category_mask & $\(binds.count)) <> 0"
         }
+        if let after = query.after {
+            // A row-value comparison on the order's own columns: the index range starts right after
+            // the cursor's row, so a deep page costs what the first one does.
+            let op = query.order == .asc ? ">" : "<"
+            switch after {
+            case .time(let time, let id):
+                binds.append(time)
+                binds.append(id.rawValue)
+                let column = query.sort == .updatedAt ? "updated_at" : "created_at"
+                sql += " AND (\(column), id) \(op) ($\(binds.count - 1), $\(binds.count))"
+            case .name(let name, let type, let id):
+                binds.append(name)
+                binds.append(type)
+                binds.append(id.rawValue)
+                let n = binds.count
+                sql += " AND (name_sort, integration_type, id) \(op) ($\(n - 2), $\(n - 1), $\(n))"
+            }
+        }
         let direction = query.order == .asc ? "ASC" : "DESC"
         switch query.sort {
         case .createdAt: sql += " ORDER BY created_at \(direction), id \(direction)"

@@ -117,6 +117,19 @@ extension SQLiteStore {
             sql += " AND (category_mask & ?) != 0"
             arguments.append(query.categoryMask)
         }
+        if let after = query.after {
+            // A row-value comparison on the order's own columns: the index range starts right after
+            // the cursor's row, so a deep page costs what the first one does.
+            let op = query.order == .asc ? ">" : "<"
+            switch after {
+            case .time(let time, let id):
+                sql += " AND (\(query.sort == .updatedAt ? "updated_at" : "created_at"), id) \(op) (?, ?)"
+                arguments += [time, id.rawValue]
+            case .name(let name, let type, let id):
+                sql += " AND (name_sort, integration_type, id) \(op) (?, ?, ?)"
+                arguments += [name, type, id.rawValue]
+            }
+        }
         let direction = query.order == .asc ? "ASC" : "DESC"
         switch query.sort {
         case .createdAt: sql += " ORDER BY created_at \(direction), id \(direction)"
