@@ -1,5 +1,5 @@
 # The entry points humans and CI use. `make test` is the whole suite (what .ci/run runs).
-.PHONY: build release run run-postgres test test-swift test-compat lint format db-up db-down clean
+.PHONY: build release run run-postgres test test-swift test-compat bench bench-smoke lint format db-up db-down clean
 
 build:
 	swift build
@@ -23,6 +23,15 @@ test-swift:
 
 test-compat: build
 	tests/compat/run.sh
+
+# The full benchmark (release build, 10,000 and 1,000,000 connections, both backends, ~30 min):
+# rewrites docs/benchmarks.md and docs/benchmarks.json.
+bench:
+	scripts/bench.sh
+
+# The small run CI does (debug build, 20,000 connections, ~3 min).
+bench-smoke:
+	scripts/bench.sh --smoke
 
 lint:
 	scripts/validate.sh

@@ -11,6 +11,7 @@ public func buildApplication(
     -> some ApplicationProtocol
 {
     let router = try buildRouter(runtime: runtime, maximumBodySize: configuration.maximumBodySize)
+    if configuration.benchmarkCeiling { BenchmarkCeiling().register(on: router) }
     return Application(
         router: router,
         configuration: ApplicationConfiguration(

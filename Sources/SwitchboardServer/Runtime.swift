@@ -10,6 +10,8 @@ public struct Runtime: Sendable {
     public let store: any SwitchboardStore
     public let connections: ConnectionService
     public let workspaces: WorkspaceService
+    /// The sealer `connections` uses; `switchboard bench` seals its bulk-loaded rows with it.
+    public let sealer: any SecretSealer
     public let logger: Logger
 
     /// Opens the database, applies pending migrations (append-only, safe on every start and from
@@ -27,11 +29,13 @@ public struct Runtime: Sendable {
         let keyRing = try MasterKeyLoader(environmentValue: masterKey, dataDirectory: database.dataDirectory)
             .load(logger: logger)
         return try await withStore(database, logger: logger) { store in
-            try await body(
+            let sealer = AESGCMSealer(keyRing: keyRing)
+            return try await body(
                 Runtime(
                     store: store,
-                    connections: ConnectionService(store: store, sealer: AESGCMSealer(keyRing: keyRing), now: now),
+                    connections: ConnectionService(store: store, sealer: sealer, now: now),
                     workspaces: WorkspaceService(store: store, hasher: SHA256APIKeyHasher(), now: now),
+                    sealer: sealer,
                     logger: logger
                 )
             )

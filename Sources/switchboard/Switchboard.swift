@@ -10,7 +10,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A self-hostable connection service, wire-compatible with Unified.to's /unified/connection API.",
-        subcommands: [Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, Copy.self],
+        subcommands: [Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, Copy.self, Bench.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -82,10 +82,14 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .long, help: "Address to bind.") var host = "127.0.0.1"
     @Option(name: .long, help: "Port to bind.") var port = 8080
+    @Flag(name: .customLong("bench-ceiling"), help: .hidden) var benchmarkCeiling = false
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let configuration = ServerConfiguration(host: host, port: port)
+        var settings = ServerConfiguration(host: host, port: port)
+        // Only `switchboard bench` passes this: it adds the benchmark's HTTP ceiling route.
+        settings.benchmarkCeiling = benchmarkCeiling
+        let configuration = settings
         try await options.withRuntime(defaultLogLevel: "info") { runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.
             if try await runtime.workspaces.workspaceCount() == 0 {

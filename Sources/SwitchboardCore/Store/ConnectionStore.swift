@@ -45,7 +45,7 @@ public protocol WorkspaceStore: Sendable {
 }
 
 /// A complete backend: both stores plus schema management.
-public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, StoreTransfer {
+public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, StoreTransfer, StoreBenchmarking {
     /// Applies pending migrations in order; returns the ids it applied.
     @discardableResult
     func migrate() async throws -> [String]

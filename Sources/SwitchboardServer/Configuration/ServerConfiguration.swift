@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Request bodies larger than this get a 413.
     public var maximumBodySize: Int
+    /// Serves the benchmark's HTTP ceiling route (`/__bench/ceiling`); `switchboard bench` only.
+    public var benchmarkCeiling = false
 
     public static let defaultMaximumBodySize = 1 << 20
 
