@@ -24,7 +24,7 @@ test-swift:
 test-compat: build
 	tests/compat/run.sh
 
-# The full benchmark (release build, 10,000 and 1,000,000 connections, both backends, ~30 min):
+# The full benchmark (release build, 10,000 and 1,000,000 connections, both backends, ~25 min):
 # rewrites docs/benchmarks.md and docs/benchmarks.json.
 bench:
 	scripts/bench.sh

@@ -2,8 +2,8 @@
 # Runs `switchboard bench` on SQLite and PostgreSQL (a throwaway server from scripts/postgres-up.sh).
 #
 #   scripts/bench.sh            the full run: release build, 10,000 and 1,000,000 connections,
-#                               5 s per measurement; writes docs/benchmarks.md and docs/benchmarks.json
-#                               (about 30 minutes on 2 cores)
+#                               3 s per measurement; writes docs/benchmarks.md and docs/benchmarks.json
+#                               (about 25 minutes on 2 cores)
 #   scripts/bench.sh --smoke    what CI runs so the benchmark cannot rot: the debug build, 20,000
 #                               connections, 1 s per measurement, reports in a temporary directory
 #                               (about 3 minutes); fails on any error or failed request
@@ -36,6 +36,6 @@ if [ "${1:-}" = "--smoke" ]; then
   sed -n '/^## Targets/,/^## SQLite/p' "$out/benchmarks.md" | head -40
 else
   swift build -c release --product switchboard
-  .build/release/switchboard bench --backend sqlite,postgres --connections 10000,1000000 --seconds 5 \
+  .build/release/switchboard bench --backend sqlite,postgres --connections 10000,1000000 --seconds 3 \
     --output docs/benchmarks.md --json docs/benchmarks.json "$@"
 fi

@@ -157,7 +157,10 @@ extension SQLiteStore {
     }
 
     static func connection(from row: Row) -> Connection {
-        func names(_ text: String) -> [Substring] { text.isEmpty ? [] : text.split(separator: ",") }
+        // Split on UTF-8 bytes: String.split works on Characters, which costs more than the lookups.
+        func names(_ text: String) -> [String] {
+            text.isEmpty ? [] : text.utf8.split(separator: UInt8(ascii: ",")).map { String(Substring($0)) }
+        }
         func time(_ value: Int64?) -> Timestamp? { value.map(Timestamp.init(millisecondsSinceEpoch:)) }
         let fields = ConnectionFields(
             integrationType: row[2],
@@ -165,8 +168,8 @@ extension SQLiteStore {
             externalXref: row[4],
             // The store wrote these from validated values; an unknown name would mean a newer
             // schema's data, and is dropped rather than failing the whole page.
-            permissions: names(row[5]).compactMap { Permission(String($0)) },
-            categories: names(row[6]).compactMap { Category(String($0)) },
+            permissions: names(row[5]).compactMap { Permission($0) },
+            categories: names(row[6]).compactMap { Category($0) },
             environment: row[7],
             authAwsArn: row[11],
             authAzureKeyvaultID: row[12],
