@@ -126,7 +126,8 @@ struct BenchReport {
             - **Date:** \(ISO8601DateFormatter().string(from: date))
             - **Machine:** \(Self.machine())
             - **Command:** `\(options.command)`
-            - **Load:** wrk, \(options.threads) threads, \(options.connections) connections, \(options.seconds) s per measurement, on the same machine over 127.0.0.1
+            - **Load:** wrk, \(options.threads) threads, \(options.connections) connections (4 for the deep offset, whose \
+            requests each read most of the table), \(options.seconds) s per measurement, on the same machine over 127.0.0.1
 
             Columns: req/s and latency of the endpoint; **H** = HTTP ceiling (the same server process returning
             the identical bytes from memory on a plain route, no database, no JSON encoder); **D** = database

@@ -85,13 +85,19 @@ public struct BenchRunner: Sendable {
         try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
         var runs: [BackendRun] = []
         let started = Date()
+        var markdown = ""
         for backend in options.backends {
             for size in options.sizes {
                 progress("== \(backend.name), \(size) connections")
                 runs.append(try await run(backend: backend, size: size, wrkPath: wrk))
+                // Written after every run, so a failure later keeps what was measured.
+                markdown = try write(BenchReport(runs: runs, options: options, date: started))
             }
         }
-        let report = BenchReport(runs: runs, options: options, date: started)
+        return markdown
+    }
+
+    private func write(_ report: BenchReport) throws -> String {
         var markdown = report.markdown()
         if let path = options.markdownPath {
             // Hand-written notes (profiles, analysis) below the marker survive a new run.
@@ -330,6 +336,7 @@ public struct BenchRunner: Sendable {
         wrk: Wrk
     ) async throws -> ScenarioResult {
         let seconds = options.seconds
+        let concurrency = scenario.concurrency ?? options.connections
         let store = runtime.store
         let workspaceID = workspace.id
 
@@ -339,14 +346,14 @@ public struct BenchRunner: Sendable {
         case .list(let queries):
             let parsed = try queries.map { try ConnectionQuery.parsing(queryString: $0, workspaceID: workspaceID) }
             databaseCeiling = try await DatabaseCeiling.measure(
-                concurrency: options.connections,
+                concurrency: concurrency,
                 seconds: Double(seconds)
             ) { i in
                 _ = try await store.rawList(parsed[i % parsed.count])
             }
         case .get(let ids):
             databaseCeiling = try await DatabaseCeiling.measure(
-                concurrency: options.connections,
+                concurrency: concurrency,
                 seconds: Double(seconds)
             ) { i in
                 _ = try await store.rawGet(id: ConnectionID(rawValue: ids[i % ids.count]), workspace: workspaceID)
@@ -358,14 +365,14 @@ public struct BenchRunner: Sendable {
             )
             let sealer = runtime.sealer
             databaseCeiling = try await DatabaseCeiling.measure(
-                concurrency: options.connections,
+                concurrency: concurrency,
                 seconds: Double(seconds)
             ) { _ in
                 try await store.insert(try dataset.next(in: workspaceID, sealer: sealer))
             }
         case .patch(let ids, _):
             databaseCeiling = try await DatabaseCeiling.measure(
-                concurrency: options.connections,
+                concurrency: concurrency,
                 seconds: Double(seconds)
             ) { i in
                 _ = try await store.update(id: ConnectionID(rawValue: ids[i % ids.count]), workspace: workspaceID) {
@@ -406,7 +413,8 @@ public struct BenchRunner: Sendable {
             paths: [BenchServer.ceilingPath],
             body: scenario.body,
             key: key,
-            seconds: seconds
+            seconds: seconds,
+            connections: concurrency
         )
 
         // The endpoint itself, with the server's peak RSS over this run alone.
@@ -417,7 +425,8 @@ public struct BenchRunner: Sendable {
             paths: scenario.paths,
             body: scenario.body,
             key: key,
-            seconds: seconds
+            seconds: seconds,
+            connections: concurrency
         )
         let result = ScenarioResult(
             name: scenario.name,

@@ -53,7 +53,16 @@ struct Wrk {
         """
 
     /// Drives `port` with `method` over `paths` for `seconds`.
-    func run(port: Int, method: String, paths: [String], body: String?, key: String, seconds: Int) throws -> Result {
+    func run(
+        port: Int,
+        method: String,
+        paths: [String],
+        body: String?,
+        key: String,
+        seconds: Int,
+        connections: Int? = nil
+    ) throws -> Result {
+        let connections = connections ?? self.connections
         let scriptPath = directory + "/bench.lua"
         if !FileManager.default.fileExists(atPath: scriptPath) {
             try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
@@ -63,7 +72,7 @@ struct Wrk {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
-            "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--timeout", "10s", "-s", scriptPath,
+            "-t\(min(threads, connections))", "-c\(connections)", "-d\(seconds)s", "--timeout", "10s", "-s", scriptPath,
             "http://127.0.0.1:\(port)",
         ]
         var environment = ProcessInfo.processInfo.environment
