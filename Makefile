@@ -1,5 +1,5 @@
 # The entry points humans and CI use. `make test` is the whole suite (what .ci/run runs).
-.PHONY: build release run run-postgres test test-swift test-compat test-robustness soak lint format db-up db-down secrets-up secrets-down clean
+.PHONY: build release run run-postgres test test-swift test-compat test-robustness soak bench bench-smoke lint format db-up db-down secrets-up secrets-down clean
 
 build:
 	swift build
@@ -37,6 +37,15 @@ soak: build
 	SWITCHBOARD_SOAK_SECONDS=$${SWITCHBOARD_SOAK_SECONDS:-300} \
 	SWITCHBOARD_SOAK_WARMUP_SECONDS=$${SWITCHBOARD_SOAK_WARMUP_SECONDS:-60} \
 	scripts/test-robustness.sh -k soak
+
+# The full benchmark (release build, 10,000 and 1,000,000 connections, both backends, ~25 min):
+# rewrites docs/benchmarks.md and docs/benchmarks.json.
+bench:
+	scripts/bench.sh
+
+# The small run CI does (debug build, 20,000 connections, ~3 min).
+bench-smoke:
+	scripts/bench.sh --smoke
 
 lint:
 	scripts/validate.sh

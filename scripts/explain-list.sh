@@ -55,4 +55,7 @@ explain "sort=name asc" "= 'Production' ORDER BY name_sort ASC, integration_type
 explain "sort=created_at desc" "= 'Production' ORDER BY created_at DESC, id DESC"
 explain "offset=10000" "= 'Production' ORDER BY created_at ASC, id ASC" 10000
 explain "offset=600000 (deep: the workspace has 700,000 Production rows)" "= 'Production' ORDER BY created_at ASC, id ASC" 600000
+deep=$((1640995200000 + 63072000000 * 9 / 10))
+explain "cursor 90% deep (keyset)" "= 'Production' AND (created_at, id) > ($deep, '') ORDER BY created_at ASC, id ASC"
+explain "cursor, sort=name desc (keyset)" "= 'Production' AND (name_sort, integration_type, id) < ('Name 5', 'type3', '') ORDER BY name_sort DESC, integration_type DESC, id DESC"
 psql_ -d postgres -c "DROP DATABASE $db"

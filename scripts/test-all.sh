@@ -7,7 +7,8 @@
 #   3. the official Python SDK against the real server binary, on SQLite and on PostgreSQL;
 #   4. two replicas on one PostgreSQL, a PostgreSQL outage, a copy between backends and master-key
 #      rotation under load, against the real binary;
-#   5. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both.
+#   5. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both;
+#   6. the benchmark at a small size on both backends (scripts/bench.sh --smoke), so it cannot rot.
 # PostgreSQL and both secrets managers are required: a run that cannot reach one fails instead of
 # skipping it. They are left running (scripts/postgres-down.sh, scripts/secrets-down.sh stop them).
 set -euo pipefail
@@ -39,3 +40,6 @@ SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/replicas/run.sh
 
 echo "== Robustness: fuzzing, crash safety, soak, shutdown, hostile input (SQLite and PostgreSQL)"
 scripts/test-robustness.sh
+
+echo "== Benchmark smoke run (20,000 connections, SQLite and PostgreSQL)"
+scripts/bench.sh --smoke

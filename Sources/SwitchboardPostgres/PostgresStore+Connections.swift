@@ -199,6 +199,24 @@ extension PostgresStore {
             binds.append(query.categoryMask)
             sql += " AND (category_mask & $\(binds.count)) <> 0"
         }
+        if let after = query.after {
+            // A row-value comparison on the order's own columns: the index range starts right after
+            // the cursor's row, so a deep page costs what the first one does.
+            let op = query.order == .asc ? ">" : "<"
+            switch after {
+            case .time(let time, let id):
+                binds.append(time)
+                binds.append(id.rawValue)
+                let column = query.sort == .updatedAt ? "updated_at" : "created_at"
+                sql += " AND (\(column), id) \(op) ($\(binds.count - 1), $\(binds.count))"
+            case .name(let name, let type, let id):
+                binds.append(name)
+                binds.append(type)
+                binds.append(id.rawValue)
+                let n = binds.count
+                sql += " AND (name_sort, integration_type, id) \(op) ($\(n - 2), $\(n - 1), $\(n))"
+            }
+        }
         let direction = query.order == .asc ? "ASC" : "DESC"
         switch query.sort {
         case .createdAt: sql += " ORDER BY created_at \(direction), id \(direction)"
@@ -248,44 +266,70 @@ extension PostgresStore {
     }
 
     static func connection(from row: PostgresRow) throws -> Connection {
-        let r = PostgresRandomAccessRow(row)
-        func names(_ text: String) -> [Substring] { text.isEmpty ? [] : text.split(separator: ",") }
-        func time(_ index: Int) throws -> Timestamp? {
-            try r[index].decode(Int64?.self).map(Timestamp.init(millisecondsSinceEpoch:))
+        // Cells are decoded in column order from the row's iterator: PostgresRandomAccessRow builds a
+        // lookup table per row first, which a profile of the list endpoint showed costing more than
+        // the decoding itself.
+        var cells = row.makeIterator()
+        func next<T: PostgresDecodable>(_ type: T.Type) throws -> T {
+            guard let cell = cells.next() else { throw RowShapeError(columns: row.count) }
+            return try cell.decode(T.self)
         }
+        func names(_ text: String) -> [String] {
+            text.isEmpty ? [] : text.utf8.split(separator: UInt8(ascii: ",")).map { String(Substring($0)) }
+        }
+        func time(_ value: Int64?) -> Timestamp? { value.map(Timestamp.init(millisecondsSinceEpoch:)) }
+        let id = try next(String.self)
+        let workspaceID = try next(String.self)
+        let integrationType = try next(String.self)
+        let integrationName = try next(String?.self)
+        let externalXref = try next(String?.self)
+        let permissions = names(try next(String.self)).compactMap { Permission($0) }
+        let categories = names(try next(String.self)).compactMap { Category($0) }
+        let environment = try next(String.self)
+        let keyID = try next(String?.self)
+        let ciphertext = try next(ByteBuffer?.self)
+        let isPaused = try next(Bool.self)
         let fields = ConnectionFields(
-            integrationType: try r[2].decode(String.self),
-            integrationName: try r[3].decode(String?.self),
-            externalXref: try r[4].decode(String?.self),
-            permissions: names(try r[5].decode(String.self)).compactMap { Permission(String($0)) },
-            categories: names(try r[6].decode(String.self)).compactMap { Category(String($0)) },
-            environment: try r[7].decode(String.self),
-            authAwsArn: try r[11].decode(String?.self),
-            authAzureKeyvaultID: try r[12].decode(String?.self),
-            authGcpSecretName: try r[13].decode(String?.self),
-            authHashiVaultPath: try r[14].decode(String?.self),
-            secretsmanagerID: try r[15].decode(String?.self),
-            secretsmanagerKey: try r[16].decode(String?.self)
+            integrationType: integrationType,
+            integrationName: integrationName,
+            externalXref: externalXref,
+            permissions: permissions,
+            categories: categories,
+            environment: environment,
+            authAwsArn: try next(String?.self),
+            authAzureKeyvaultID: try next(String?.self),
+            authGcpSecretName: try next(String?.self),
+            authHashiVaultPath: try next(String?.self),
+            secretsmanagerID: try next(String?.self),
+            secretsmanagerKey: try next(String?.self)
         )
-        let keyID = try r[8].decode(String?.self)
-        let ciphertext = try r[9].decode(ByteBuffer?.self)
+        let health = ConnectionHealth(
+            lastHealthyAt: time(try next(Int64?.self)),
+            lastUnhealthyAt: time(try next(Int64?.self)),
+            lastUnhealthyCode: try next(String?.self)
+        )
+        let createdAt = Timestamp(millisecondsSinceEpoch: try next(Int64.self))
+        let updatedAt = Timestamp(millisecondsSinceEpoch: try next(Int64.self))
+        let version = try next(Int64.self)
         let sealed = keyID.flatMap { keyID in
             ciphertext.map { SealedSecret(keyID: keyID, ciphertext: Array($0.readableBytesView)) }
         }
         return Connection(
-            id: ConnectionID(rawValue: try r[0].decode(String.self)),
-            workspaceID: WorkspaceID(rawValue: try r[1].decode(String.self)),
+            id: ConnectionID(rawValue: id),
+            workspaceID: WorkspaceID(rawValue: workspaceID),
             fields: fields,
             sealedAuth: sealed,
-            isPaused: try r[10].decode(Bool.self),
-            health: ConnectionHealth(
-                lastHealthyAt: try time(17),
-                lastUnhealthyAt: try time(18),
-                lastUnhealthyCode: try r[19].decode(String?.self)
-            ),
-            createdAt: try time(20)!,
-            updatedAt: try time(21)!,
-            version: try r[22].decode(Int64.self)
+            isPaused: isPaused,
+            health: health,
+            createdAt: createdAt,
+            updatedAt: updatedAt,
+            version: version
         )
     }
+}
+
+/// A row with fewer columns than `connectionColumns` (a programming error, answered as a 500).
+struct RowShapeError: Error, CustomStringConvertible {
+    let columns: Int
+    var description: String { "a connections row has \(columns) columns, fewer than expected" }
 }

@@ -183,6 +183,19 @@ extension SQLiteStore {
             sql += " AND (category_mask & ?) != 0"
             arguments.append(query.categoryMask)
         }
+        if let after = query.after {
+            // A row-value comparison on the order's own columns: the index range starts right after
+            // the cursor's row, so a deep page costs what the first one does.
+            let op = query.order == .asc ? ">" : "<"
+            switch after {
+            case .time(let time, let id):
+                sql += " AND (\(query.sort == .updatedAt ? "updated_at" : "created_at"), id) \(op) (?, ?)"
+                arguments += [time, id.rawValue]
+            case .name(let name, let type, let id):
+                sql += " AND (name_sort, integration_type, id) \(op) (?, ?, ?)"
+                arguments += [name, type, id.rawValue]
+            }
+        }
         let direction = query.order == .asc ? "ASC" : "DESC"
         switch query.sort {
         case .createdAt: sql += " ORDER BY created_at \(direction), id \(direction)"
@@ -210,7 +223,10 @@ extension SQLiteStore {
     }
 
     static func connection(from row: Row) -> Connection {
-        func names(_ text: String) -> [Substring] { text.isEmpty ? [] : text.split(separator: ",") }
+        // Split on UTF-8 bytes: String.split works on Characters, which costs more than the lookups.
+        func names(_ text: String) -> [String] {
+            text.isEmpty ? [] : text.utf8.split(separator: UInt8(ascii: ",")).map { String(Substring($0)) }
+        }
         func time(_ value: Int64?) -> Timestamp? { value.map(Timestamp.init(millisecondsSinceEpoch:)) }
         let fields = ConnectionFields(
             integrationType: row[2],
@@ -218,8 +234,8 @@ extension SQLiteStore {
             externalXref: row[4],
             // The store wrote these from validated values; an unknown name would mean a newer
             // schema's data, and is dropped rather than failing the whole page.
-            permissions: names(row[5]).compactMap { Permission(String($0)) },
-            categories: names(row[6]).compactMap { Category(String($0)) },
+            permissions: names(row[5]).compactMap { Permission($0) },
+            categories: names(row[6]).compactMap { Category($0) },
             environment: row[7],
             authAwsArn: row[11],
             authAzureKeyvaultID: row[12],

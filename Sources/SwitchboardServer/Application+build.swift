@@ -13,6 +13,7 @@ public func buildApplication(
     -> some ApplicationProtocol
 {
     let router = try buildRouter(runtime: runtime, configuration: configuration)
+    if configuration.benchmarkCeiling { BenchmarkCeiling().register(on: router) }
     return Application(
         router: router,
         server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))),

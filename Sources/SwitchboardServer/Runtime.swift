@@ -17,6 +17,8 @@ public struct Runtime: Sendable {
     /// The master keys and where they came from (for `switchboard keys`).
     public let masterKeys: MasterKeyLoader.Keys
     public let keyRotation: KeyRotation
+    /// The sealer `connections` uses; `switchboard bench` seals its bulk-loaded rows with it.
+    public let sealer: any SecretSealer
     public let logger: Logger
 
     /// Opens the database, applies pending migrations (append-only, safe on every start and from
@@ -55,6 +57,7 @@ public struct Runtime: Sendable {
                         secretsManagers: secretsManagers,
                         masterKeys: keys,
                         keyRotation: KeyRotation(store: store, sealer: sealer),
+                        sealer: sealer,
                         logger: logger
                     )
                 )

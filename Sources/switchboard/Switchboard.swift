@@ -12,7 +12,7 @@ struct Switchboard: AsyncParsableCommand {
         abstract: "A self-hostable connection service, wire-compatible with Unified.to's /unified/connection API.",
         subcommands: [
             Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, MasterKeysCommand.self,
-            AuditCommand.self, Copy.self,
+            AuditCommand.self, Copy.self, Bench.self,
         ],
         defaultSubcommand: Serve.self
     )
@@ -101,6 +101,7 @@ struct Serve: AsyncParsableCommand {
             "Failed authentications per client address and minute before 429s. Default: $SWITCHBOARD_AUTH_FAILURE_LIMIT, else 30"
     )
     var authFailureLimit: Int?
+    @Flag(name: .customLong("bench-ceiling"), help: .hidden) var benchmarkCeiling = false
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
@@ -118,6 +119,8 @@ struct Serve: AsyncParsableCommand {
             guard limit > 0 else { throw ValidationError("--auth-failure-limit must be positive") }
             configuration.authenticationFailureLimit = limit
         }
+        // Only `switchboard bench` passes this: it adds the benchmark's HTTP ceiling route.
+        configuration.benchmarkCeiling = benchmarkCeiling
         let settings = configuration
         try await options.withRuntime(defaultLogLevel: "info") { runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.

@@ -407,6 +407,25 @@ def test_list_offset(fresh_workspace):
     assert list_ids(sdk, offset=10.0) == []
 
 
+def test_full_pages_link_to_the_next_page_and_the_body_stays_an_array(fresh_workspace):
+    # Beyond Unified: a keyset cursor in `Link: <...>; rel="next"`; the SDK ignores the header.
+    _, sdk = fresh_workspace
+    all_ids = ordered(create_series(sdk, [{} for _ in range(5)]))
+    res = sdk.connection.list_unified_connections(request={"limit": 2})
+    assert ids(res.connections) == all_ids[:2]
+    seen = ids(res.connections)
+    raw = res.raw_response
+    while "link" in raw.headers:
+        link = raw.headers["link"]
+        assert link.endswith('>; rel="next"')
+        url = raw.request.url.join(link[link.index("<") + 1 : link.index(">")])
+        raw = httpx.get(url, headers={"authorization": raw.request.headers["authorization"]})
+        assert raw.status_code == 200
+        assert isinstance(raw.json(), list)
+        seen += [row["id"] for row in raw.json()]
+    assert seen == all_ids
+
+
 def test_list_limit_default_is_100(fresh_workspace):
     _, sdk = fresh_workspace
     made = [create(sdk) for _ in range(101)]

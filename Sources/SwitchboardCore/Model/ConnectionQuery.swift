@@ -25,9 +25,38 @@ public struct ConnectionQuery: Sendable, Equatable {
     public var order: Order = .asc
     public var limit: Int = defaultLimit
     public var offset: Int = 0
+    /// Keyset paging: when set, the page starts right after this row in the query's order
+    /// (a cursor's position; `offset` is then 0).
+    public var after: Position?
 
     public init(workspaceID: WorkspaceID) { self.workspaceID = workspaceID }
 
     /// The categories as one bit mask, for the store's "has any of these" test.
     public var categoryMask: Int64 { Category.mask(categories) }
+
+    /// A row's place in one sort order: its sort key and id, the columns that order's index ends with.
+    public enum Position: Sendable, Equatable {
+        /// `created_at` or `updated_at` (milliseconds), then id.
+        case time(Int64, ConnectionID)
+        /// `name_sort` (integration_name, absent as empty), `integration_type`, then id.
+        case name(String, String, ConnectionID)
+
+        /// Where `connection` sits in `sort`.
+        public init(of connection: Connection, in sort: Sort) {
+            switch sort {
+            case .createdAt: self = .time(connection.createdAt.millisecondsSinceEpoch, connection.id)
+            case .updatedAt: self = .time(connection.updatedAt.millisecondsSinceEpoch, connection.id)
+            case .name:
+                self = .name(connection.fields.nameSortKey, connection.fields.integrationType, connection.id)
+            }
+        }
+
+        /// True when this position's shape fits `sort`.
+        public func fits(_ sort: Sort) -> Bool {
+            switch (self, sort) {
+            case (.time, .createdAt), (.time, .updatedAt), (.name, .name): true
+            default: false
+            }
+        }
+    }
 }

@@ -21,32 +21,31 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let days = floorDiv(ms, 86_400_000)
         let msOfDay = ms - days * 86_400_000
         let (year, month, day) = Self.civil(fromDays: days)
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        func put(_ value: Int64, width: Int) {
-            var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
-            var v = value
-            for i in stride(from: width - 1, through: 0, by: -1) {
-                digits[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
+        // Written in place: this runs twice per row of every list page.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ value: Int64, width: Int, at offset: Int) {
+                var v = value
+                for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                    out[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                }
             }
-            out.append(contentsOf: digits)
+            put(year, width: 4, at: 0)
+            out[4] = UInt8(ascii: "-")
+            put(month, width: 2, at: 5)
+            out[7] = UInt8(ascii: "-")
+            put(day, width: 2, at: 8)
+            out[10] = UInt8(ascii: "T")
+            put(msOfDay / 3_600_000, width: 2, at: 11)
+            out[13] = UInt8(ascii: ":")
+            put(msOfDay / 60_000 % 60, width: 2, at: 14)
+            out[16] = UInt8(ascii: ":")
+            put(msOfDay / 1000 % 60, width: 2, at: 17)
+            out[19] = UInt8(ascii: ".")
+            put(msOfDay % 1000, width: 3, at: 20)
+            out[23] = UInt8(ascii: "Z")
+            return 24
         }
-        put(year, width: 4)
-        out.append(UInt8(ascii: "-"))
-        put(month, width: 2)
-        out.append(UInt8(ascii: "-"))
-        put(day, width: 2)
-        out.append(UInt8(ascii: "T"))
-        put(msOfDay / 3_600_000, width: 2)
-        out.append(UInt8(ascii: ":"))
-        put(msOfDay / 60_000 % 60, width: 2)
-        out.append(UInt8(ascii: ":"))
-        put(msOfDay / 1000 % 60, width: 2)
-        out.append(UInt8(ascii: "."))
-        put(msOfDay % 1000, width: 3)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// How a parsed value with sub-millisecond digits is brought to millisecond precision.

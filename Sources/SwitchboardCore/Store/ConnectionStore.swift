@@ -143,7 +143,9 @@ public protocol WorkspaceStore: Sendable {
 }
 
 /// A complete backend: both stores plus schema management.
-public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, SecretsManagerStore, StoreTransfer {
+public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, SecretsManagerStore, StoreTransfer,
+    StoreBenchmarking
+{
     /// Applies pending migrations in order; returns the ids it applied.
     @discardableResult
     func migrate() async throws -> [String]

@@ -3,8 +3,14 @@ import SwitchboardCore
 extension ConnectionQuery {
     /// The query parameters `GET /unified/connection` understands (kept equal to openapi.yaml by a test).
     static let parameterNames: Set<String> = [
-        "limit", "offset", "updated_gte", "sort", "order", "external_xref", "categories", "env",
+        "limit", "offset", "updated_gte", "sort", "order", "external_xref", "categories", "env", "cursor",
     ]
+
+    /// The query a `GET /unified/connection?<query string>` runs (for `switchboard bench`, which
+    /// measures the database on exactly the SQL the endpoint runs). Throws what the endpoint answers.
+    public static func parsing(queryString: String?, workspaceID: WorkspaceID) throws -> ConnectionQuery {
+        try ConnectionQuery(parameters: try QueryParameters(query: queryString), workspaceID: workspaceID)
+    }
 
     /// Builds a list query from the request's parameters. Every rejected value gets a 400 naming the
     /// parameter; nothing is clamped or truncated silently. Unknown parameters are ignored, as the
@@ -56,6 +62,60 @@ extension ConnectionQuery {
                 if seen.insert(category).inserted { categories.append(category) }
             }
         }
+        // Last: the cursor is checked against everything above.
+        if let token = try parameters.single("cursor") {
+            guard try parameters.single("offset") == nil else {
+                throw .invalidParameter(
+                    "cursor and offset cannot be combined; a cursor already says where the page starts"
+                )
+            }
+            do throws(ConnectionCursor.Failure) {
+                after = try ConnectionCursor.position(from: token, for: self)
+            } catch {
+                switch error {
+                case .malformed:
+                    throw .invalidParameter(
+                        "cursor is not one this server issued; take it unchanged from the Link rel=\"next\" header"
+                    )
+                case .otherQuery:
+                    throw .invalidParameter(
+                        "cursor belongs to another query: env, external_xref, updated_gte, categories, sort and order must stay as they were on the first page (limit may change)"
+                    )
+                }
+            }
+        }
+    }
+
+    /// The URL of the page after `last` (for `Link: <...>; rel="next"`): this query's parameters with
+    /// a cursor in place of any offset, as an absolute path.
+    func nextPageURL(after last: Connection) -> String {
+        var items: [(String, String)] = [("limit", String(limit))]
+        if environment != ConnectionFields.defaultEnvironment { items.append(("env", environment)) }
+        if let externalXref { items.append(("external_xref", externalXref)) }
+        if let updatedGTE { items.append(("updated_gte", updatedGTE.rfc3339)) }
+        if !categories.isEmpty { items.append(("categories", categories.map(\.name).joined(separator: ","))) }
+        if sort != .createdAt { items.append(("sort", sort.rawValue)) }
+        if order != .asc { items.append(("order", order.rawValue)) }
+        items.append(("cursor", ConnectionCursor(query: self, after: last).token))
+        return "/unified/connection?" + items.map { "\($0)=\(Self.percentEncoded($1))" }.joined(separator: "&")
+    }
+
+    /// Everything but RFC 3986's unreserved characters is percent-encoded.
+    private static func percentEncoded(_ value: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(value.utf8.count)
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func checkLabel(_ text: String, name: String, maximum: Int) throws(APIError) {

@@ -74,7 +74,13 @@ struct ConnectionRoutes: Sendable {
         writer.beginArray()
         for connection in page { ConnectionWire.write(connection, to: &writer) }
         writer.endArray()
-        return .json(writer.bytes)
+        var response = Response.json(writer.bytes)
+        // A full page may have a successor: point at it with a keyset cursor (RFC 8288), so the body
+        // stays the bare array Unified's clients expect.
+        if page.count == query.limit, let last = page.last {
+            response.headers[HTTPField.Name("Link")!] = "<\(query.nextPageURL(after: last.connection))>; rel=\"next\""
+        }
+        return response
     }
 
     @Sendable func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {

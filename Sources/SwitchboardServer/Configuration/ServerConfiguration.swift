@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
 
     /// Failed authentications one client address may make per minute before it gets 429s.
     public var authenticationFailureLimit: Int
+    /// Serves the benchmark's HTTP ceiling route (`/__bench/ceiling`); `switchboard bench` only.
+    public var benchmarkCeiling = false
 
     public static let defaultMaximumBodySize = 1 << 20
     public static let defaultIdleTimeout = Duration.seconds(30)

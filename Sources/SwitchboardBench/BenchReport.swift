@@ -1,0 +1,276 @@
+import Foundation
+import SwitchboardCore
+
+/// Renders a benchmark run as Markdown (docs/benchmarks.md) and JSON, each figure beside its
+/// ceilings and each target beside its measured value.
+struct BenchReport {
+    let runs: [BackendRun]
+    let options: BenchRunner.Options
+    let date: Date
+
+    struct Target {
+        var what: String
+        var backend: String
+        var target: String
+        var measured: String
+        var met: Bool
+    }
+
+    func targets() -> [Target] {
+        var targets: [Target] = []
+        let backends = runs.reduce(into: [String]()) { if !$0.contains($1.backend) { $0.append($1.backend) } }
+        for backend in backends {
+            let sized = runs.filter { $0.backend == backend }.sorted { $0.connections < $1.connections }
+            guard let largest = sized.last else { continue }
+            let at = "at \(largest.connections.formatted())"
+            if let smallest = sized.first, smallest.connections < largest.connections {
+                for scenario in largest.scenarios
+                where scenario.isList && scenario.name != SeedFacts.deepOffsetNameValue {
+                    guard let base = smallest.scenario(scenario.name) else { continue }
+                    let factor = scenario.p99 / base.p99
+                    targets.append(
+                        Target(
+                            what:
+                                "p99 of \(scenario.name), \(largest.connections.formatted()) vs \(smallest.connections.formatted())",
+                            backend: backend,
+                            target: "≤ 2×",
+                            measured: String(format: "%.2f ms vs %.2f ms = %.2f×", scenario.p99, base.p99, factor),
+                            met: factor <= 2
+                        )
+                    )
+                }
+            }
+            if let list = largest.scenario("list defaults (100 rows)") {
+                targets.append(
+                    Target(
+                        what: "list defaults: share of C \(at)",
+                        backend: backend,
+                        target: "≥ 65%",
+                        measured: String(
+                            format: "%.0f%% (%.0f of %.0f req/s)",
+                            list.ratio * 100,
+                            list.requestsPerSecond,
+                            list.combinedCeiling
+                        ),
+                        met: list.ratio >= 0.65
+                    )
+                )
+            }
+            if let get = largest.scenario("get by id") {
+                targets.append(
+                    Target(
+                        what: "get by id: share of C \(at)",
+                        backend: backend,
+                        target: "≥ 75%",
+                        measured: String(
+                            format: "%.0f%% (%.0f of %.0f req/s)",
+                            get.ratio * 100,
+                            get.requestsPerSecond,
+                            get.combinedCeiling
+                        ),
+                        met: get.ratio >= 0.75
+                    )
+                )
+            }
+            if let create = largest.scenario("create") {
+                let required = backend == "SQLite"
+                targets.append(
+                    Target(
+                        what: "create, sealed and durably committed \(at)",
+                        backend: backend,
+                        target: required ? "≥ 2,000/s" : "(reported beside SQLite)",
+                        measured: String(format: "%.0f/s", create.requestsPerSecond),
+                        met: !required || create.requestsPerSecond >= 2000
+                    )
+                )
+            }
+            let heaviest = largest.scenarios.max { $0.peakRSSMegabytes < $1.peakRSSMegabytes }
+            targets.append(
+                Target(
+                    what: "server peak RSS, heaviest scenario (\(heaviest?.name ?? "-")) \(at)",
+                    backend: backend,
+                    target: "≤ 150 MB",
+                    measured: String(format: "%.0f MB", largest.peakRSSMegabytes),
+                    met: largest.peakRSSMegabytes <= 150
+                )
+            )
+            targets.append(
+                Target(
+                    what: "cursor export of \(largest.exportRows.formatted()) rows vs the database's JSON dump",
+                    backend: backend,
+                    target: "≤ 3×",
+                    measured: String(
+                        format: "%.2f s vs %.2f s = %.2f×",
+                        largest.exportSeconds,
+                        largest.dumpSeconds,
+                        largest.exportRatio
+                    ),
+                    met: largest.exportRatio <= 3
+                )
+            )
+        }
+        return targets
+    }
+
+    /// Everything from this line on in an existing report is kept when a run rewrites the file.
+    static let notesMarker = "<!-- Notes below this line are written by hand and kept across runs. -->"
+
+    func markdown() -> String {
+        var out = """
+            # Benchmarks
+
+            Produced by `switchboard bench` (see [operations.md](operations.md#benchmarks) for how to run
+            it); this file is overwritten by each run with `--output`. Every figure is measured beside its
+            ceilings in the same run, because absolute numbers on a shared 2-core machine drift by 10–15%.
+
+            - **Date:** \(ISO8601DateFormatter().string(from: date))
+            - **Machine:** \(Self.machine())
+            - **Command:** `\(options.command)`
+            - **Load:** wrk, \(options.threads) threads, \(options.connections) connections (4 for the deep offset, whose \
+            requests each read most of the table), \(options.seconds) s per measurement, on the same machine over 127.0.0.1
+
+            Columns: req/s and latency of the endpoint; **H** = HTTP ceiling (the same server process returning
+            the identical bytes from memory on a plain route, no database, no JSON encoder); **D** = database
+            ceiling (the endpoint's SQL in a loop in-process, same driver, same concurrency, rows fetched but not
+            mapped); **C** = 1 / (1/H + 1/D); **ratio** = req/s ÷ C; **RSS** = the server's peak resident memory
+            during that scenario.
+
+            ## Targets
+
+
+            """
+        out += "| Target | Backend | Goal | Measured | Met |\n|---|---|---|---|---|\n"
+        for target in targets() {
+            out +=
+                "| \(target.what) | \(target.backend) | \(target.target) | \(target.measured) | \(target.met ? "yes" : "**no**") |\n"
+        }
+        for run in runs {
+            out += """
+
+                ## \(run.backend), \(run.connections.formatted()) connections
+
+                \(run.productionRows.formatted()) of them in Production in the measured workspace, plus \((run.connections / 10).formatted()) \
+                in two other workspaces; seeded in \(String(format: "%.1f", run.seedSeconds)) s. The deep offset is \
+                \(run.deepOffset.formatted()) (90% of the Production rows).
+
+                | Scenario | req/s | p50 ms | p99 ms | p99.9 ms | H req/s | D req/s | C req/s | ratio | RSS MB |
+                |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+
+                """
+            for s in run.scenarios {
+                out += String(
+                    format: "| %@ | %.0f | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f | %.2f | %.0f |\n",
+                    s.name as NSString,
+                    s.requestsPerSecond,
+                    s.p50,
+                    s.p99,
+                    s.p999,
+                    s.httpCeiling,
+                    s.databaseCeiling,
+                    s.combinedCeiling,
+                    s.ratio,
+                    s.peakRSSMegabytes
+                )
+            }
+            out += String(
+                format:
+                    "\nCursor export (one client, `limit=1000`, following `Link: rel=\"next\"`): %@ rows, %.1f MB in %.2f s. The database's own JSON dump of the same rows: %.1f MB in %.2f s. Ratio %.2f×.\n",
+                run.exportRows.formatted() as NSString,
+                Double(run.exportBytes) / 1e6,
+                run.exportSeconds,
+                Double(run.dumpBytes) / 1e6,
+                run.dumpSeconds,
+                run.exportRatio
+            )
+        }
+        return out
+    }
+
+    func json() -> String {
+        var w = JSONWriter(reservingCapacity: 16 * 1024)
+        func number(_ key: String, _ value: Double) {
+            w.key(key)
+            w.number(value.isFinite ? String(format: "%.3f", value) : "null")
+        }
+        w.beginObject()
+        w.member("date", ISO8601DateFormatter().string(from: date))
+        w.member("machine", Self.machine())
+        w.member("command", options.command)
+        number("seconds_per_measurement", Double(options.seconds))
+        number("wrk_threads", Double(options.threads))
+        number("wrk_connections", Double(options.connections))
+        w.key("runs")
+        w.beginArray()
+        for run in runs {
+            w.beginObject()
+            w.member("backend", run.backend)
+            number("connections", Double(run.connections))
+            number("production_rows", Double(run.productionRows))
+            number("deep_offset", Double(run.deepOffset))
+            number("seed_seconds", run.seedSeconds)
+            w.key("export")
+            w.beginObject()
+            number("rows", Double(run.exportRows))
+            number("seconds", run.exportSeconds)
+            number("bytes", Double(run.exportBytes))
+            number("database_dump_rows", Double(run.dumpRows))
+            number("database_dump_seconds", run.dumpSeconds)
+            number("database_dump_bytes", Double(run.dumpBytes))
+            number("ratio", run.exportRatio)
+            w.endObject()
+            w.key("scenarios")
+            w.beginArray()
+            for s in run.scenarios {
+                w.beginObject()
+                w.member("name", s.name)
+                number("requests_per_second", s.requestsPerSecond)
+                number("p50_ms", s.p50)
+                number("p99_ms", s.p99)
+                number("p999_ms", s.p999)
+                number("http_ceiling", s.httpCeiling)
+                number("database_ceiling", s.databaseCeiling)
+                number("combined_ceiling", s.combinedCeiling)
+                number("ratio", s.ratio)
+                number("peak_rss_mb", s.peakRSSMegabytes)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.key("targets")
+        w.beginArray()
+        for t in targets() {
+            w.beginObject()
+            w.member("what", t.what)
+            w.member("backend", t.backend)
+            w.member("target", t.target)
+            w.member("measured", t.measured)
+            w.key("met")
+            w.bool(t.met)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return String(decoding: w.bytes, as: UTF8.self) + "\n"
+    }
+
+    /// CPU model, cores, memory and OS, read from /proc (no host name: it says nothing useful).
+    static func machine() -> String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) }
+            ?? "unknown CPU"
+        let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+        let memory =
+            meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal") }
+            .flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+            .map { String(format: "%.0f GiB", $0 / 1024 / 1024) } ?? "?"
+        let os =
+            ((try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? "").split(separator: "\n")
+            .first { $0.hasPrefix("PRETTY_NAME=") }
+            .map { $0.dropFirst(12).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } ?? "Linux"
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(model)), \(memory), \(os)"
+    }
+}

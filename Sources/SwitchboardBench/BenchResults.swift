@@ -1,0 +1,40 @@
+/// Figures of one scenario on one backend at one size.
+struct ScenarioResult: Sendable {
+    var name: String
+    var isList: Bool
+    var requestsPerSecond: Double
+    var p50: Double
+    var p99: Double
+    var p999: Double
+    /// HTTP ceiling: the same process serving the identical bytes from memory.
+    var httpCeiling: Double
+    /// Database ceiling: the same SQL in a loop in-process, same driver and concurrency.
+    var databaseCeiling: Double
+    var peakRSSMegabytes: Double
+    var non2xx: Int
+
+    /// C = 1 / (1/H + 1/D).
+    var combinedCeiling: Double { 1 / (1 / httpCeiling + 1 / databaseCeiling) }
+    var ratio: Double { requestsPerSecond / combinedCeiling }
+}
+
+/// The whole run of one backend at one size.
+struct BackendRun: Sendable {
+    var backend: String
+    var connections: Int
+    var productionRows: Int
+    var deepOffset: Int
+    var seedSeconds: Double
+    var scenarios: [ScenarioResult]
+    var exportRows: Int
+    var exportSeconds: Double
+    var exportBytes: Int
+    var dumpRows: Int
+    var dumpSeconds: Double
+    var dumpBytes: Int
+
+    var exportRatio: Double { exportSeconds / dumpSeconds }
+    var peakRSSMegabytes: Double { scenarios.map(\.peakRSSMegabytes).max() ?? 0 }
+
+    func scenario(_ name: String) -> ScenarioResult? { scenarios.first { $0.name == name } }
+}

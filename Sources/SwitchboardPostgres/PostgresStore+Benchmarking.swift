@@ -1,0 +1,141 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import SwitchboardCore
+
+extension PostgresStore {
+    /// Rows per INSERT statement: 25 parameters each, under PostgreSQL's 65,535 parameter limit.
+    static let bulkRowsPerStatement = 1000
+
+    public func bulkInsert(_ connections: [Connection]) async throws {
+        guard !connections.isEmpty else { return }
+        try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                var start = 0
+                while start < connections.count {
+                    let batch = connections[start..<min(start + Self.bulkRowsPerStatement, connections.count)]
+                    var binds = PostgresBindings(capacity: 25 * batch.count)
+                    var values: [String] = []
+                    values.reserveCapacity(batch.count)
+                    for (row, c) in batch.enumerated() {
+                        Self.bind(c, into: &binds)
+                        values.append("(" + (1...25).map { "$\(row * 25 + $0)" }.joined(separator: ",") + ")")
+                    }
+                    let sql =
+                        "INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask) VALUES "
+                        + values.joined(separator: ",")
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                    start += batch.count
+                }
+            }
+        }
+    }
+
+    public func refreshStatistics() async throws {
+        try await mapped { [client, logger] in
+            _ = try await client.query("VACUUM ANALYZE connections", logger: logger)
+        }
+    }
+
+    /// Drops (if present) and creates database `name` on the server `settings` points at, for a
+    /// benchmark's scratch data. `name` must be a plain identifier.
+    public static func recreateDatabase(_ name: String, on settings: PostgresSettings, logger: Logger) async throws {
+        precondition(
+            name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }
+        )
+        try await withAdminConnection(settings, logger: logger) { connection in
+            _ = try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"),
+                logger: logger
+            )
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        }
+    }
+
+    public static func dropDatabase(_ name: String, on settings: PostgresSettings, logger: Logger) async throws {
+        precondition(
+            name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }
+        )
+        try await withAdminConnection(settings, logger: logger) { connection in
+            _ = try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"),
+                logger: logger
+            )
+        }
+    }
+
+    private static func withAdminConnection(
+        _ settings: PostgresSettings,
+        logger: Logger,
+        _ body: (PostgresConnection) async throws -> Void
+    ) async throws {
+        let connection = try await PostgresConnection.connect(
+            configuration: PostgresConnection.Configuration(
+                host: settings.host,
+                port: settings.port,
+                username: settings.username,
+                password: settings.password,
+                database: settings.database,
+                tls: .disable
+            ),
+            id: 1,
+            logger: logger
+        )
+        do {
+            try await body(connection)
+        } catch {
+            try? await connection.close()
+            throw map(error)
+        }
+        try await connection.close()
+    }
+
+    public func rawList(_ query: ConnectionQuery) async throws -> Int {
+        let sql = Self.listSQL(query)
+        return try await mapped { [client, logger] in
+            var rows = 0
+            for try await _ in try await client.query(sql, logger: logger) { rows += 1 }
+            return rows
+        }
+    }
+
+    public func rawGet(id: ConnectionID, workspace: WorkspaceID) async throws -> Int {
+        try await mapped { [client, logger] in
+            var rows = 0
+            for try await _ in try await client.query(
+                """
+                SELECT \(unescaped: Self.connectionColumns) FROM connections
+                WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue)
+                """,
+                logger: logger
+            ) { rows += 1 }
+            return rows
+        }
+    }
+
+    public func rawJSONDump(workspace: WorkspaceID, environment: String) async throws -> (rows: Int, bytes: Int) {
+        // Not under the operation deadline: a million rows take longer than one request may.
+        do {
+            var rows = 0
+            var bytes = 0
+            let sequence = try await client.query(
+                """
+                SELECT row_to_json(c)::text FROM (
+                    SELECT \(unescaped: Self.connectionColumns) FROM connections
+                    WHERE workspace_id = \(workspace.rawValue) AND environment = \(environment)
+                    ORDER BY created_at, id
+                ) c
+                """,
+                logger: logger
+            )
+            for try await row in sequence {
+                let json = try row.decode(String.self)
+                rows += 1
+                bytes += json.utf8.count
+            }
+            return (rows, bytes)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+}

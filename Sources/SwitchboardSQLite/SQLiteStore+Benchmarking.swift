@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import SwitchboardCore
+
+extension SQLiteStore {
+    public func bulkInsert(_ connections: [Connection]) async throws {
+        try await mapped {
+            // One write transaction (one WAL sync) for the whole batch, one prepared statement.
+            try await pool.write { db in
+                let statement = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                )
+                for connection in connections {
+                    try statement.execute(arguments: StatementArguments(Self.values(of: connection)))
+                }
+            }
+        }
+    }
+
+    /// Nothing: a normal install never runs ANALYZE, so the benchmark does not either.
+    public func refreshStatistics() async throws {}
+
+    public func rawList(_ query: ConnectionQuery) async throws -> Int {
+        let (sql, arguments) = Self.listSQL(query)
+        return try await mapped {
+            try await pool.read { db in
+                let statement = try db.cachedStatement(sql: sql)
+                statement.arguments = arguments
+                return try Self.stepAll(statement)
+            }
+        }
+    }
+
+    public func rawGet(id: ConnectionID, workspace: WorkspaceID) async throws -> Int {
+        try await mapped {
+            try await pool.read { db in
+                let statement = try db.cachedStatement(
+                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
+                )
+                statement.arguments = [id.rawValue, workspace.rawValue]
+                return try Self.stepAll(statement)
+            }
+        }
+    }
+
+    public func rawJSONDump(workspace: WorkspaceID, environment: String) async throws -> (rows: Int, bytes: Int) {
+        try await mapped {
+            try await pool.read { db in
+                let statement = try db.makeStatement(
+                    sql: """
+                        SELECT json_object('id', id, 'workspace_id', workspace_id, 'integration_type', integration_type,
+                            'integration_name', integration_name, 'external_xref', external_xref,
+                            'permissions', permissions, 'categories', categories, 'environment', environment,
+                            'auth_key_id', auth_key_id, 'auth_ciphertext', hex(auth_ciphertext),
+                            'is_paused', is_paused, 'auth_aws_arn', auth_aws_arn,
+                            'auth_azure_keyvault_id', auth_azure_keyvault_id,
+                            'auth_gcp_secret_name', auth_gcp_secret_name, 'auth_hashi_vault_path', auth_hashi_vault_path,
+                            'secretsmanager_id', secretsmanager_id, 'secretsmanager_key', secretsmanager_key,
+                            'last_healthy_at', last_healthy_at, 'last_unhealthy_at', last_unhealthy_at,
+                            'last_unhealthy_code', last_unhealthy_code, 'created_at', created_at,
+                            'updated_at', updated_at, 'version', version)
+                        FROM connections WHERE workspace_id = ? AND environment = ? ORDER BY created_at, id
+                        """
+                )
+                var rows = 0
+                var bytes = 0
+                let cursor = try String.fetchCursor(statement, arguments: [workspace.rawValue, environment])
+                while let json = try cursor.next() {
+                    rows += 1
+                    bytes += json.utf8.count
+                }
+                return (rows, bytes)
+            }
+        }
+    }
+
+    /// Steps the statement to its end, leaving every row unread: the database did all its work.
+    private static func stepAll(_ statement: Statement) throws -> Int {
+        var rows = 0
+        let cursor = try Row.fetchCursor(statement)
+        while try cursor.next() != nil { rows += 1 }
+        return rows
+    }
+}

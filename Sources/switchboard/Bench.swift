@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import SwitchboardBench
+import SwitchboardPostgres
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark the API against its HTTP and database ceilings (loopback only; needs wrk).",
+        discussion: """
+            For each backend and size: seeds a scratch database (a temporary SQLite file; on PostgreSQL a \
+            database named switchboard_bench, created and dropped on the given server), starts this binary's \
+            server on a free 127.0.0.1 port, and measures every scenario for --seconds three times: the \
+            database ceiling, the HTTP ceiling and the endpoint. Then exports every row by following the \
+            Link: rel="next" cursor and compares that with the database's own JSON dump. See docs/benchmarks.md.
+            """
+    )
+
+    @Option(
+        name: .long,
+        help: "Connections to seed in the measured workspace; a comma-separated list runs each size (flatness).",
+        transform: { text in
+            try text.split(separator: ",").map { part in
+                guard let n = Int(part.replacingOccurrences(of: "_", with: "")), (100...5_000_000).contains(n) else {
+                    throw ValidationError("--connections takes sizes from 100 to 5,000,000")
+                }
+                return n
+            }
+        }
+    )
+    var connections: [Int] = [100_000]
+
+    @Option(name: .long, help: "Backends: sqlite, postgres, or both (comma-separated).")
+    var backend = "sqlite"
+
+    @Option(
+        name: .long,
+        help:
+            "PostgreSQL server for --backend postgres (postgres://USER@127.0.0.1:PORT/postgres?sslmode=disable). Default: $SWITCHBOARD_BENCH_POSTGRES_URL"
+    )
+    var postgres: String?
+
+    @Option(name: .long, help: "Seconds per measurement (1-60).") var seconds = 5
+    @Option(name: .long, help: "wrk threads.") var threads = 2
+    @Option(name: .customLong("concurrency"), help: "Requests in flight (wrk connections; the database loop's tasks).")
+    var concurrency = 32
+    @Option(name: .long, help: "Write the Markdown report here (for example docs/benchmarks.md).") var output: String?
+    @Option(name: .long, help: "Write the JSON report here (for example docs/benchmarks.json).") var json: String?
+    @Option(name: .long, help: "Scratch directory for SQLite files and wrk scripts. Default: a new temporary one.")
+    var workDirectory: String?
+    @Option(name: .long, help: "Log level.") var logLevel = "warning"
+
+    func validate() throws {
+        guard (1...60).contains(seconds) else { throw ValidationError("--seconds must be 1 to 60") }
+        guard (1...16).contains(threads), (1...1024).contains(concurrency), concurrency >= threads else {
+            throw ValidationError("--threads must be 1 to 16 and --concurrency from --threads to 1024")
+        }
+    }
+
+    func run() async throws {
+        var backends: [BenchRunner.Backend] = []
+        for name in backend.split(separator: ",") {
+            switch name {
+            case "sqlite": backends.append(.sqlite)
+            case "postgres":
+                guard let url = postgres ?? environment("SWITCHBOARD_BENCH_POSTGRES_URL") else {
+                    throw ValidationError("--backend postgres needs --postgres URL or $SWITCHBOARD_BENCH_POSTGRES_URL")
+                }
+                let settings: PostgresSettings
+                do { settings = try PostgresSettings(url: url) } catch { throw ValidationError(error.description) }
+                guard ["127.0.0.1", "localhost", "::1"].contains(settings.host) else {
+                    throw ValidationError("the benchmark runs on loopback only; --postgres must point at 127.0.0.1")
+                }
+                backends.append(.postgres(settings))
+            default: throw ValidationError("unknown backend \"\(name)\"; use sqlite, postgres or sqlite,postgres")
+            }
+        }
+        let work =
+            workDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
+            .path
+        defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: work) } }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let resolved =
+            FileManager.default.isExecutableFile(atPath: executable)
+            ? executable : (Bundle.main.executablePath ?? executable)
+        // The command as run, without the PostgreSQL URL (it may hold a password).
+        var shown = ["switchboard"] + CommandLine.arguments.dropFirst()
+        if let i = shown.firstIndex(of: "--postgres"), i + 1 < shown.count {
+            shown[i + 1] = "$SWITCHBOARD_BENCH_POSTGRES_URL"
+        }
+        let runner = BenchRunner(
+            options: BenchRunner.Options(
+                sizes: connections,
+                backends: backends,
+                seconds: seconds,
+                threads: threads,
+                connections: concurrency,
+                workDirectory: work,
+                executable: resolved,
+                markdownPath: output,
+                jsonPath: json,
+                command: shown.joined(separator: " ")
+            ),
+            logger: try stderrLogger(level: logLevel)
+        )
+        let markdown = try await runner.run()
+        if output == nil { print(markdown) }
+    }
+}
