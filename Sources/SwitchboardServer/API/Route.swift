@@ -16,8 +16,9 @@ struct Route: Sendable {
     let handler: Handler
 
     /// What every API-key route can answer besides its own statuses: no or bad key, a key without
-    /// the scope, too many failed attempts, a server fault, the database down.
-    static let authenticatedStatuses: Set<Int> = [401, 403, 429, 500, 503]
+    /// the scope, a request target too long, too many failed attempts, a server fault, the
+    /// database down.
+    static let authenticatedStatuses: Set<Int> = [401, 403, 414, 429, 500, 503]
 
     /// Hummingbird's form of `path`: `{id}` becomes `:id`.
     var routerPath: String {
