@@ -175,3 +175,52 @@ import Testing
         }
     }
 }
+
+@Suite struct LegacySecretsManagerFieldTests {
+    /// Before managers could be registered, `secretsmanager_id` was free text, and such rows keep
+    /// their credentials (if any) in the row: they still read, update and delete as before.
+    @Test func rowsNamingNoRegisteredManagerKeepWorking() async throws {
+        try await withApp { api in
+            let time = Timestamp.now()
+            var ids: [ConnectionID] = []
+            for withAuth in [true, false] {
+                let id = ConnectionID.generate(at: time)
+                let context = SealContext(workspaceID: api.workspace, connectionID: id)
+                let auth = try ConnectionAuth(
+                    validating: try JSONParser.parse(Array(#"{"access_token":"legacy"}"#.utf8))
+                )
+                try await api.runtime.store.insert(
+                    Connection(
+                        id: id,
+                        workspaceID: api.workspace,
+                        fields: ConnectionFields(
+                            integrationType: "hubspot",
+                            permissions: [],
+                            categories: [Category("crm")!],
+                            environment: "Production",
+                            secretsmanagerID: "sm_1"
+                        ),
+                        sealedAuth: withAuth ? try api.runtime.sealer.seal(auth.json, context: context) : nil,
+                        createdAt: time,
+                        updatedAt: time
+                    )
+                )
+                ids.append(id)
+            }
+            let read = try await api.send(.get, "/unified/connection/\(ids[0].rawValue)")
+            #expect(read.status == .ok)
+            #expect((try read.jsonObject()["auth"] as? [String: Any])?["access_token"] as? String == "legacy")
+            let bare = try await api.send(.get, "/unified/connection/\(ids[1].rawValue)")
+            let bareObject = try bare.jsonObject()
+            #expect(bare.status == .ok && bareObject["auth"] == nil)
+            #expect(try await api.list().count == 2)
+            let patched = try await api.send(
+                .patch,
+                "/unified/connection/\(ids[1].rawValue)",
+                body: #"{"integration_name":"kept","auth":{"access_token":"now-sealed"}}"#
+            )
+            #expect(patched.status == .ok)
+            for id in ids { #expect(try await api.send(.delete, "/unified/connection/\(id.rawValue)").status == .ok) }
+        }
+    }
+}

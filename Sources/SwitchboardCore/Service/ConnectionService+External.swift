@@ -39,11 +39,21 @@ extension ConnectionService {
     /// sealed in its row. The secret's name is, by the manager's type, `auth_aws_arn` or
     /// `auth_hashi_vault_path` when set, else `secretsmanager_key`, else
     /// `switchboard/<workspace id>/<connection id>`.
-    func externalCredentials(of connection: Connection) async throws -> ExternalCredentials? {
-        guard let raw = connection.fields.secretsmanagerID else { return nil }
+    ///
+    /// A new connection must name a registered manager (`creating`: otherwise a 404 naming the
+    /// id). A stored one whose `secretsmanager_id` names none is a row from before managers could
+    /// be registered, when the field was free text: its credentials, if any, are in its row.
+    func externalCredentials(of connection: Connection, creating: Bool = false) async throws -> ExternalCredentials? {
+        guard let raw = connection.fields.secretsmanagerID, creating || connection.sealedAuth == nil else {
+            return nil
+        }
         let id = SecretsManagerID(rawValue: raw)
-        // A missing manager is a 404 naming the id (the reference, not the request's shape, is wrong).
-        let found = try await secretsManagers.client(for: id, workspace: connection.workspaceID)
+        let found: (client: any SecretsManagerClient, type: SecretsManagerType)
+        do {
+            found = try await secretsManagers.client(for: id, workspace: connection.workspaceID)
+        } catch ServiceError.secretsManagerNotFound where !creating {
+            return nil
+        }
         let fields = connection.fields
         let specific: String? =
             switch found.type {

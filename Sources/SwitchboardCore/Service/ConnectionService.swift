@@ -43,7 +43,7 @@ public struct ConnectionService: Sendable {
             updatedAt: time
         )
         let record = AuditRecord(.connectionCreate, by: principal, at: time, connection: id)
-        if let external = try await externalCredentials(of: connection) {
+        if let external = try await externalCredentials(of: connection, creating: true) {
             // The secret first: no row ever points at credentials that were never stored. If the
             // row then fails, the secret just written is removed again.
             if let auth { try await external.put(auth) }
