@@ -9,6 +9,15 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case apiKeyRevoke = "apikey.revoke"
     case secretsManagerCreate = "secretsmanager.create"
     case secretsManagerDelete = "secretsmanager.delete"
+    /// A single-use re-authorization token was issued for the connection.
+    case reauthTokenCreate = "connection.reauth_token.create"
+    /// An end user re-authorized the connection in place through the OAuth flow.
+    case connectionReauthorize = "connection.reauthorize"
+    /// Switchboard refreshed the connection's OAuth token (actor `refresh`).
+    case tokenRefresh = "connection.token.refresh"
+    case integrationEnable = "integration.enable"
+    case integrationDisable = "integration.disable"
+    case redirectOriginsUpdate = "workspace.redirect_origins.update"
 }
 
 /// One append-only audit entry: who (key id), what, which connection or key, when, from where.

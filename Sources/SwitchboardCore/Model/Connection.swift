@@ -9,6 +9,8 @@ public struct Connection: Sendable, Equatable {
     public var sealedAuth: SealedSecret?
     public var isPaused: Bool
     public var health: ConnectionHealth
+    /// OAuth token refresh bookkeeping; nil unless the token expires and Switchboard refreshes it.
+    public var refresh: TokenRefreshState?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
     /// Incremented on every update (a cheap change marker for clients and tools).
@@ -21,6 +23,7 @@ public struct Connection: Sendable, Equatable {
         sealedAuth: SealedSecret?,
         isPaused: Bool = false,
         health: ConnectionHealth = ConnectionHealth(),
+        refresh: TokenRefreshState? = nil,
         createdAt: Timestamp,
         updatedAt: Timestamp,
         version: Int64 = 1
@@ -31,6 +34,7 @@ public struct Connection: Sendable, Equatable {
         self.sealedAuth = sealedAuth
         self.isPaused = isPaused
         self.health = health
+        self.refresh = refresh
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.version = version

@@ -15,6 +15,8 @@ public enum Scope: String, Sendable, CaseIterable, Comparable {
     case auditRead = "audit:read"
     /// Register, list and remove external secrets managers.
     case secretsManagersAdmin = "secretsmanagers:admin"
+    /// Enable integrations with the workspace's OAuth clients, and set where authorizations may redirect.
+    case integrationsAdmin = "integrations:admin"
 
     public static func < (a: Scope, b: Scope) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!

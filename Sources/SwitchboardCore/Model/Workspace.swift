@@ -3,11 +3,14 @@ public struct Workspace: Sendable, Equatable {
     public var id: WorkspaceID
     public var name: String
     public var createdAt: Timestamp
+    /// Origins (`https://app.example.com`) that OAuth authorizations may redirect end users to.
+    public var redirectOrigins: [String]
 
-    public init(id: WorkspaceID, name: String, createdAt: Timestamp) {
+    public init(id: WorkspaceID, name: String, createdAt: Timestamp, redirectOrigins: [String] = []) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
+        self.redirectOrigins = redirectOrigins
     }
 }
 

@@ -18,6 +18,7 @@ public struct SealContext: Sendable, Equatable {
     public enum Purpose: String, Sendable {
         case connectionAuth = "connection-auth"
         case secretsManagerAuth = "secretsmanager-auth"
+        case integrationClientSecret = "integration-client-secret"
     }
 
     public var purpose: Purpose
@@ -37,6 +38,13 @@ public struct SealContext: Sendable, Equatable {
         self.purpose = .secretsManagerAuth
         self.workspaceID = workspaceID
         self.objectID = secretsManagerID.rawValue
+    }
+
+    /// A workspace's OAuth client secret for one integration type.
+    public init(workspaceID: WorkspaceID, integrationType: String) {
+        self.purpose = .integrationClientSecret
+        self.workspaceID = workspaceID
+        self.objectID = integrationType
     }
 
     /// The associated data bytes; versioned so the binding can change without ambiguity.

@@ -144,7 +144,7 @@ public protocol WorkspaceStore: Sendable {
 
 /// A complete backend: both stores plus schema management.
 public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, SecretsManagerStore, StoreTransfer,
-    StoreBenchmarking
+    StoreBenchmarking, IntegrationStore, AuthorizationStore, TokenRefreshStore
 {
     /// Applies pending migrations in order; returns the ids it applied.
     @discardableResult
@@ -197,6 +197,13 @@ public protocol StoreTransfer: Sendable {
     /// Inserts the managers in one transaction, skipping any whose id exists. Returns how many
     /// were inserted.
     func importSecretsManagers(_ managers: [StoredSecretsManager]) async throws -> Int
+
+    /// Every workspace integration of every workspace, client secrets still sealed.
+    func allWorkspaceIntegrations() async throws -> [StoredWorkspaceIntegration]
+
+    /// Inserts them in one transaction, skipping any whose (workspace, type) exists. Returns how
+    /// many were inserted.
+    func importWorkspaceIntegrations(_ integrations: [StoredWorkspaceIntegration]) async throws -> Int
 
     /// Up to `limit` audit records of every workspace with a sequence after `sequence`, in order.
     func auditRecords(after sequence: Int64?, limit: Int) async throws -> [AuditRecord]

@@ -1,0 +1,130 @@
+/// One integration of the catalog: what Switchboard needs to know to connect an account of it.
+/// Loaded from a definition file (see `docs/integrations.md`); nothing here is a secret.
+public struct IntegrationDefinition: Sendable, Equatable {
+    public enum AuthKind: String, Sendable, CaseIterable {
+        case oauth2
+        case apiKey = "api_key"
+        case basic
+    }
+
+    /// How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
+    public enum TokenEndpointAuth: String, Sendable, CaseIterable {
+        /// `Authorization: Basic base64(client_id:client_secret)`.
+        case clientSecretBasic = "client_secret_basic"
+        /// `client_id` and `client_secret` in the form body.
+        case clientSecretPost = "client_secret_post"
+    }
+
+    /// The OAuth 2 part of a definition (auth kind `oauth2` only).
+    public struct OAuth2: Sendable, Equatable {
+        /// May contain `{subdomain}`, filled from the authorize request's `subdomain`.
+        public var authorizeURL: String
+        public var tokenURL: String
+        public var pkce: Bool
+        public var tokenEndpointAuth: TokenEndpointAuth
+        /// Provider scopes requested on every authorization.
+        public var defaultScopes: [String]
+        /// Unified permission → the provider scopes that grant it.
+        public var permissionScopes: [String: [String]]
+        public var scopeSeparator: String
+        /// Extra query parameters for the authorize URL (for example `access_type=offline`).
+        public var authorizeParameters: [String: String]
+
+        public init(
+            authorizeURL: String,
+            tokenURL: String,
+            pkce: Bool,
+            tokenEndpointAuth: TokenEndpointAuth,
+            defaultScopes: [String],
+            permissionScopes: [String: [String]],
+            scopeSeparator: String = " ",
+            authorizeParameters: [String: String] = [:]
+        ) {
+            self.authorizeURL = authorizeURL
+            self.tokenURL = tokenURL
+            self.pkce = pkce
+            self.tokenEndpointAuth = tokenEndpointAuth
+            self.defaultScopes = defaultScopes
+            self.permissionScopes = permissionScopes
+            self.scopeSeparator = scopeSeparator
+            self.authorizeParameters = authorizeParameters
+        }
+
+        /// True when the URLs need a `subdomain` from the end user.
+        public var needsSubdomain: Bool {
+            authorizeURL.contains("{subdomain}") || tokenURL.contains("{subdomain}")
+        }
+    }
+
+    public var type: String
+    public var name: String
+    public var categories: [Category]
+    public var authKind: AuthKind
+    public var oauth2: OAuth2?
+    /// For `api_key` and `basic`: the names of the values the end user supplies.
+    public var tokenNames: [String]
+    public var description: String?
+    public var webURL: String?
+    public var apiDocsURL: String?
+    public var logoURL: String?
+    public var color: String?
+    public var textColor: String?
+    public var isHidden: Bool
+    public var beta: Bool
+    /// When the definition was last changed (`YYYY-MM-DD`), for `updated_gte`.
+    public var updatedAt: String?
+
+    public init(
+        type: String,
+        name: String,
+        categories: [Category],
+        authKind: AuthKind,
+        oauth2: OAuth2? = nil,
+        tokenNames: [String] = [],
+        description: String? = nil,
+        webURL: String? = nil,
+        apiDocsURL: String? = nil,
+        logoURL: String? = nil,
+        color: String? = nil,
+        textColor: String? = nil,
+        isHidden: Bool = false,
+        beta: Bool = false,
+        updatedAt: String? = nil
+    ) {
+        self.type = type
+        self.name = name
+        self.categories = categories
+        self.authKind = authKind
+        self.oauth2 = oauth2
+        self.tokenNames = tokenNames
+        self.description = description
+        self.webURL = webURL
+        self.apiDocsURL = apiDocsURL
+        self.logoURL = logoURL
+        self.color = color
+        self.textColor = textColor
+        self.isHidden = isHidden
+        self.beta = beta
+        self.updatedAt = updatedAt
+    }
+
+    /// The Unified permissions this integration can grant, sorted.
+    public var supportedPermissions: [String] { (oauth2?.permissionScopes.keys).map { $0.sorted() } ?? [] }
+}
+
+/// Every known integration, by type. Built once at start from the shipped definitions and the
+/// operator's directory (which may add integrations or replace shipped ones).
+public struct IntegrationCatalog: Sendable {
+    public let definitions: [String: IntegrationDefinition]
+
+    public init(_ definitions: [IntegrationDefinition]) {
+        var byType: [String: IntegrationDefinition] = [:]
+        for definition in definitions { byType[definition.type] = definition }
+        self.definitions = byType
+    }
+
+    public func definition(_ type: String) -> IntegrationDefinition? { definitions[type] }
+
+    /// Every definition, ordered by type.
+    public var all: [IntegrationDefinition] { definitions.values.sorted { $0.type < $1.type } }
+}
