@@ -84,15 +84,23 @@ public struct ConnectionAuth: Sendable, Equatable, CustomStringConvertible, Cust
                 throw ValidationError(field: field, message: "\(field) must be \(expected), got \(member.typeName)")
             }
         }
+        json = Self.canonical(accepted.map { (key: $0.key, value: $0.value) })
+    }
+
+    /// The members written in the order of `fields` (one stored form however they arrived);
+    /// members of other names are dropped.
+    static func canonical(_ members: [(key: String, value: JSONValue)]) -> [UInt8] {
+        var byName: [String: JSONValue] = [:]
+        for member in members { byName[member.key] = member.value }
         var writer = JSONWriter(reservingCapacity: 256)
         writer.beginObject()
         for (name, _) in Self.fields {
-            guard let member = accepted[name] else { continue }
+            guard let member = byName[name] else { continue }
             writer.key(name)
             writer.value(member)
         }
         writer.endObject()
-        json = writer.bytes
+        return writer.bytes
     }
 
     /// The parsed object, for callers that need individual fields.

@@ -4,23 +4,26 @@
 /// secrets manager (`secretsmanager_id`), in that manager and nowhere in Switchboard's database.
 /// Plaintext credentials exist only here and in `ConnectionAuth`, never in a store.
 public struct ConnectionService: Sendable {
-    private let store: any ConnectionStore
+    let store: any ConnectionStore
     private let audit: any AuditStore
-    private let sealer: any SecretSealer
+    let sealer: any SecretSealer
     let secretsManagers: SecretsManagerService
-    private let now: @Sendable () -> Timestamp
+    let refresher: TokenRefresher
+    let now: @Sendable () -> Timestamp
 
     public init(
         store: any ConnectionStore,
         audit: any AuditStore,
         sealer: any SecretSealer,
         secretsManagers: SecretsManagerService,
+        refresher: TokenRefresher,
         now: @escaping @Sendable () -> Timestamp
     ) {
         self.store = store
         self.audit = audit
         self.sealer = sealer
         self.secretsManagers = secretsManagers
+        self.refresher = refresher
         self.now = now
     }
 
@@ -53,6 +56,7 @@ public struct ConnectionService: Sendable {
             }
         } else {
             connection.sealedAuth = try auth.map { try seal($0, id: id, workspace: workspace) }
+            connection.refresh = refresher.initialState(integrationType: fields.integrationType, auth: auth)
             try await store.insert(connection, audit: record)
         }
         // Credentials the request just supplied are echoed, not decrypted back, and only to a key
@@ -65,14 +69,14 @@ public struct ConnectionService: Sendable {
 
     public func get(_ id: ConnectionID, by principal: Principal) async throws -> RevealedConnection {
         try principal.require(.connectionsRead)
-        return try await reveal([try await current(id, principal.workspaceID)], to: principal)[0]
+        return try await reveal([try await current(id, principal.workspaceID)], to: principal, strict: true)[0]
     }
 
     public func list(_ query: ConnectionQuery, by principal: Principal) async throws -> [RevealedConnection] {
         try principal.require(.connectionsRead)
         var query = query
         query.workspaceID = principal.workspaceID
-        return try await reveal(try await store.list(query), to: principal)
+        return try await reveal(try await store.list(query), to: principal, strict: false)
     }
 
     /// PUT and PATCH: merges `input` into the stored connection inside the store's serialized
@@ -118,8 +122,16 @@ public struct ConnectionService: Sendable {
             if external == nil {
                 switch input.auth {
                 case .absent: break
-                case .null: connection.sealedAuth = nil
-                case .value(let auth): connection.sealedAuth = try seal(auth, id: id, workspace: workspace)
+                case .null:
+                    connection.sealedAuth = nil
+                    connection.refresh = nil
+                case .value(let auth):
+                    connection.sealedAuth = try seal(auth, id: id, workspace: workspace)
+                    // New credentials start over: a connection that needed re-authorization is active again.
+                    connection.refresh = refresher.initialState(
+                        integrationType: connection.fields.integrationType,
+                        auth: auth
+                    )
                 }
             }
             connection.updatedAt = max(time, current.updatedAt)
@@ -128,7 +140,7 @@ public struct ConnectionService: Sendable {
         }
         guard let updated else { throw ServiceError.connectionNotFound(id) }
         switch input.auth {
-        case .absent: return try await reveal([updated], to: principal)[0]
+        case .absent: return try await reveal([updated], to: principal, strict: true)[0]
         case .null: return RevealedConnection(connection: updated, auth: nil)
         case .value(let auth):
             // Echoed as supplied, not decrypted back.
@@ -159,13 +171,23 @@ public struct ConnectionService: Sendable {
     /// Opens credentials for a key that may see them, after the audit log durably records which
     /// connections' credentials are about to leave; a key without the scope gets none, and nothing
     /// is decrypted (or fetched from a secrets manager) for it.
-    private func reveal(_ connections: [Connection], to principal: Principal) async throws -> [RevealedConnection] {
+    ///
+    /// A token about to expire is refreshed first (see `TokenRefresher`). `strict` (a single
+    /// connection) passes a failed refresh on as an error; a list page answers with what is stored.
+    private func reveal(
+        _ connections: [Connection],
+        to principal: Principal,
+        strict: Bool
+    ) async throws -> [RevealedConnection] {
         guard principal.scopes.contains(.connectionsCredentials) else {
             return connections.map { RevealedConnection(connection: $0, auth: nil) }
         }
         var revealed: [RevealedConnection] = []
         revealed.reserveCapacity(connections.count)
-        for connection in connections {
+        for var connection in connections {
+            if connection.refresh != nil {
+                do { connection = try await refresher.fresh(connection) } catch where !strict {}
+            }
             if let external = try await externalCredentials(of: connection) {
                 revealed.append(RevealedConnection(connection: connection, auth: try await external.get()))
             } else {
@@ -182,13 +204,13 @@ public struct ConnectionService: Sendable {
         return revealed
     }
 
-    private func open(_ connection: Connection) throws -> ConnectionAuth? {
+    func open(_ connection: Connection) throws -> ConnectionAuth? {
         guard let sealed = connection.sealedAuth else { return nil }
         let context = SealContext(workspaceID: connection.workspaceID, connectionID: connection.id)
         return ConnectionAuth(trustedJSON: try sealer.open(sealed, context: context))
     }
 
-    private func seal(_ auth: ConnectionAuth, id: ConnectionID, workspace: WorkspaceID) throws -> SealedSecret {
+    func seal(_ auth: ConnectionAuth, id: ConnectionID, workspace: WorkspaceID) throws -> SealedSecret {
         try sealer.seal(auth.json, context: SealContext(workspaceID: workspace, connectionID: id))
     }
 

@@ -12,6 +12,10 @@ public enum ServiceError: Error, Sendable, Equatable {
     case unauthenticated
     /// The API key lacks the scope this operation needs.
     case missingScope(Scope)
+    /// No integration of this type in the catalog.
+    case integrationNotFound(String)
+    /// The token has expired and refreshing it failed for now; retry after this many seconds.
+    case tokenRefreshFailed(retryAfter: Int64, TokenEndpointError?)
 }
 
 extension ServiceError: CustomStringConvertible {
@@ -26,6 +30,10 @@ extension ServiceError: CustomStringConvertible {
         case .conflict(let message): message
         case .unauthenticated: "the API key is not valid"
         case .missingScope(let scope): "this API key lacks the scope \"\(scope.rawValue)\""
+        case .integrationNotFound(let type): "no integration of type \"\(type.prefix(64))\" in the catalog"
+        case .tokenRefreshFailed(let retryAfter, let error):
+            "the access token has expired and refreshing it failed"
+                + (error.map { ": \($0)" } ?? "") + "; retry in \(retryAfter) s"
         }
     }
 }

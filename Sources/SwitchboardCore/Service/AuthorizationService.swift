@@ -1,0 +1,411 @@
+import Foundation
+
+/// The OAuth 2 authorization code flow (RFC 6749 §4.1, PKCE per RFC 7636) that creates connections
+/// and re-authorizes them in place.
+///
+/// The `state` handed to the provider is 256 random bits, stored only as a hash, single-use, and
+/// expires; the PKCE verifier is derived from it. Redirects go only to origins on the workspace's
+/// allowlist, so the flow cannot be used as an open redirect.
+public struct AuthorizationService: Sendable {
+    private let catalog: IntegrationCatalog
+    private let integrations: IntegrationService
+    private let connections: ConnectionService
+    private let store: any AuthorizationStore & WorkspaceStore & ConnectionStore
+    private let hasher: any APIKeyHasher
+    private let tokenClient: any OAuthTokenClient
+    /// Where providers send the end user back: `<public url>/switchboard/oauth/callback`.
+    public let callbackURL: String
+    private let stateLifetime: Int64
+    private let now: @Sendable () -> Timestamp
+
+    /// How long a re-authorization token stays usable.
+    public static let reauthTokenLifetime: Int64 = 900
+    static let actor = "oauth"
+
+    public init(
+        catalog: IntegrationCatalog,
+        integrations: IntegrationService,
+        connections: ConnectionService,
+        store: any AuthorizationStore & WorkspaceStore & ConnectionStore,
+        hasher: any APIKeyHasher,
+        tokenClient: any OAuthTokenClient,
+        callbackURL: String,
+        stateLifetime: Int64,
+        now: @escaping @Sendable () -> Timestamp
+    ) {
+        self.catalog = catalog
+        self.integrations = integrations
+        self.connections = connections
+        self.store = store
+        self.hasher = hasher
+        self.tokenClient = tokenClient
+        self.callbackURL = callbackURL
+        self.stateLifetime = stateLifetime
+        self.now = now
+    }
+
+    /// `GET /unified/integration/auth/{workspace_id}/{integration_type}`'s parameters.
+    public struct Request: Sendable, Equatable {
+        public var workspaceID: String
+        public var integrationType: String
+        public var successRedirect: String?
+        public var failureRedirect: String?
+        public var state: String?
+        public var externalXref: String?
+        public var scopes: [String]
+        public var environment: String?
+        public var subdomain: String?
+        public var connectionID: String?
+        public var reauthToken: String?
+
+        public init(workspaceID: String, integrationType: String) {
+            self.workspaceID = workspaceID
+            self.integrationType = integrationType
+            self.scopes = []
+        }
+    }
+
+    /// Records a pending authorization and returns the provider's authorize URL for it.
+    public func authorizeURL(_ request: Request) async throws -> String {
+        let workspaceID = WorkspaceID(rawValue: request.workspaceID)
+        guard let workspace = try await store.workspace(id: workspaceID) else {
+            throw ServiceError.workspaceNotFound(request.workspaceID)
+        }
+        let type = request.integrationType
+        guard let definition = catalog.definition(type) else { throw ServiceError.integrationNotFound(type) }
+        guard let oauth = definition.oauth2 else {
+            throw ServiceError.conflict(
+                "integration \"\(type)\" uses \(definition.authKind.rawValue) credentials, not OAuth 2: create its connections with POST /unified/connection"
+            )
+        }
+        guard let client = try await integrations.client(type: type, workspace: workspaceID, requireActive: true) else {
+            throw ServiceError.conflict("integration \"\(type)\" is not enabled in this workspace")
+        }
+        let environment = request.environment ?? ConnectionFields.defaultEnvironment
+        let permissions: [Permission]
+        do throws(ValidationError) {
+            try IntegrationService.checkText(environment, field: "env", maximum: Limits.shortLabelLength)
+            if let state = request.state { try Limits.checkLabel(state, field: "state", maximum: Limits.identifierLength) }
+            if let xref = request.externalXref {
+                try Limits.checkLabel(xref, field: "external_xref", maximum: Limits.indexedLabelLength)
+            }
+            for (field, url) in [("success_redirect", request.successRedirect), ("failure_redirect", request.failureRedirect)] {
+                guard let url else { continue }
+                try Self.checkRedirect(url, field: field, allowed: workspace.redirectOrigins)
+            }
+            permissions = try Self.permissions(request.scopes, supported: oauth.permissionScopes, type: type)
+            if oauth.needsSubdomain {
+                guard let subdomain = request.subdomain, Self.fill(oauth.authorizeURL, subdomain: subdomain) != nil else {
+                    throw ValidationError(
+                        field: "subdomain",
+                        message: "integration \"\(type)\" needs the end user's subdomain: letters, digits and hyphens, at most 63"
+                    )
+                }
+            }
+        } catch { throw ServiceError.invalid(error) }
+
+        let connectionID = try await checkReauthorization(request, workspace: workspaceID)
+        let state = OpaqueToken.generate()
+        let time = now()
+        try await store.insert(
+            AuthorizationState(
+                stateHash: hasher.hash(state),
+                workspaceID: workspaceID,
+                integrationType: type,
+                environment: environment,
+                externalXref: request.externalXref,
+                callerState: request.state,
+                successRedirect: request.successRedirect,
+                failureRedirect: request.failureRedirect,
+                permissions: permissions,
+                subdomain: oauth.needsSubdomain ? request.subdomain : nil,
+                connectionID: connectionID,
+                createdAt: time,
+                expiresAt: time.adding(seconds: stateLifetime)
+            )
+        )
+        var scopes: [String] = []
+        for scope in oauth.defaultScopes + permissions.flatMap({ oauth.permissionScopes[$0.name] ?? [] })
+            + client.integration.extraScopes where !scopes.contains(scope)
+        {
+            scopes.append(scope)
+        }
+        var query: [(String, String)] = [
+            ("response_type", "code"), ("client_id", client.integration.clientID), ("redirect_uri", callbackURL),
+        ]
+        if !scopes.isEmpty { query.append(("scope", scopes.joined(separator: oauth.scopeSeparator))) }
+        query.append(("state", state))
+        if oauth.pkce {
+            let verifier = OpaqueToken.pkceVerifier(state: state, hasher: hasher)
+            query.append(("code_challenge", OpaqueToken.pkceChallenge(verifier: verifier, hasher: hasher)))
+            query.append(("code_challenge_method", "S256"))
+        }
+        for (name, value) in oauth.authorizeParameters.sorted(by: { $0.key < $1.key }) { query.append((name, value)) }
+        let base = Self.fill(oauth.authorizeURL, subdomain: request.subdomain) ?? oauth.authorizeURL
+        return Self.appending(query, to: base)
+    }
+
+    /// Where the provider's redirect leads.
+    public enum CallbackResult: Sendable, Equatable {
+        /// Send the browser here (the caller's success or failure URL).
+        case redirect(String)
+        /// Done, and the caller gave no success URL: show that the connection exists.
+        case completed(ConnectionID)
+        /// Refused, with nowhere trusted to send the browser: a 400 page saying why.
+        case refused(String)
+    }
+
+    /// Handles the provider's redirect back: spends the state, exchanges the code, stores the
+    /// connection, and says where the browser goes next.
+    public func complete(code: String?, state: String?, error providerError: String?) async throws -> CallbackResult {
+        guard let state, OpaqueToken.isWellFormed(state) else {
+            return .refused("the state parameter is missing or malformed")
+        }
+        let time = now()
+        let pending: AuthorizationState
+        switch try await store.consumeAuthorizationState(hash: hasher.hash(state), at: time) {
+        case .unknown: return .refused("unknown state: this authorization was not started here, or has been purged")
+        case .alreadyUsed: return .refused("this authorization was already completed; start a new one")
+        case .consumed(let found): pending = found
+        }
+        func fail(_ error: String) -> CallbackResult {
+            guard let url = pending.failureRedirect else { return .refused("authorization failed: \(error)") }
+            return .redirect(Self.appending([("error", error)], to: url))
+        }
+        guard pending.expiresAt > time else { return fail("state_expired") }
+        if let providerError { return fail(Self.sanitized(providerError)) }
+        guard let code, !code.isEmpty, code.utf8.count <= Limits.identifierLength else { return fail("invalid_request") }
+        guard let definition = catalog.definition(pending.integrationType), let oauth = definition.oauth2,
+            let client = try await integrations.client(
+                type: pending.integrationType,
+                workspace: pending.workspaceID,
+                requireActive: true
+            ),
+            let tokenURL = Self.fill(oauth.tokenURL, subdomain: pending.subdomain)
+        else { return fail("integration_disabled") }
+
+        var parameters = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", callbackURL)]
+        if oauth.pkce { parameters.append(("code_verifier", OpaqueToken.pkceVerifier(state: state, hasher: hasher))) }
+        let response: TokenResponse
+        do {
+            response = try await tokenClient.requestToken(
+                TokenRequest(
+                    tokenURL: tokenURL,
+                    clientID: client.integration.clientID,
+                    clientSecret: client.secret,
+                    clientAuthentication: oauth.tokenEndpointAuth,
+                    parameters: parameters
+                )
+            )
+        } catch is TokenEndpointError {
+            return fail("token_exchange_failed")
+        }
+        let auth = Self.auth(from: response, subdomain: pending.subdomain, at: now())
+        let connection: Connection
+        if let id = pending.connectionID {
+            do {
+                connection = try await connections.reauthorize(
+                    id,
+                    workspace: pending.workspaceID,
+                    integrationType: pending.integrationType,
+                    auth: auth,
+                    permissions: pending.permissions,
+                    actor: Self.actor
+                )
+            } catch ServiceError.connectionNotFound {
+                return fail("connection_not_found")
+            } catch ServiceError.conflict {
+                return fail("connection_changed")
+            }
+        } else {
+            connection = try await connections.createAuthorized(
+                fields: ConnectionFields(
+                    integrationType: pending.integrationType,
+                    integrationName: definition.name,
+                    externalXref: pending.externalXref,
+                    permissions: pending.permissions,
+                    categories: definition.categories,
+                    environment: pending.environment
+                ),
+                auth: auth,
+                workspace: pending.workspaceID,
+                actor: Self.actor
+            )
+        }
+        guard let success = pending.successRedirect else { return .completed(connection.id) }
+        var appended = [("id", connection.id.rawValue)]
+        if let callerState = pending.callerState { appended.append(("state", callerState)) }
+        return .redirect(Self.appending(appended, to: success))
+    }
+
+    /// `POST /unified/connection/{id}/reauth`: a single-use token for re-authorizing in place.
+    public func createReauthToken(
+        for id: ConnectionID,
+        by principal: Principal
+    ) async throws -> (token: String, expiresAt: Timestamp) {
+        try principal.require(.connectionsWrite)
+        guard try await store.connection(id: id, workspace: principal.workspaceID) != nil else {
+            throw ServiceError.connectionNotFound(id)
+        }
+        let token = OpaqueToken.generate()
+        let time = now()
+        let expiresAt = time.adding(seconds: Self.reauthTokenLifetime)
+        try await store.insert(
+            ReauthToken(
+                tokenHash: hasher.hash(token),
+                workspaceID: principal.workspaceID,
+                connectionID: id,
+                createdAt: time,
+                expiresAt: expiresAt
+            ),
+            audit: AuditRecord(.reauthTokenCreate, by: principal, at: time, connection: id)
+        )
+        return (token, expiresAt)
+    }
+
+    /// The connection to re-authorize, after spending its token; nil for a new connection.
+    private func checkReauthorization(_ request: Request, workspace: WorkspaceID) async throws -> ConnectionID? {
+        switch (request.connectionID, request.reauthToken) {
+        case (nil, nil): return nil
+        case (nil, _?), (_?, nil):
+            throw ServiceError.invalid(
+                ValidationError(field: "connection_id", message: "connection_id and reauth_token go together")
+            )
+        case (let raw?, let token?):
+            let id = ConnectionID(rawValue: raw)
+            guard OpaqueToken.isWellFormed(token) else {
+                throw ServiceError.invalid(ValidationError(field: "reauth_token", message: "reauth_token is malformed"))
+            }
+            guard let connection = try await store.connection(id: id, workspace: workspace) else {
+                throw ServiceError.connectionNotFound(id)
+            }
+            guard connection.fields.integrationType == request.integrationType else {
+                throw ServiceError.invalid(
+                    ValidationError(
+                        field: "connection_id",
+                        message: "connection \(raw) is of integration \"\(connection.fields.integrationType)\", not \"\(request.integrationType)\""
+                    )
+                )
+            }
+            guard connection.fields.secretsmanagerID == nil else {
+                throw ServiceError.conflict("connection \(raw) keeps its credentials in a secrets manager")
+            }
+            guard
+                try await store.consumeReauthToken(hash: hasher.hash(token), connection: id, workspace: workspace, at: now())
+            else {
+                throw ServiceError.invalid(
+                    ValidationError(field: "reauth_token", message: "reauth_token is unknown, expired or already used")
+                )
+            }
+            return id
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func checkRedirect(_ url: String, field: String, allowed: [String]) throws(ValidationError) {
+        guard let origin = RedirectOrigin.normalize(url) else {
+            throw ValidationError(
+                field: field,
+                message: "\(field) must be an absolute https URL (http only for loopback hosts)"
+            )
+        }
+        guard allowed.contains(origin) else {
+            throw ValidationError(
+                field: field,
+                message:
+                    "\(field)'s origin \(origin) is not in the workspace's redirect_origins (PATCH /switchboard/workspace)"
+            )
+        }
+    }
+
+    static func permissions(
+        _ names: [String],
+        supported: [String: [String]],
+        type: String
+    ) throws(ValidationError) -> [Permission] {
+        // None named: every permission the integration can grant (as Unified does).
+        guard !names.isEmpty else { return supported.keys.sorted().compactMap(Permission.init) }
+        var permissions: [Permission] = []
+        for name in names {
+            guard let permission = Permission(name) else {
+                throw ValidationError(field: "scopes", message: "unknown permission \"\(name.prefix(64))\"")
+            }
+            guard supported[name] != nil else {
+                throw ValidationError(
+                    field: "scopes",
+                    message: "integration \"\(type)\" cannot grant \"\(name)\"; it supports: "
+                        + supported.keys.sorted().joined(separator: ", ")
+                )
+            }
+            if !permissions.contains(permission) { permissions.append(permission) }
+        }
+        return permissions
+    }
+
+    /// `template` with `{subdomain}` filled in; nil when it needs a subdomain that is missing or
+    /// not a plain DNS label (which could otherwise steer requests to another host).
+    static func fill(_ template: String, subdomain: String?) -> String? {
+        guard template.contains("{subdomain}") else { return template }
+        guard let subdomain, (1...63).contains(subdomain.utf8.count),
+            subdomain.utf8.allSatisfy({ b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D
+            }), !subdomain.hasPrefix("-"), !subdomain.hasSuffix("-")
+        else { return nil }
+        return template.replacingOccurrences(of: "{subdomain}", with: subdomain)
+    }
+
+    /// A provider's error code as safe to put in the caller's URL: `[a-z0-9_]`, at most 64.
+    static func sanitized(_ error: String) -> String {
+        let cleaned = String(error.lowercased().unicodeScalars.filter {
+            ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_"
+        }.prefix(64))
+        return cleaned.isEmpty ? "access_denied" : cleaned
+    }
+
+    /// The `auth` object stored for a token response.
+    static func auth(from response: TokenResponse, subdomain: String?, at time: Timestamp) -> ConnectionAuth {
+        var members: [(key: String, value: JSONValue)] = [("access_token", .string(response.accessToken))]
+        if let refreshToken = response.refreshToken { members.append(("refresh_token", .string(refreshToken))) }
+        if let expiresIn = response.expiresIn {
+            members.append(("expires_in", .number(String(expiresIn))))
+            members.append(("expiry_date", .string(time.adding(seconds: expiresIn).rfc3339)))
+        }
+        if let seconds = response.refreshTokenExpiresIn {
+            members.append(("refresh_token_expires_in", .number(String(seconds))))
+            members.append(("refresh_token_expires_date", .string(time.adding(seconds: seconds).rfc3339)))
+        }
+        var meta: [(key: String, value: JSONValue)] = []
+        if let tokenType = response.tokenType { meta.append(("token_type", .string(tokenType))) }
+        if let scope = response.scope { meta.append(("scope", .string(scope))) }
+        if let subdomain { meta.append(("subdomain", .string(subdomain))) }
+        if !meta.isEmpty { members.append(("meta", .object(meta))) }
+        return ConnectionAuth(trustedJSON: ConnectionAuth.canonical(members))
+    }
+
+    /// `url` with `parameters` appended to its query, form-encoded.
+    static func appending(_ parameters: [(String, String)], to url: String) -> String {
+        let encoded = parameters.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
+        guard !encoded.isEmpty else { return url }
+        var base = url
+        var fragment = ""
+        if let hash = base.firstIndex(of: "#") {
+            fragment = String(base[hash...])
+            base = String(base[..<hash])
+        }
+        let separator = base.contains("?") ? (base.hasSuffix("?") || base.hasSuffix("&") ? "" : "&") : "?"
+        return base + separator + encoded + fragment
+    }
+
+    /// Percent-encoding for a query component: everything but RFC 3986 unreserved characters.
+    public static func formEncode(_ value: String) -> String {
+        var out = ""
+        for byte in value.utf8 {
+            switch byte {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E: out.unicodeScalars.append(UnicodeScalar(byte))
+            default: out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+}

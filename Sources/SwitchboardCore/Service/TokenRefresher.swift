@@ -1,0 +1,267 @@
+import Foundation
+
+/// Refreshes OAuth access tokens so that exactly one token request is made per expiry, however
+/// many callers, processes and replicas ask at once.
+///
+/// The database serializes it: whoever takes the row's refresh lease (a conditional UPDATE) reads
+/// the row again, calls the token endpoint only if the token still needs it, and writes the new
+/// tokens and releases the lease in one statement. Everyone else waits for the row to change and
+/// reads the new token. A rotated refresh token is thus stored before the lease is free, so nobody
+/// can present the old one again. See `docs/oauth.md` for the states.
+public struct TokenRefresher: Sendable {
+    private let catalog: IntegrationCatalog
+    private let integrations: IntegrationService
+    private let store: any TokenRefreshStore & ConnectionStore
+    private let sealer: any SecretSealer
+    private let client: any OAuthTokenClient
+    public let policy: RefreshPolicy
+    private let now: @Sendable () -> Timestamp
+    private let sleep: @Sendable (Duration) async throws -> Void
+
+    public init(
+        catalog: IntegrationCatalog,
+        integrations: IntegrationService,
+        store: any TokenRefreshStore & ConnectionStore,
+        sealer: any SecretSealer,
+        client: any OAuthTokenClient,
+        policy: RefreshPolicy,
+        now: @escaping @Sendable () -> Timestamp,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        self.catalog = catalog
+        self.integrations = integrations
+        self.store = store
+        self.sealer = sealer
+        self.client = client
+        self.policy = policy
+        self.now = now
+        self.sleep = sleep
+    }
+
+    /// The refresh state for credentials just written: tracked when the integration is OAuth 2 in
+    /// the catalog and `auth` has a refresh token and an expiry date. Writing credentials starts
+    /// over, so new credentials clear `needs_reauth`.
+    public func initialState(integrationType: String, auth: ConnectionAuth?) -> TokenRefreshState? {
+        guard let auth, catalog.definition(integrationType)?.authKind == .oauth2 else { return nil }
+        let parsed = auth.parsed()
+        guard case .string(let refreshToken)? = parsed["refresh_token"], !refreshToken.isEmpty,
+            case .string(let expiry)? = parsed["expiry_date"], let expiresAt = Timestamp(rfc3339: expiry)
+        else { return nil }
+        return TokenRefreshState(status: .active, expiresAt: expiresAt)
+    }
+
+    /// True when the connection's token expires within the margin and a refresh may be tried.
+    func isDue(_ connection: Connection, at time: Timestamp) -> Bool {
+        guard let refresh = connection.refresh, refresh.status != .needsReauth else { return false }
+        return refresh.expiresAt.millisecondsSinceEpoch <= time.millisecondsSinceEpoch + policy.margin * 1000
+    }
+
+    /// The connection with a token that is not about to expire: refreshed now if it was due (or
+    /// waited for, when another caller is refreshing it). A connection that needs re-authorization
+    /// comes back as stored. Throws `ServiceError.tokenRefreshFailed` when the token has expired and
+    /// cannot be refreshed for now.
+    public func fresh(_ connection: Connection) async throws -> Connection {
+        guard isDue(connection, at: now()) else { return connection }
+        let owner = Self.newOwner()
+        let deadline = now().millisecondsSinceEpoch + policy.waitSeconds * 1000
+        var row = connection
+        while true {
+            let time = now()
+            let lease = try await store.acquireRefreshLease(
+                id: row.id,
+                workspace: row.workspaceID,
+                owner: owner,
+                at: time,
+                until: time.adding(seconds: policy.leaseSeconds)
+            )
+            switch lease {
+            case nil: throw ServiceError.connectionNotFound(row.id)
+            case .acquired(let current): return try await refresh(current, owner: owner)
+            case .heldElsewhere(let current):
+                // Someone else is calling the token endpoint: wait for the row to change.
+                row = current
+                var pause = Duration.milliseconds(20)
+                while true {
+                    if let settled = try settled(row, at: now()) { return settled }
+                    guard now().millisecondsSinceEpoch < deadline else {
+                        throw ServiceError.tokenRefreshFailed(retryAfter: 1, nil)
+                    }
+                    try await sleep(pause)
+                    pause = min(pause * 2, .milliseconds(200))
+                    guard let next = try await store.connection(id: row.id, workspace: row.workspaceID) else {
+                        throw ServiceError.connectionNotFound(row.id)
+                    }
+                    let changed = next.version != row.version
+                    row = next
+                    if changed { break }
+                }
+            }
+        }
+    }
+
+    /// One background pass: takes the leases of up to `limit` rows due for refresh and refreshes
+    /// them. Returns how many rows it took (a full batch means more may be due).
+    public func refreshDue(limit: Int) async throws -> (claimed: Int, failed: Int) {
+        let owner = Self.newOwner()
+        let time = now()
+        let rows = try await store.claimDueRefreshes(
+            owner: owner,
+            at: time,
+            dueBy: time.adding(seconds: policy.margin),
+            until: time.adding(seconds: policy.leaseSeconds),
+            limit: limit
+        )
+        var failed = 0
+        for row in rows {
+            do { _ = try await refresh(row, owner: owner) } catch { failed += 1 }
+        }
+        return (rows.count, failed)
+    }
+
+    /// What a caller gets from a row without refreshing it: the row when nothing needs doing (or
+    /// nothing can be done), an error when its token has expired and a retry is scheduled, nil when
+    /// a refresh is still needed.
+    private func settled(_ row: Connection, at time: Timestamp) throws -> Connection? {
+        guard let refresh = row.refresh, refresh.status != .needsReauth, isDue(row, at: time) else { return row }
+        if let next = refresh.nextAttemptAt, next > time {
+            if refresh.expiresAt > time { return row }
+            throw ServiceError.tokenRefreshFailed(retryAfter: Self.seconds(from: time, to: next), nil)
+        }
+        return nil
+    }
+
+    /// With the lease held: refresh if the re-read row still needs it, record the outcome, release.
+    private func refresh(_ row: Connection, owner: String) async throws -> Connection {
+        let time = now()
+        let settledRow: Connection?
+        do { settledRow = try settled(row, at: time) } catch {
+            try await store.releaseRefreshLease(id: row.id, owner: owner)
+            throw error
+        }
+        if let settledRow {
+            try await store.releaseRefreshLease(id: row.id, owner: owner)
+            return settledRow
+        }
+        guard let refresh = row.refresh else { return row }
+
+        var updated = row
+        var failure: TokenEndpointError?
+        do {
+            let (auth, response) = try await requestRefresh(row)
+            let expiresAt = response.expiresIn.map { time.adding(seconds: $0) } ?? time.adding(seconds: 3600)
+            let merged = Self.merge(auth, response, expiresAt: expiresAt)
+            updated.sealedAuth = try sealer.seal(
+                merged.json,
+                context: SealContext(workspaceID: row.workspaceID, connectionID: row.id)
+            )
+            updated.refresh = TokenRefreshState(status: .active, expiresAt: expiresAt)
+            updated.health.lastHealthyAt = time
+        } catch let error as TokenEndpointError {
+            failure = error
+            let attempts = refresh.attempts + 1
+            updated.health.lastUnhealthyAt = time
+            updated.health.lastUnhealthyCode = error.unhealthyCode
+            if error.needsReauthorization {
+                updated.refresh = TokenRefreshState(status: .needsReauth, expiresAt: refresh.expiresAt, attempts: attempts)
+            } else {
+                var retryAfter: Int64?
+                if case .unavailable(_, let seconds, _) = error { retryAfter = seconds }
+                let delay = policy.backoff(afterFailures: attempts, retryAfter: retryAfter)
+                updated.refresh = TokenRefreshState(
+                    status: .retrying,
+                    expiresAt: refresh.expiresAt,
+                    attempts: attempts,
+                    nextAttemptAt: time.adding(seconds: delay)
+                )
+            }
+        } catch {
+            try? await store.releaseRefreshLease(id: row.id, owner: owner)
+            throw error
+        }
+        updated.updatedAt = max(time, row.updatedAt)
+        updated.version = row.version + 1
+        let record = AuditRecord(
+            workspaceID: row.workspaceID,
+            at: time,
+            actor: "refresh",
+            action: .tokenRefresh,
+            connectionID: row.id,
+            target: failure.map { "failed: \($0.unhealthyCode)" }
+        )
+        guard try await store.finishRefresh(updated, owner: owner, expectedVersion: row.version, audit: record) else {
+            // A concurrent write replaced the credentials meanwhile: it wins, and its row is the answer.
+            guard let current = try await store.connection(id: row.id, workspace: row.workspaceID) else {
+                throw ServiceError.connectionNotFound(row.id)
+            }
+            return current
+        }
+        if let failure, !failure.needsReauthorization, refresh.expiresAt <= time, let next = updated.refresh?.nextAttemptAt {
+            throw ServiceError.tokenRefreshFailed(retryAfter: Self.seconds(from: time, to: next), failure)
+        }
+        return updated
+    }
+
+    /// Calls the token endpoint with the row's refresh token and the workspace's client.
+    private func requestRefresh(_ row: Connection) async throws -> (ConnectionAuth, TokenResponse) {
+        guard let sealed = row.sealedAuth else { throw TokenEndpointError.notConfigured("the connection has no credentials") }
+        let auth = ConnectionAuth(
+            trustedJSON: try sealer.open(sealed, context: SealContext(workspaceID: row.workspaceID, connectionID: row.id))
+        )
+        let parsed = auth.parsed()
+        guard case .string(let refreshToken)? = parsed["refresh_token"] else {
+            throw TokenEndpointError.notConfigured("the connection has no refresh token")
+        }
+        let type = row.fields.integrationType
+        guard let oauth = catalog.definition(type)?.oauth2 else {
+            throw TokenEndpointError.notConfigured("integration \"\(type)\" is not an OAuth 2 integration of the catalog")
+        }
+        guard let client = try await integrations.client(type: type, workspace: row.workspaceID, requireActive: false)
+        else { throw TokenEndpointError.notConfigured("the workspace has no OAuth client for \"\(type)\"") }
+        var subdomain: String?
+        if case .string(let value)? = parsed["meta"]?["subdomain"] { subdomain = value }
+        guard let tokenURL = AuthorizationService.fill(oauth.tokenURL, subdomain: subdomain) else {
+            throw TokenEndpointError.notConfigured("the connection lacks a valid subdomain for \"\(type)\"")
+        }
+        let response = try await self.client.requestToken(
+            TokenRequest(
+                tokenURL: tokenURL,
+                clientID: client.integration.clientID,
+                clientSecret: client.secret,
+                clientAuthentication: oauth.tokenEndpointAuth,
+                parameters: [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
+            )
+        )
+        return (auth, response)
+    }
+
+    /// The stored `auth` with the new tokens: a refresh token the provider rotated replaces the
+    /// old one; one it did not send keeps the old (RFC 6749 §6).
+    static func merge(_ auth: ConnectionAuth, _ response: TokenResponse, expiresAt: Timestamp) -> ConnectionAuth {
+        var members: [(key: String, value: JSONValue)] = []
+        if case .object(let existing) = auth.parsed() { members = existing }
+        func set(_ key: String, _ value: JSONValue?) {
+            guard let value else { return }
+            if let i = members.firstIndex(where: { $0.key == key }) { members[i].value = value } else {
+                members.append((key, value))
+            }
+        }
+        set("access_token", .string(response.accessToken))
+        set("refresh_token", response.refreshToken.map(JSONValue.string))
+        set("expires_in", response.expiresIn.map { .number(String($0)) })
+        set("expiry_date", .string(expiresAt.rfc3339))
+        set("refresh_token_expires_in", response.refreshTokenExpiresIn.map { .number(String($0)) })
+        return ConnectionAuth(trustedJSON: ConnectionAuth.canonical(members))
+    }
+
+    static func seconds(from start: Timestamp, to end: Timestamp) -> Int64 {
+        max(1, (end.millisecondsSinceEpoch - start.millisecondsSinceEpoch + 999) / 1000)
+    }
+
+    static func newOwner() -> String { OpaqueToken.generate() }
+}
+
+extension Timestamp {
+    func adding(seconds: Int64) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + seconds * 1000)
+    }
+}
