@@ -73,6 +73,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The OAuth token-endpoint client over HTTP.
+        .target(
+            name: "SwitchboardOAuth",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP and wiring: the only module that sees everything.
         .target(
             name: "SwitchboardServer",
@@ -82,6 +93,7 @@ let package = Package(
                 "SwitchboardSQLite",
                 "SwitchboardPostgres",
                 "SwitchboardSecretsManagers",
+                "SwitchboardOAuth",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

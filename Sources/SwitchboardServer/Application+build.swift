@@ -72,4 +72,6 @@ func apiRoutes(runtime: Runtime, maximumBodySize: Int) -> [Route] {
         + KeyRoutes(workspaces: runtime.workspaces, maximumBodySize: maximumBodySize).routes
         + AuditRoutes(audit: runtime.audit).routes
         + SecretsManagerRoutes(secretsManagers: runtime.secretsManagers, maximumBodySize: maximumBodySize).routes
+        + IntegrationRoutes(integrations: runtime.integrations, maximumBodySize: maximumBodySize).routes
+        + OAuthRoutes(authorization: runtime.authorization).routes
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Logging
 import SwitchboardCore
 import SwitchboardCrypto
+import SwitchboardOAuth
 import SwitchboardPostgres
 import SwitchboardSQLite
 import SwitchboardSecretsManagers
@@ -14,6 +15,9 @@ public struct Runtime: Sendable {
     public let workspaces: WorkspaceService
     public let audit: AuditService
     public let secretsManagers: SecretsManagerService
+    public let integrations: IntegrationService
+    public let authorization: AuthorizationService
+    public let refresher: TokenRefresher
     /// The master keys and where they came from (for `switchboard keys`).
     public let masterKeys: MasterKeyLoader.Keys
     public let keyRotation: KeyRotation
@@ -28,6 +32,7 @@ public struct Runtime: Sendable {
     public static func run<T: Sendable>(
         database: DatabaseLocation,
         masterKeys settings: MasterKeySettings,
+        oauth: OAuthSettings = OAuthSettings(),
         logger: Logger,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now,
         _ body: @Sendable (Runtime) async throws -> T
@@ -35,26 +40,51 @@ public struct Runtime: Sendable {
         // Resolve the keys first: a missing key must fail before anything touches the database.
         let keys = try MasterKeyLoader(settings: settings, dataDirectory: database.dataDirectory).load(logger: logger)
         let sealer = AESGCMSealer(keys: keys.source)
-        // One HTTP client for every secrets manager, shut down after the last request.
+        // One HTTP client for every secrets manager and token endpoint, shut down after the last request.
         let httpClient = HTTPClient(configuration: SecretsManagerHTTP.clientConfiguration())
         let factory = HTTPSecretsManagerClientFactory(httpClient: httpClient)
         do {
             let result = try await withStore(database, logger: logger) { store in
                 let secretsManagers = SecretsManagerService(store: store, sealer: sealer, factory: factory, now: now)
+                let integrations = IntegrationService(catalog: oauth.catalog, store: store, sealer: sealer, now: now)
+                let refresher = TokenRefresher(
+                    catalog: oauth.catalog,
+                    integrations: integrations,
+                    store: store,
+                    sealer: sealer,
+                    client: HTTPOAuthTokenClient(httpClient: httpClient),
+                    policy: oauth.refreshPolicy,
+                    now: now
+                )
+                let connections = ConnectionService(
+                    store: store,
+                    audit: store,
+                    sealer: sealer,
+                    secretsManagers: secretsManagers,
+                    refresher: refresher,
+                    now: now
+                )
                 return try await body(
                     Runtime(
                         store: store,
-                        connections: ConnectionService(
-                            store: store,
-                            audit: store,
-                            sealer: sealer,
-                            secretsManagers: secretsManagers,
-                            now: now
-                        ),
+                        connections: connections,
                         // Keys and their use are operational records on the wall clock; `now` stamps connections.
                         workspaces: WorkspaceService(store: store, hasher: SHA256APIKeyHasher(), now: Timestamp.now),
                         audit: AuditService(store: store),
                         secretsManagers: secretsManagers,
+                        integrations: integrations,
+                        authorization: AuthorizationService(
+                            catalog: oauth.catalog,
+                            integrations: integrations,
+                            connections: connections,
+                            store: store,
+                            hasher: SHA256APIKeyHasher(),
+                            tokenClient: HTTPOAuthTokenClient(httpClient: httpClient),
+                            callbackURL: oauth.callbackURL,
+                            stateLifetime: oauth.stateLifetime,
+                            now: now
+                        ),
+                        refresher: refresher,
                         masterKeys: keys,
                         keyRotation: KeyRotation(store: store, sealer: sealer),
                         sealer: sealer,

@@ -2,7 +2,7 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// Runs `service` (the HTTP application) until SIGTERM or SIGINT, then shuts it down in bounded
+/// Runs `services` (the HTTP application and background work) until SIGTERM or SIGINT, then shuts it down in bounded
 /// time:
 ///
 /// 1. The first signal starts a graceful shutdown: the listener closes, idle keep-alive
@@ -16,12 +16,12 @@ import UnixSignals
 /// ServiceLifecycle's own signal handling starts a graceful shutdown but ignores a repeated
 /// signal, so the signals are read here and escalated by hand.
 public func runUntilSignalled(
-    _ service: some Service,
+    _ services: [any Service],
     shutdownTimeout: Duration,
     cancellationTimeout: Duration = .seconds(3),
     logger: Logger
 ) async throws {
-    var configuration = ServiceGroupConfiguration(services: [service], logger: logger)
+    var configuration = ServiceGroupConfiguration(services: services, logger: logger)
     configuration.maximumGracefulShutdownDuration = shutdownTimeout
     configuration.maximumCancellationDuration = cancellationTimeout
     let group = ServiceGroup(configuration: configuration)

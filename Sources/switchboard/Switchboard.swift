@@ -45,11 +45,13 @@ struct DatabaseOptions: ParsableArguments {
     /// output is just their answer.
     func withRuntime<T: Sendable>(
         defaultLogLevel: String = "warning",
+        oauth: OAuthSettings = OAuthSettings(),
         _ body: @Sendable (Runtime) async throws -> T
     ) async throws -> T {
         try await Runtime.run(
             database: try location(),
             masterKeys: try MasterKeySettings.fromEnvironment(ProcessInfo.processInfo.environment),
+            oauth: oauth,
             logger: try logger(defaultLevel: defaultLogLevel),
             body
         )
@@ -102,6 +104,34 @@ struct Serve: AsyncParsableCommand {
     )
     var authFailureLimit: Int?
     @Flag(name: .customLong("bench-ceiling"), help: .hidden) var benchmarkCeiling = false
+    @Option(
+        name: .long,
+        help:
+            "The server's address as browsers and OAuth providers reach it; the callback is <url>/switchboard/oauth/callback. Default: $SWITCHBOARD_PUBLIC_URL, else http://HOST:PORT"
+    )
+    var publicURL: String?
+    @Option(
+        name: .long,
+        help:
+            "Directory of extra integration definitions (*.yaml), adding to or replacing the shipped ones. Default: $SWITCHBOARD_INTEGRATIONS_DIR"
+    )
+    var integrationsDir: String?
+    @Option(
+        name: .long,
+        help: "Seconds before expiry at which OAuth tokens are refreshed. Default: $SWITCHBOARD_REFRESH_MARGIN, else 300"
+    )
+    var refreshMargin: Int?
+    @Option(
+        name: .long,
+        help:
+            "Seconds between background token-refresh passes; 0 turns the background refresher off. Default: $SWITCHBOARD_REFRESH_INTERVAL, else 30"
+    )
+    var refreshInterval: Int?
+    @Option(
+        name: .long,
+        help: "Seconds an OAuth authorization may take before its state expires. Default: $SWITCHBOARD_OAUTH_STATE_TTL, else 600"
+    )
+    var oauthStateTTL: Int?
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
@@ -121,8 +151,11 @@ struct Serve: AsyncParsableCommand {
         }
         // Only `switchboard bench` passes this: it adds the benchmark's HTTP ceiling route.
         configuration.benchmarkCeiling = benchmarkCeiling
+        let interval = try integer(refreshInterval, "SWITCHBOARD_REFRESH_INTERVAL", "--refresh-interval", 0...86_400) ?? 30
+        configuration.refreshInterval = interval == 0 ? nil : .seconds(interval)
         let settings = configuration
-        try await options.withRuntime(defaultLogLevel: "info") { runtime in
+        let oauth = try oauthSettings()
+        try await options.withRuntime(defaultLogLevel: "info", oauth: oauth) { runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.
             if try await runtime.workspaces.workspaceCount() == 0 {
                 let (workspace, key) = try await runtime.workspaces.createWorkspace(name: "Default")
@@ -136,11 +169,48 @@ struct Serve: AsyncParsableCommand {
                 fflush(nil)  // stdout may be a pipe: show the key now, not at exit
             }
             try await runUntilSignalled(
-                try buildApplication(runtime: runtime, configuration: settings),
+                [try buildApplication(runtime: runtime, configuration: settings)]
+                    + backgroundServices(runtime: runtime, configuration: settings),
                 shutdownTimeout: settings.shutdownTimeout,
                 logger: runtime.logger
             )
         }
+    }
+
+    private func oauthSettings() throws -> OAuthSettings {
+        var oauth = OAuthSettings(
+            catalog: try IntegrationCatalogLoader.load(
+                operatorDirectory: integrationsDir ?? environment("SWITCHBOARD_INTEGRATIONS_DIR")
+            ),
+            publicURL: publicURL ?? environment("SWITCHBOARD_PUBLIC_URL") ?? "http://\(host):\(port)"
+        )
+        guard let scheme = URLComponents(string: oauth.publicURL)?.scheme, ["http", "https"].contains(scheme),
+            URLComponents(string: oauth.publicURL)?.host?.isEmpty == false
+        else { throw ValidationError("--public-url must be an absolute http(s) URL") }
+        if let margin = try integer(refreshMargin, "SWITCHBOARD_REFRESH_MARGIN", "--refresh-margin", 0...86_400) {
+            oauth.refreshPolicy.margin = Int64(margin)
+        }
+        if let ttl = try integer(oauthStateTTL, "SWITCHBOARD_OAUTH_STATE_TTL", "--oauth-state-ttl", 1...86_400) {
+            oauth.stateLifetime = Int64(ttl)
+        }
+        return oauth
+    }
+
+    /// A whole-number setting from its flag, else its environment variable, checked against `range`.
+    private func integer(_ flag: Int?, _ variable: String, _ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+        let value: Int
+        if let flag {
+            value = flag
+        } else if let text = environment(variable) {
+            guard let parsed = Int(text) else { throw ValidationError("\(variable) must be a whole number") }
+            value = parsed
+        } else {
+            return nil
+        }
+        guard range.contains(value) else {
+            throw ValidationError("\(name) must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return value
     }
 
     private func seconds(_ value: Double, _ flag: String) throws -> Duration {

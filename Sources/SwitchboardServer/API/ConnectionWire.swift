@@ -12,7 +12,7 @@ enum ConnectionWire {
     /// Server-maintained fields: accepted in a body and ignored, as Unified documents them read-only.
     static let readOnlyFields: Set<String> = [
         "id", "created_at", "updated_at", "workspace_id", "is_paused", "last_healthy_at", "last_unhealthy_at",
-        "last_unhealthy_code",
+        "last_unhealthy_code", "refresh_status",
     ]
 
     /// Parses a request body into a typed input. Types, enum values and duplicates are checked here;
@@ -133,6 +133,8 @@ enum ConnectionWire {
         w.member("last_unhealthy_code", ifPresent: c.health.lastUnhealthyCode)
         w.member("secretsmanager_id", ifPresent: f.secretsmanagerID)
         w.member("secretsmanager_key", ifPresent: f.secretsmanagerKey)
+        // Switchboard's own: present only on connections whose OAuth token it refreshes.
+        w.member("refresh_status", ifPresent: c.refresh?.status.rawValue)
         w.endObject()
     }
 }

@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
 
     /// Failed authentications one client address may make per minute before it gets 429s.
     public var authenticationFailureLimit: Int
+    /// Time between background token-refresh passes; nil runs no background refresher (tokens are
+    /// then refreshed only when a caller asks for credentials).
+    public var refreshInterval: Duration? = .seconds(30)
     /// Serves the benchmark's HTTP ceiling route (`/__bench/ceiling`); `switchboard bench` only.
     public var benchmarkCeiling = false
 

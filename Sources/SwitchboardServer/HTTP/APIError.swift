@@ -84,6 +84,16 @@ extension APIError {
                     code: "insufficient_scope",
                     message: "this API key lacks the scope \"\(scope.rawValue)\" that this operation needs"
                 )
+            case .integrationNotFound:
+                self = .notFound(error.description)
+            case .tokenRefreshFailed(let retryAfter, _):
+                // The provider is failing for now; the connection is not dead. Retry later.
+                self = APIError(
+                    status: .serviceUnavailable,
+                    code: "token_refresh_failed",
+                    message: error.description,
+                    headers: [.retryAfter: String(retryAfter)]
+                )
             }
         case let error as StoreError:
             switch error {

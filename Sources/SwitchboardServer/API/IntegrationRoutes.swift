@@ -1,0 +1,290 @@
+import HTTPTypes
+import Hummingbird
+import SwitchboardCore
+
+/// `/unified/integration`: the catalog, for a workspace's API key or, by workspace id alone, for
+/// a front end (as in Unified). `/switchboard/integration` and `/switchboard/workspace`: the
+/// workspace's OAuth clients and redirect allowlist (scope `integrations:admin`).
+struct IntegrationRoutes: Sendable {
+    let integrations: IntegrationService
+    let maximumBodySize: Int
+
+    static let parameterNames: Set<String> = [
+        "active", "categories", "env", "limit", "offset", "summary", "type", "updated_gte",
+    ]
+
+    var routes: [Route] {
+        let common = Route.authenticatedStatuses
+        return [
+            Route(
+                method: .get,
+                path: "/unified/integration",
+                operationID: "listUnifiedIntegrations",
+                statuses: common.union([200, 400]),
+                requiresAPIKey: true,
+                handler: list
+            ),
+            Route(
+                method: .get,
+                path: "/unified/integration/workspace/{workspace_id}",
+                operationID: "listUnifiedIntegrationWorkspaces",
+                statuses: [200, 400, 404, 414, 500, 503],
+                requiresAPIKey: false,
+                handler: listForWorkspace
+            ),
+            Route(
+                method: .get,
+                path: "/switchboard/integration",
+                operationID: "listWorkspaceIntegrations",
+                statuses: common.union([200]),
+                requiresAPIKey: true,
+                handler: listEnabled
+            ),
+            Route(
+                method: .put,
+                path: "/switchboard/integration/{integration_type}",
+                operationID: "enableWorkspaceIntegration",
+                statuses: common.union([200, 400, 404, 409, 413, 415]),
+                requiresAPIKey: true,
+                handler: enable
+            ),
+            Route(
+                method: .delete,
+                path: "/switchboard/integration/{integration_type}",
+                operationID: "disableWorkspaceIntegration",
+                statuses: common.union([200, 404]),
+                requiresAPIKey: true,
+                handler: disable
+            ),
+            Route(
+                method: .get,
+                path: "/switchboard/workspace",
+                operationID: "getWorkspace",
+                statuses: common.union([200]),
+                requiresAPIKey: true,
+                handler: workspace
+            ),
+            Route(
+                method: .patch,
+                path: "/switchboard/workspace",
+                operationID: "patchWorkspace",
+                statuses: common.union([200, 400, 413, 415]),
+                requiresAPIKey: true,
+                handler: patchWorkspace
+            ),
+        ]
+    }
+
+    @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let query = try Self.query(request.uri.query, allowType: true)
+        return Self.respond(try await integrations.list(query, by: try context.requirePrincipal()))
+    }
+
+    @Sendable func listForWorkspace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let query = try Self.query(request.uri.query, allowType: false)
+        let workspaceID = context.parameters.get("workspace_id") ?? ""
+        return Self.respond(try await integrations.list(query, workspaceID: workspaceID))
+    }
+
+    @Sendable func listEnabled(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let enabled = try await integrations.workspaceIntegrations(by: try context.requirePrincipal())
+        var writer = JSONWriter(reservingCapacity: 64 + enabled.count * 200)
+        writer.beginArray()
+        for integration in enabled { Self.write(integration, to: &writer) }
+        writer.endArray()
+        return .json(writer.bytes)
+    }
+
+    @Sendable func enable(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try Self.object(try await request.jsonBody(maximumSize: maximumBodySize))
+        let type = context.parameters.get("integration_type") ?? ""
+        let integration = try await integrations.enable(
+            type: type,
+            clientID: try Self.string(body, "client_id"),
+            clientSecret: try Self.string(body, "client_secret"),
+            isActive: try Self.bool(body, "is_active") ?? true,
+            extraScopes: try Self.strings(body, "extra_scopes") ?? [],
+            by: principal
+        )
+        var writer = JSONWriter(reservingCapacity: 256)
+        Self.write(integration, to: &writer)
+        return .json(writer.bytes)
+    }
+
+    @Sendable func disable(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let type = context.parameters.get("integration_type") ?? ""
+        try await integrations.disable(type: type, by: try context.requirePrincipal())
+        return Response(status: .ok)
+    }
+
+    @Sendable func workspace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        Self.respond(try await integrations.workspace(by: try context.requirePrincipal()))
+    }
+
+    @Sendable func patchWorkspace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try Self.object(try await request.jsonBody(maximumSize: maximumBodySize))
+        guard let origins = try Self.strings(body, "redirect_origins") else {
+            throw APIError.invalidBody("redirect_origins is required: an array of origins such as https://app.example.com")
+        }
+        return Self.respond(try await integrations.setRedirectOrigins(origins, by: principal))
+    }
+
+    // MARK: - Query and body
+
+    static func query(_ text: String?, allowType: Bool) throws(APIError) -> IntegrationService.ListQuery {
+        let parameters = try QueryParameters(query: text)
+        var query = IntegrationService.ListQuery()
+        for name in ["active", "summary"] {
+            if let value = try parameters.single(name), value != "true", value != "false" {
+                throw .invalidParameter("\(name) must be true or false; got \"\(value.prefix(64))\"")
+            }
+        }
+        if let active = try parameters.single("active") { query.active = active == "true" }
+        if let text = try parameters.single("limit") {
+            query.limit = try ConnectionQuery.wholeNumber(text, name: "limit", range: 1...100)
+        }
+        if let text = try parameters.single("offset") {
+            query.offset = try ConnectionQuery.wholeNumber(text, name: "offset", range: 0...1_000_000)
+        }
+        if allowType, let type = try parameters.single("type") {
+            guard type.utf8.count <= Limits.shortLabelLength else {
+                throw .invalidParameter("type must be at most \(Limits.shortLabelLength) bytes")
+            }
+            query.type = type
+        }
+        if let text = try parameters.single("updated_gte") {
+            guard Timestamp(rfc3339: text) != nil || Self.isDate(text) else {
+                throw .invalidParameter("updated_gte must be a date (YYYY-MM-DD) or an RFC 3339 date-time")
+            }
+            query.updatedGTE = text
+        }
+        if let env = try parameters.single("env"), env.isEmpty || env.utf8.count > Limits.shortLabelLength {
+            throw .invalidParameter("env must be 1 to \(Limits.shortLabelLength) bytes")
+        }
+        for value in parameters.all("categories") {
+            for name in value.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let category = Category(String(name)) else {
+                    throw .invalidParameter("categories has an unknown category \"\(name.prefix(64))\"")
+                }
+                if !query.categories.contains(category) { query.categories.append(category) }
+            }
+        }
+        return query
+    }
+
+    static func isDate(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return false }
+        return Timestamp(rfc3339: text + "T00:00:00Z") != nil
+    }
+
+    static func object(_ body: [UInt8]) throws(APIError) -> JSONValue {
+        guard !body.isEmpty else { throw .invalidBody("the request body is empty; send a JSON object") }
+        let document: JSONValue
+        do { document = try JSONParser.parse(body) } catch {
+            throw .invalidBody("the request body is not valid JSON: \(error.message) at byte \(error.offset)")
+        }
+        guard case .object = document else {
+            throw .invalidBody("the request body must be a JSON object, got \(document.typeName)")
+        }
+        return document
+    }
+
+    static func string(_ body: JSONValue, _ name: String) throws(APIError) -> String {
+        guard case .string(let value)? = body[name] else { throw .invalidBody("\(name) is required and must be a string") }
+        return value
+    }
+
+    static func bool(_ body: JSONValue, _ name: String) throws(APIError) -> Bool? {
+        switch body[name] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        case let other?: throw .invalidBody("\(name) must be a boolean, got \(other.typeName)")
+        }
+    }
+
+    static func strings(_ body: JSONValue, _ name: String) throws(APIError) -> [String]? {
+        switch body[name] {
+        case nil, .null?: return nil
+        case .array(let elements)?:
+            guard elements.count <= 100 else { throw .invalidBody("\(name) has more than 100 entries") }
+            var values: [String] = []
+            for (i, element) in elements.enumerated() {
+                guard case .string(let value) = element else {
+                    throw .invalidBody("\(name)[\(i)] must be a string, got \(element.typeName)")
+                }
+                values.append(value)
+            }
+            return values
+        case let other?: throw .invalidBody("\(name) must be an array of strings, got \(other.typeName)")
+        }
+    }
+
+    // MARK: - Writing
+
+    static func respond(_ listings: [IntegrationService.Listing]) -> Response {
+        var writer = JSONWriter(reservingCapacity: 64 + listings.count * 512)
+        writer.beginArray()
+        for listing in listings { write(listing, to: &writer) }
+        writer.endArray()
+        return .json(writer.bytes)
+    }
+
+    /// The Unified `Integration` object, plus Switchboard's `auth_type` and `permissions`.
+    static func write(_ listing: IntegrationService.Listing, to w: inout JSONWriter) {
+        let d = listing.definition
+        w.beginObject()
+        w.member("type", d.type)
+        w.member("name", d.name)
+        w.key("categories")
+        w.stringArray(d.categories.map(\.name))
+        w.member("description", ifPresent: d.description)
+        w.member("web_url", ifPresent: d.webURL)
+        w.member("api_docs_url", ifPresent: d.apiDocsURL)
+        w.member("logo_url", ifPresent: d.logoURL)
+        w.member("color", ifPresent: d.color)
+        w.member("text_color", ifPresent: d.textColor)
+        w.member("updated_at", ifPresent: d.updatedAt)
+        w.key("is_active")
+        w.bool(listing.isActive)
+        w.key("is_hidden")
+        w.bool(d.isHidden)
+        w.key("beta")
+        w.bool(d.beta)
+        if !d.tokenNames.isEmpty {
+            w.key("token_names")
+            w.stringArray(d.tokenNames)
+        }
+        w.member("auth_type", d.authKind.rawValue)
+        w.key("permissions")
+        w.stringArray(d.supportedPermissions)
+        w.endObject()
+    }
+
+    static func write(_ integration: WorkspaceIntegration, to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("integration_type", integration.integrationType)
+        w.member("client_id", integration.clientID)
+        w.key("is_active")
+        w.bool(integration.isActive)
+        w.key("extra_scopes")
+        w.stringArray(integration.extraScopes)
+        w.member("created_at", integration.createdAt.rfc3339)
+        w.member("updated_at", integration.updatedAt.rfc3339)
+        w.endObject()
+    }
+
+    static func respond(_ workspace: Workspace) -> Response {
+        var w = JSONWriter(reservingCapacity: 256)
+        w.beginObject()
+        w.member("id", workspace.id.rawValue)
+        w.member("name", workspace.name)
+        w.member("created_at", workspace.createdAt.rfc3339)
+        w.key("redirect_origins")
+        w.stringArray(workspace.redirectOrigins)
+        w.endObject()
+        return .json(w.bytes)
+    }
+}
