@@ -1,5 +1,5 @@
 # The entry points humans and CI use. `make test` is the whole suite (what .ci/run runs).
-.PHONY: build release run run-postgres test test-swift test-compat test-robustness soak bench bench-smoke lint format db-up db-down secrets-up secrets-down clean
+.PHONY: build release run run-postgres test test-swift test-compat test-oauth test-robustness soak bench bench-smoke lint format db-up db-down secrets-up secrets-down clean
 
 build:
 	swift build
@@ -24,6 +24,13 @@ test-swift:
 
 test-compat: build
 	tests/compat/run.sh
+
+# OAuth end to end (tests/oauth): the authorization flow, re-authorization and token refresh against
+# a real OAuth 2 server (Authlib, 127.0.0.1:54410), on SQLite and on PostgreSQL (throwaway server on
+# 127.0.0.1:54329), two replicas racing to refresh one token included.
+test-oauth: build
+	SWITCHBOARD_DATABASE_URL="$$(scripts/postgres-up.sh)?sslmode=disable" SWITCHBOARD_REQUIRE_POSTGRES=1 \
+	tests/oauth/run.sh
 
 # Robustness suite (docs/reliability.md) on SQLite, then on PostgreSQL (throwaway server on
 # 127.0.0.1:54329): schemathesis fuzzing, SIGKILL crash safety, a 40 s soak, graceful shutdown,

