@@ -59,6 +59,7 @@ def test_concurrent_refresh_across_replicas_calls_the_provider_once(
     provider.set_lifetime(LIFETIME_S)
     connection_id = connect(setup, integration, http, state="race")
     previous = fingerprint(provider.last_issued()["access_token"])
+    issued_before = len(provider.issued())
     urls = [f"{(a if i % 2 == 0 else b).base_url}/unified/connection/{connection_id}" for i in range(CALLERS)]
 
     for round_no in (1, 2):
@@ -75,6 +76,14 @@ def test_concurrent_refresh_across_replicas_calls_the_provider_once(
         refreshes = provider.token_calls("refresh_token")
         assert refreshes == 1, f"round {round_no}: the provider saw {refreshes} refresh calls, not 1"
         assert provider.token_calls() == 1, provider.stats()
+        states = Counter(state for _, state, _ in results)
+        assert states == {"active": CALLERS}, (
+            f"round {round_no}: refresh_status {dict(states)} (needs_reauth in round 2: the rotated "
+            "refresh token was not stored)"
+        )
+        issued_now = len(provider.issued())
+        assert issued_now == issued_before + 1, f"round {round_no}: {issued_now - issued_before} tokens issued"
+        issued_before = issued_now
         issued = provider.last_issued()
         assert issued["grant_type"] == "refresh_token"
         newest = fingerprint(issued["access_token"])
@@ -83,8 +92,6 @@ def test_concurrent_refresh_across_replicas_calls_the_provider_once(
             f"round {round_no}: callers got tokens {dict(tokens)}; the provider issued {newest}"
         )
         assert newest != previous, f"round {round_no}: the token did not change"
-        states = Counter(state for _, state, _ in results)
-        assert states == {"active": CALLERS}, f"round {round_no}: refresh_status {dict(states)}"
         assert provider.token_is_live(setup.connection(connection_id)["auth"]["access_token"])
         figures(f"round {round_no}: {CALLERS} GETs over 2 replicas in {elapsed:.2f} s, 1 refresh")
         previous = newest
