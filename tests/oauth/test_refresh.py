@@ -72,7 +72,14 @@ def test_invalid_grant_marks_needs_reauth_and_stops_calling(setup, provider, int
     assert got == want, f"after re-authorization the connection holds {got}, the provider issued {want}"
 
 
-@pytest.mark.parametrize("fault", [{"kind": "status", "status": 503}, {"kind": "drop"}], ids=["503", "drop"])
+TRANSIENT_FAULTS = [
+    {"kind": "status", "status": 503},
+    {"kind": "drop"},  # the connection closes without an answer
+    {"kind": "status", "status": 429, "retry_after": 7},  # longer than the first backoff (2-5 s)
+]
+
+
+@pytest.mark.parametrize("fault", TRANSIENT_FAULTS, ids=["503", "drop", "429-retry-after"])
 def test_transient_failure_is_retried_after_backoff(setup, provider, integration, http, fault):
     provider.set_lifetime(LIFETIME_S)
     connection_id = connect(setup, integration, http, state="flaky")
@@ -89,6 +96,10 @@ def test_transient_failure_is_retried_after_backoff(setup, provider, integration
     retry_after = r.headers.get("retry-after")
     assert retry_after is not None and retry_after.isdigit() and int(retry_after) >= 1, retry_after
     assert provider.token_calls("refresh_token") == 1
+    if "retry_after" in fault:
+        # The provider's Retry-After is honoured: no earlier retry (a second of rounding allowed).
+        assert int(retry_after) >= fault["retry_after"] - 1, f"Retry-After {retry_after} < the provider's {fault['retry_after']}"
+    failed_at = time.monotonic()
 
     # Until the backoff passes, callers are told to wait and the provider is left alone; then a
     # GET succeeds. No response may say needs_reauth.
@@ -104,6 +115,9 @@ def test_transient_failure_is_retried_after_backoff(setup, provider, integration
             assert r.headers.get("retry-after"), "a 503 without Retry-After"
             continue
         assert r.status_code == 200, f"GET answered {r.status_code}: {r.text[:300]}"
+        if "retry_after" in fault:
+            waited = time.monotonic() - failed_at
+            assert waited >= fault["retry_after"] - 1, f"retried after {waited:.1f} s, before the provider's Retry-After"
         body = r.json()
         assert body.get("refresh_status") != "needs_reauth", redacted(body)
         break
