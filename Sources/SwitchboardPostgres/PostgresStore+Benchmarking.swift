@@ -4,7 +4,7 @@ import PostgresNIO
 import SwitchboardCore
 
 extension PostgresStore {
-    /// Rows per INSERT statement: 25 parameters each, under PostgreSQL's 65,535 parameter limit.
+    /// Rows per INSERT statement: 29 parameters each, under PostgreSQL's 65,535 parameter limit.
     static let bulkRowsPerStatement = 1000
 
     public func bulkInsert(_ connections: [Connection]) async throws {
@@ -14,12 +14,13 @@ extension PostgresStore {
                 var start = 0
                 while start < connections.count {
                     let batch = connections[start..<min(start + Self.bulkRowsPerStatement, connections.count)]
-                    var binds = PostgresBindings(capacity: 25 * batch.count)
+                    let width = Self.boundColumnCount
+                    var binds = PostgresBindings(capacity: width * batch.count)
                     var values: [String] = []
                     values.reserveCapacity(batch.count)
                     for (row, c) in batch.enumerated() {
                         Self.bind(c, into: &binds)
-                        values.append("(" + (1...25).map { "$\(row * 25 + $0)" }.joined(separator: ",") + ")")
+                        values.append("(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ",") + ")")
                     }
                     let sql =
                         "INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask) VALUES "

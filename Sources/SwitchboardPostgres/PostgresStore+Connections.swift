@@ -8,16 +8,34 @@ extension PostgresStore {
         id, workspace_id, integration_type, integration_name, external_xref, permissions, categories, \
         environment, auth_key_id, auth_ciphertext, is_paused, auth_aws_arn, auth_azure_keyvault_id, \
         auth_gcp_secret_name, auth_hashi_vault_path, secretsmanager_id, secretsmanager_key, last_healthy_at, \
-        last_unhealthy_at, last_unhealthy_code, created_at, updated_at, version
+        last_unhealthy_at, last_unhealthy_code, created_at, updated_at, version, token_expires_at, refresh_status, \
+        refresh_attempts, refresh_next_at
+        """
+
+    /// How many values `bind(_:into:)` appends: `connectionColumns`, `name_sort`, `category_mask`.
+    static let boundColumnCount = 29
+
+    /// `$1, ..., $29`: one row of `bind(_:into:)` values.
+    static let connectionPlaceholders = (1...boundColumnCount).map { "$\($0)" }.joined(separator: ", ")
+
+    /// Every column `update` writes (all but the id, $1, and workspace, $2), bound by `bind(_:into:)`.
+    static let connectionAssignments = """
+        integration_type = $3, integration_name = $4, external_xref = $5, permissions = $6, categories = $7, \
+        environment = $8, auth_key_id = $9, auth_ciphertext = $10, is_paused = $11, auth_aws_arn = $12, \
+        auth_azure_keyvault_id = $13, auth_gcp_secret_name = $14, auth_hashi_vault_path = $15, \
+        secretsmanager_id = $16, secretsmanager_key = $17, last_healthy_at = $18, last_unhealthy_at = $19, \
+        last_unhealthy_code = $20, created_at = $21, updated_at = $22, version = $23, token_expires_at = $24, \
+        refresh_status = $25, refresh_attempts = $26, refresh_next_at = $27, name_sort = $28, category_mask = $29
         """
 
     public func insert(_ connection: Connection, audit: AuditRecord?) async throws {
-        var binds = PostgresBindings(capacity: 25)
+        var binds = PostgresBindings(capacity: Self.boundColumnCount)
         Self.bind(connection, into: &binds)
-        let placeholders = (1...25).map { "$\($0)" }.joined(separator: ", ")
         let query = PostgresQuery(
-            unsafeSQL:
-                "INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask) VALUES (\(placeholders))",
+            unsafeSQL: """
+                INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask)
+                VALUES (\(Self.connectionPlaceholders))
+                """,
             binds: binds
         )
         guard let audit else {
@@ -77,21 +95,12 @@ extension PostgresStore {
                 for try await row in rows { current = try Self.connection(from: row) }
                 guard let current else { return nil }
                 let updated = try transform(current)
-                var binds = PostgresBindings(capacity: 25)
+                var binds = PostgresBindings(capacity: Self.boundColumnCount)
                 Self.bind(updated, into: &binds)
                 _ = try await connection.query(
                     PostgresQuery(
-                        unsafeSQL: """
-                            UPDATE connections SET
-                                integration_type = $3, integration_name = $4, external_xref = $5, permissions = $6,
-                                categories = $7, environment = $8, auth_key_id = $9, auth_ciphertext = $10,
-                                is_paused = $11, auth_aws_arn = $12, auth_azure_keyvault_id = $13,
-                                auth_gcp_secret_name = $14, auth_hashi_vault_path = $15, secretsmanager_id = $16,
-                                secretsmanager_key = $17, last_healthy_at = $18, last_unhealthy_at = $19,
-                                last_unhealthy_code = $20, created_at = $21, updated_at = $22, version = $23,
-                                name_sort = $24, category_mask = $25
-                            WHERE id = $1 AND workspace_id = $2
-                            """,
+                        unsafeSQL:
+                            "UPDATE connections SET \(Self.connectionAssignments) WHERE id = $1 AND workspace_id = $2",
                         binds: binds
                     ),
                     logger: logger
@@ -171,6 +180,8 @@ extension PostgresStore {
                 SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id
                 UNION ALL
                 SELECT auth_key_id, COUNT(*) FROM secrets_managers GROUP BY auth_key_id
+                UNION ALL
+                SELECT auth_key_id, COUNT(*) FROM workspace_integrations GROUP BY auth_key_id
                 """,
                 logger: logger
             )
@@ -229,7 +240,8 @@ extension PostgresStore {
         return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 
-    /// Binds the values of `connectionColumns`, then `name_sort` and `category_mask` ($1...$25).
+    /// Binds the values of `connectionColumns`, then `name_sort` and `category_mask` ($1...$29). A
+    /// connection without refresh state binds NULL status and expiry, and zero attempts.
     static func bind(_ c: Connection, into binds: inout PostgresBindings) {
         let f = c.fields
         func text(_ value: String?) {
@@ -261,6 +273,10 @@ extension PostgresStore {
         time(c.createdAt)
         time(c.updatedAt)
         binds.append(c.version)
+        time(c.refresh?.expiresAt)
+        text(c.refresh?.status.rawValue)
+        binds.append(Int64(c.refresh?.attempts ?? 0))
+        time(c.refresh?.nextAttemptAt)
         text(f.nameSortKey)
         binds.append(Category.mask(f.categories))
     }
@@ -311,6 +327,21 @@ extension PostgresStore {
         let createdAt = Timestamp(millisecondsSinceEpoch: try next(Int64.self))
         let updatedAt = Timestamp(millisecondsSinceEpoch: try next(Int64.self))
         let version = try next(Int64.self)
+        let expiresAt = try next(Int64?.self)
+        let status = try next(String?.self)
+        let attempts = try next(Int64.self)
+        let nextAttemptAt = try next(Int64?.self)
+        // Nil when the row has no refresh status, or one this version does not know (a newer one's).
+        let refresh = status.flatMap(TokenRefreshState.Status.init(rawValue:)).flatMap { status in
+            expiresAt.map {
+                TokenRefreshState(
+                    status: status,
+                    expiresAt: Timestamp(millisecondsSinceEpoch: $0),
+                    attempts: Int(attempts),
+                    nextAttemptAt: time(nextAttemptAt)
+                )
+            }
+        }
         let sealed = keyID.flatMap { keyID in
             ciphertext.map { SealedSecret(keyID: keyID, ciphertext: Array($0.readableBytesView)) }
         }
@@ -321,6 +352,7 @@ extension PostgresStore {
             sealedAuth: sealed,
             isPaused: isPaused,
             health: health,
+            refresh: refresh,
             createdAt: createdAt,
             updatedAt: updatedAt,
             version: version

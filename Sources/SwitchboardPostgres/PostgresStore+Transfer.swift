@@ -13,16 +13,11 @@ extension PostgresStore {
     public func allWorkspaces() async throws -> [Workspace] {
         try await mapped { [client, logger] in
             var workspaces: [Workspace] = []
-            let rows = try await client.query("SELECT id, name, created_at FROM workspaces ORDER BY id", logger: logger)
-            for try await (id, name, createdAt) in rows.decode((String, String, Int64).self) {
-                workspaces.append(
-                    Workspace(
-                        id: WorkspaceID(rawValue: id),
-                        name: name,
-                        createdAt: Timestamp(millisecondsSinceEpoch: createdAt)
-                    )
-                )
-            }
+            let rows = try await client.query(
+                "SELECT \(unescaped: Self.workspaceColumns) FROM workspaces ORDER BY id",
+                logger: logger
+            )
+            for try await row in rows.decode(WorkspaceRow.self) { workspaces.append(Self.workspace(row)) }
             return workspaces
         }
     }
@@ -63,23 +58,18 @@ extension PostgresStore {
     ) async throws
         -> Int
     {
-        let placeholders = (1...25).map { "$\($0)" }.joined(separator: ", ")
         let insertConnection = """
-            INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask) VALUES (\(placeholders))
+            INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask)
+            VALUES (\(Self.connectionPlaceholders))
             ON CONFLICT (id) DO NOTHING RETURNING 1
             """
         return try await mapped { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in
                 var inserted = 0
                 for workspace in workspaces {
-                    inserted += try await connection.query(
-                        """
-                        INSERT INTO workspaces (id, name, created_at)
-                        VALUES (\(workspace.id.rawValue), \(workspace.name), \(workspace.createdAt.millisecondsSinceEpoch))
-                        ON CONFLICT (id) DO NOTHING RETURNING 1
-                        """,
-                        logger: logger
-                    ).collect().count
+                    var query = Self.insertWorkspaceQuery(workspace)
+                    query.sql += " ON CONFLICT (id) DO NOTHING RETURNING 1"
+                    inserted += try await connection.query(query, logger: logger).collect().count
                 }
                 for key in apiKeys {
                     var query = Self.insertKeyQuery(key)
@@ -87,7 +77,7 @@ extension PostgresStore {
                     inserted += try await connection.query(query, logger: logger).collect().count
                 }
                 for row in connections {
-                    var binds = PostgresBindings(capacity: 25)
+                    var binds = PostgresBindings(capacity: Self.boundColumnCount)
                     Self.bind(row, into: &binds)
                     inserted += try await connection.query(
                         PostgresQuery(unsafeSQL: insertConnection, binds: binds),

@@ -7,13 +7,7 @@ extension PostgresStore {
     public func insert(_ workspace: Workspace, firstKey: APIKeyRecord, audit: AuditRecord) async throws {
         try await mapped { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in
-                _ = try await connection.query(
-                    """
-                    INSERT INTO workspaces (id, name, created_at)
-                    VALUES (\(workspace.id.rawValue), \(workspace.name), \(workspace.createdAt.millisecondsSinceEpoch))
-                    """,
-                    logger: logger
-                )
+                _ = try await connection.query(Self.insertWorkspaceQuery(workspace), logger: logger)
                 _ = try await connection.query(Self.insertKeyQuery(firstKey), logger: logger)
                 _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
             }
@@ -23,16 +17,10 @@ extension PostgresStore {
     public func workspace(id: WorkspaceID) async throws -> Workspace? {
         try await mapped { [client, logger] in
             let rows = try await client.query(
-                "SELECT id, name, created_at FROM workspaces WHERE id = \(id.rawValue)",
+                "SELECT \(unescaped: Self.workspaceColumns) FROM workspaces WHERE id = \(id.rawValue)",
                 logger: logger
             )
-            for try await (id, name, createdAt) in rows.decode((String, String, Int64).self) {
-                return Workspace(
-                    id: WorkspaceID(rawValue: id),
-                    name: name,
-                    createdAt: Timestamp(millisecondsSinceEpoch: createdAt)
-                )
-            }
+            for try await row in rows.decode(WorkspaceRow.self) { return Self.workspace(row) }
             return nil
         }
     }
@@ -113,6 +101,33 @@ extension PostgresStore {
                 logger: logger
             )
         }
+    }
+
+    static let workspaceColumns = "id, name, created_at, redirect_origins"
+    typealias WorkspaceRow = (String, String, Int64, String)
+
+    static func insertWorkspaceQuery(_ workspace: Workspace) -> PostgresQuery {
+        """
+        INSERT INTO workspaces (\(unescaped: workspaceColumns))
+        VALUES (\(workspace.id.rawValue), \(workspace.name), \(workspace.createdAt.millisecondsSinceEpoch),
+                \(lines(workspace.redirectOrigins)))
+        """
+    }
+
+    static func workspace(_ row: WorkspaceRow) -> Workspace {
+        Workspace(
+            id: WorkspaceID(rawValue: row.0),
+            name: row.1,
+            createdAt: Timestamp(millisecondsSinceEpoch: row.2),
+            redirectOrigins: lines(row.3)
+        )
+    }
+
+    /// Lists stored one item a line (items never contain a newline), the empty list as ''.
+    static func lines(_ items: [String]) -> String { items.joined(separator: "\n") }
+
+    static func lines(_ text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: "\n").map(String.init)
     }
 
     static let keyColumns = "id, workspace_id, secret_hash, scopes, created_at, revoked_at, last_used_at"

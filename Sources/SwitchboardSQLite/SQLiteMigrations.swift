@@ -108,5 +108,70 @@ enum SQLiteMigrations {
                 ON connections(workspace_id, secretsmanager_id) WHERE secretsmanager_id IS NOT NULL;
             """
         ),
+        (
+            "0004_oauth",
+            """
+            -- Token refresh: NULL refresh_status means Switchboard does not refresh this connection's
+            -- token (and token_expires_at is NULL too). The lease columns are never read into a Connection.
+            ALTER TABLE connections ADD COLUMN token_expires_at INTEGER;
+            ALTER TABLE connections ADD COLUMN refresh_status TEXT;
+            ALTER TABLE connections ADD COLUMN refresh_attempts INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE connections ADD COLUMN refresh_next_at INTEGER;
+            ALTER TABLE connections ADD COLUMN refresh_lease_owner TEXT;
+            ALTER TABLE connections ADD COLUMN refresh_lease_until INTEGER;
+            -- The background refresher's work list, soonest expiry first.
+            CREATE INDEX connections_refresh_due ON connections(token_expires_at)
+                WHERE refresh_status IN ('active','retrying');
+
+            ALTER TABLE workspaces ADD COLUMN redirect_origins TEXT NOT NULL DEFAULT '';
+
+            CREATE TABLE workspace_integrations (
+                workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                integration_type TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                is_active INTEGER NOT NULL,
+                extra_scopes TEXT NOT NULL,
+                auth_key_id TEXT NOT NULL,
+                auth_ciphertext BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (workspace_id, integration_type)
+            ) STRICT;
+
+            -- Pending authorizations, by the hash of the state sent to the provider.
+            CREATE TABLE oauth_states (
+                state_hash BLOB PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                integration_type TEXT NOT NULL,
+                environment TEXT NOT NULL,
+                external_xref TEXT,
+                caller_state TEXT,
+                success_redirect TEXT,
+                failure_redirect TEXT,
+                permissions TEXT NOT NULL,
+                subdomain TEXT,
+                connection_id TEXT,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                used_at INTEGER
+            ) STRICT;
+            CREATE INDEX oauth_states_by_expiry ON oauth_states(expires_at);
+
+            -- No foreign key to connections: deleting a connection must not wait on its tokens.
+            CREATE TABLE reauth_tokens (
+                token_hash BLOB PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                connection_id TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                used_at INTEGER
+            ) STRICT;
+            CREATE INDEX reauth_tokens_by_expiry ON reauth_tokens(expires_at);
+
+            -- Keys that held every scope before this one existed keep holding every scope.
+            UPDATE api_keys SET scopes = scopes || ',integrations:admin'
+                WHERE scopes = 'connections:read,connections:credentials,connections:write,keys:admin,audit:read,secretsmanagers:admin';
+            """
+        ),
     ]
 }

@@ -10,7 +10,7 @@ extension SQLiteStore {
                 let statement = try db.cachedStatement(
                     sql: """
                         INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        VALUES \(Self.connectionPlaceholders)
                         """
                 )
                 for connection in connections {
@@ -61,7 +61,9 @@ extension SQLiteStore {
                             'secretsmanager_id', secretsmanager_id, 'secretsmanager_key', secretsmanager_key,
                             'last_healthy_at', last_healthy_at, 'last_unhealthy_at', last_unhealthy_at,
                             'last_unhealthy_code', last_unhealthy_code, 'created_at', created_at,
-                            'updated_at', updated_at, 'version', version)
+                            'updated_at', updated_at, 'version', version, 'token_expires_at', token_expires_at,
+                            'refresh_status', refresh_status, 'refresh_attempts', refresh_attempts,
+                            'refresh_next_at', refresh_next_at)
                         FROM connections WHERE workspace_id = ? AND environment = ? ORDER BY created_at, id
                         """
                 )

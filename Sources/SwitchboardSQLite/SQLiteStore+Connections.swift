@@ -7,7 +7,21 @@ extension SQLiteStore {
         id, workspace_id, integration_type, integration_name, external_xref, permissions, categories, \
         environment, auth_key_id, auth_ciphertext, is_paused, auth_aws_arn, auth_azure_keyvault_id, \
         auth_gcp_secret_name, auth_hashi_vault_path, secretsmanager_id, secretsmanager_key, last_healthy_at, \
-        last_unhealthy_at, last_unhealthy_code, created_at, updated_at, version
+        last_unhealthy_at, last_unhealthy_code, created_at, updated_at, version, token_expires_at, refresh_status, \
+        refresh_attempts, refresh_next_at
+        """
+
+    /// Placeholders for `connectionColumns`, `name_sort` and `category_mask`.
+    static let connectionPlaceholders = "(" + Array(repeating: "?", count: 29).joined(separator: ", ") + ")"
+
+    /// Every column `update` writes (all but the id and workspace), in `values(of:)` order.
+    static let connectionAssignments = """
+        integration_type = ?, integration_name = ?, external_xref = ?, permissions = ?, categories = ?, \
+        environment = ?, auth_key_id = ?, auth_ciphertext = ?, is_paused = ?, auth_aws_arn = ?, \
+        auth_azure_keyvault_id = ?, auth_gcp_secret_name = ?, auth_hashi_vault_path = ?, secretsmanager_id = ?, \
+        secretsmanager_key = ?, last_healthy_at = ?, last_unhealthy_at = ?, last_unhealthy_code = ?, \
+        created_at = ?, updated_at = ?, version = ?, token_expires_at = ?, refresh_status = ?, \
+        refresh_attempts = ?, refresh_next_at = ?, name_sort = ?, category_mask = ?
         """
 
     public func insert(_ connection: Connection, audit: AuditRecord?) async throws {
@@ -17,7 +31,7 @@ extension SQLiteStore {
                 let statement = try db.cachedStatement(
                     sql: """
                         INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        VALUES \(Self.connectionPlaceholders)
                         """
                 )
                 try statement.execute(arguments: StatementArguments(Self.values(of: connection)))
@@ -72,13 +86,7 @@ extension SQLiteStore {
                 let updated = try transform(current)
                 let statement = try db.cachedStatement(
                     sql: """
-                        UPDATE connections SET
-                            integration_type = ?, integration_name = ?, external_xref = ?, permissions = ?,
-                            categories = ?, environment = ?, auth_key_id = ?, auth_ciphertext = ?, is_paused = ?,
-                            auth_aws_arn = ?, auth_azure_keyvault_id = ?, auth_gcp_secret_name = ?,
-                            auth_hashi_vault_path = ?, secretsmanager_id = ?, secretsmanager_key = ?,
-                            last_healthy_at = ?, last_unhealthy_at = ?, last_unhealthy_code = ?, created_at = ?,
-                            updated_at = ?, version = ?, name_sort = ?, category_mask = ?
+                        UPDATE connections SET \(Self.connectionAssignments)
                         WHERE id = ? AND workspace_id = ?
                         """
                 )
@@ -159,6 +167,8 @@ extension SQLiteStore {
                         SELECT auth_key_id, COUNT(*) FROM connections WHERE auth_key_id IS NOT NULL GROUP BY auth_key_id
                         UNION ALL
                         SELECT auth_key_id, COUNT(*) FROM secrets_managers GROUP BY auth_key_id
+                        UNION ALL
+                        SELECT auth_key_id, COUNT(*) FROM workspace_integrations GROUP BY auth_key_id
                         """
                 )
                 for row in rows { counts[row[0], default: 0] += row[1] as Int }
@@ -207,7 +217,8 @@ extension SQLiteStore {
         return (sql, StatementArguments(arguments))
     }
 
-    /// Column values in `connectionColumns` order, then `name_sort` and `category_mask`.
+    /// Column values in `connectionColumns` order, then `name_sort` and `category_mask`. A connection
+    /// without refresh state stores NULL status and expiry, and zero attempts.
     static func values(of c: Connection) -> [(any DatabaseValueConvertible)?] {
         let f = c.fields
         return [
@@ -218,7 +229,8 @@ extension SQLiteStore {
             f.secretsmanagerKey, c.health.lastHealthyAt?.millisecondsSinceEpoch,
             c.health.lastUnhealthyAt?.millisecondsSinceEpoch, c.health.lastUnhealthyCode,
             c.createdAt.millisecondsSinceEpoch, c.updatedAt.millisecondsSinceEpoch, c.version,
-            f.nameSortKey, Category.mask(f.categories),
+            c.refresh?.expiresAt.millisecondsSinceEpoch, c.refresh?.status.rawValue, c.refresh?.attempts ?? 0,
+            c.refresh?.nextAttemptAt?.millisecondsSinceEpoch, f.nameSortKey, Category.mask(f.categories),
         ]
     }
 
@@ -258,9 +270,28 @@ extension SQLiteStore {
                 lastUnhealthyAt: time(row[18]),
                 lastUnhealthyCode: row[19]
             ),
+            refresh: refreshState(status: row[24], expiresAt: row[23], attempts: row[25], nextAttemptAt: row[26]),
             createdAt: Timestamp(millisecondsSinceEpoch: row[20]),
             updatedAt: Timestamp(millisecondsSinceEpoch: row[21]),
             version: row[22]
+        )
+    }
+
+    /// Nil when the row has no refresh status, or one this version does not know (a newer one's).
+    static func refreshState(
+        status: String?,
+        expiresAt: Int64?,
+        attempts: Int,
+        nextAttemptAt: Int64?
+    )
+        -> TokenRefreshState?
+    {
+        guard let status = status.flatMap(TokenRefreshState.Status.init(rawValue:)), let expiresAt else { return nil }
+        return TokenRefreshState(
+            status: status,
+            expiresAt: Timestamp(millisecondsSinceEpoch: expiresAt),
+            attempts: attempts,
+            nextAttemptAt: nextAttemptAt.map(Timestamp.init(millisecondsSinceEpoch:))
         )
     }
 }

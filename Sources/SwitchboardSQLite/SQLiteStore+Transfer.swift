@@ -12,13 +12,9 @@ extension SQLiteStore {
     public func allWorkspaces() async throws -> [Workspace] {
         try await mapped {
             try await pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, name, created_at FROM workspaces ORDER BY id").map {
-                    Workspace(
-                        id: WorkspaceID(rawValue: $0[0]),
-                        name: $0[1],
-                        createdAt: Timestamp(millisecondsSinceEpoch: $0[2])
-                    )
-                }
+                try Row.fetchAll(db, sql: "SELECT \(Self.workspaceColumns) FROM workspaces ORDER BY id").map(
+                    Self.workspace(from:)
+                )
             }
         }
     }
@@ -56,10 +52,7 @@ extension SQLiteStore {
             try await pool.write { db in
                 var inserted = 0
                 for workspace in workspaces {
-                    try db.execute(
-                        sql: "INSERT OR IGNORE INTO workspaces (id, name, created_at) VALUES (?, ?, ?)",
-                        arguments: [workspace.id.rawValue, workspace.name, workspace.createdAt.millisecondsSinceEpoch]
-                    )
+                    try Self.insertWorkspace(workspace, orIgnore: true, db)
                     inserted += db.changesCount
                 }
                 for key in apiKeys where try Self.fetchKey(id: key.id, db) == nil {
@@ -69,7 +62,7 @@ extension SQLiteStore {
                 let statement = try db.cachedStatement(
                     sql: """
                         INSERT OR IGNORE INTO connections (\(Self.connectionColumns), name_sort, category_mask)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        VALUES \(Self.connectionPlaceholders)
                         """
                 )
                 for connection in connections {

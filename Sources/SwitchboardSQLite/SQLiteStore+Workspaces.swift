@@ -6,10 +6,7 @@ extension SQLiteStore {
     public func insert(_ workspace: Workspace, firstKey: APIKeyRecord, audit: AuditRecord) async throws {
         try await mapped {
             try await pool.write { db in
-                try db.execute(
-                    sql: "INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)",
-                    arguments: [workspace.id.rawValue, workspace.name, workspace.createdAt.millisecondsSinceEpoch]
-                )
+                try Self.insertWorkspace(workspace, orIgnore: false, db)
                 try Self.insertKey(firstKey, db)
                 try Self.appendAudit([audit], db)
             }
@@ -21,16 +18,10 @@ extension SQLiteStore {
             try await pool.read { db in
                 try Row.fetchOne(
                     db,
-                    sql: "SELECT id, name, created_at FROM workspaces WHERE id = ?",
+                    sql: "SELECT \(Self.workspaceColumns) FROM workspaces WHERE id = ?",
                     arguments: [id.rawValue]
                 )
-                .map {
-                    Workspace(
-                        id: WorkspaceID(rawValue: $0[0]),
-                        name: $0[1],
-                        createdAt: Timestamp(millisecondsSinceEpoch: $0[2])
-                    )
-                }
+                .map(Self.workspace(from:))
             }
         }
     }
@@ -90,6 +81,34 @@ extension SQLiteStore {
                 return try Self.fetchKey(id: id, db)
             }
         }
+    }
+
+    static let workspaceColumns = "id, name, created_at, redirect_origins"
+
+    static func insertWorkspace(_ workspace: Workspace, orIgnore: Bool, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT \(orIgnore ? "OR IGNORE " : "")INTO workspaces (\(workspaceColumns)) VALUES (?, ?, ?, ?)",
+            arguments: [
+                workspace.id.rawValue, workspace.name, workspace.createdAt.millisecondsSinceEpoch,
+                lines(workspace.redirectOrigins),
+            ]
+        )
+    }
+
+    static func workspace(from row: Row) -> Workspace {
+        Workspace(
+            id: WorkspaceID(rawValue: row[0]),
+            name: row[1],
+            createdAt: Timestamp(millisecondsSinceEpoch: row[2]),
+            redirectOrigins: lines(row[3] as String)
+        )
+    }
+
+    /// Lists stored one item a line (items never contain a newline), the empty list as ''.
+    static func lines(_ items: [String]) -> String { items.joined(separator: "\n") }
+
+    static func lines(_ text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: "\n").map(String.init)
     }
 
     static let keyColumns = "id, workspace_id, secret_hash, scopes, created_at, revoked_at, last_used_at"

@@ -292,6 +292,7 @@ struct Copy: AsyncParsableCommand {
               workspaces:  \(report.workspaces)
               api keys:    \(report.apiKeys)
               secrets managers: \(report.secretsManagers)
+              workspace integrations: \(report.workspaceIntegrations)
               connections: \(report.connections)
               audit records: \(report.auditRecords)
               skipped (already in the target): \(report.skipped)

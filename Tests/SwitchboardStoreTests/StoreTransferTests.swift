@@ -40,10 +40,19 @@ import Testing
                     sealed: i % 4 == 0 ? nil : SealedSecret(keyID: "mk_a", ciphertext: [UInt8(i), 1, 2])
                 )
                 connection.health.lastUnhealthyCode = i % 5 == 0 ? "401" : nil
+                if i % 3 == 1 {
+                    connection.refresh = TokenRefreshState(
+                        status: i % 2 == 0 ? .active : .retrying,
+                        expiresAt: Timestamp(millisecondsSinceEpoch: 1_700_000_100_000 + Int64(i)),
+                        attempts: i % 2,
+                        nextAttemptAt: i % 2 == 0 ? nil : Timestamp(millisecondsSinceEpoch: 1_700_000_000_500)
+                    )
+                }
                 try await source.insert(connection)
                 originals.append(connection)
             }
-            // 2 key creations from makeWorkspace, a manager's creation, 6 reveals: 9 audit records.
+            // 2 key creations from makeWorkspace, a manager's creation, 6 reveals, and (below) an
+            // integration and redirect origins: 11 audit records.
             try await source.append(
                 (0..<6).map {
                     AuditRecord(
@@ -76,17 +85,61 @@ import Testing
                     at: .init(millisecondsSinceEpoch: 5)
                 )
             )
+            // A workspace integration and redirect origins move too (two more audit records); a
+            // pending authorization does not.
+            let integration = StoredWorkspaceIntegration(
+                integration: WorkspaceIntegration(
+                    workspaceID: second,
+                    integrationType: "hubspot",
+                    clientID: "client",
+                    isActive: true,
+                    extraScopes: ["offline_access"],
+                    createdAt: Timestamp(millisecondsSinceEpoch: 7),
+                    updatedAt: Timestamp(millisecondsSinceEpoch: 8)
+                ),
+                sealedClientSecret: SealedSecret(keyID: "mk_a", ciphertext: [7, 7])
+            )
+            let time = Timestamp(millisecondsSinceEpoch: 9)
+            try await source.upsert(
+                integration,
+                audit: AuditRecord(.integrationEnable, by: .cli(workspace: second), at: time)
+            )
+            _ = try await source.setRedirectOrigins(
+                ["https://app.example.com"],
+                workspace: first,
+                audit: AuditRecord(.redirectOriginsUpdate, by: .cli(workspace: first), at: time)
+            )
+            try await source.insert(
+                AuthorizationState(
+                    stateHash: [1],
+                    workspaceID: first,
+                    integrationType: "hubspot",
+                    environment: "Production",
+                    externalXref: nil,
+                    callerState: nil,
+                    successRedirect: nil,
+                    failureRedirect: nil,
+                    permissions: [],
+                    subdomain: nil,
+                    connectionID: nil,
+                    createdAt: time,
+                    expiresAt: time
+                )
+            )
             let written = originals
             try await to.withStore { target in
                 // when
                 let report = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false, batchSize: 5)
                 // then
                 let counts = [
-                    report.workspaces, report.apiKeys, report.secretsManagers, report.connections, report.auditRecords,
-                    report.skipped,
+                    report.workspaces, report.apiKeys, report.secretsManagers, report.workspaceIntegrations,
+                    report.connections, report.auditRecords, report.skipped,
                 ]
-                #expect(counts == [2, 3, 1, 23, 9, 0])
+                #expect(counts == [2, 3, 1, 1, 23, 11, 0])
                 #expect(try await target.allSecretsManagers() == [manager])
+                #expect(try await target.allWorkspaceIntegrations() == [integration])
+                #expect(try await target.workspace(id: first)?.redirectOrigins == ["https://app.example.com"])
+                #expect(try await target.consumeAuthorizationState(hash: [1], at: time) == .unknown)
                 let sourceAudit = try await source.auditRecords(after: nil, limit: 100)
                 #expect(try await target.auditRecords(after: nil, limit: 100) == sourceAudit)
                 // New records continue after the copied ones.
@@ -105,7 +158,7 @@ import Testing
                     try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false)
                 }
                 let again = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: true)
-                #expect(again.skipped == 2 + 3 + 1 + 23 + 9)
+                #expect(again.skipped == 2 + 3 + 1 + 1 + 23 + 11)
             }
         }
     }
@@ -176,6 +229,7 @@ import Testing
             #expect(
                 applied.sorted() == [
                     "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
+                    "0004_oauth",
                 ]
             )
         }

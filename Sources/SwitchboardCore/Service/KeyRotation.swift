@@ -2,7 +2,7 @@
 /// serving: each batch is one transaction that swaps a row's ciphertext only if nobody changed it
 /// since it was read.
 public struct KeyRotation: Sendable {
-    public typealias Store = ConnectionStore & SecretsManagerStore
+    public typealias Store = ConnectionStore & SecretsManagerStore & IntegrationStore
     private let store: any Store
     private let sealer: any SecretSealer
 
@@ -23,8 +23,8 @@ public struct KeyRotation: Sendable {
         }
     }
 
-    /// One pass over every row not sealed under the active key: secrets managers' settings, then
-    /// connections' credentials. Rows written concurrently by a server that still sealed with an
+    /// One pass over every row not sealed under the active key: secrets managers' settings,
+    /// workspace integrations' client secrets, then connections' credentials. Rows written concurrently by a server that still sealed with an
     /// older key are left for the next pass.
     public func resealPass(batchSize: Int = 500, progress: (Pass) -> Void = { _ in }) async throws -> Pass {
         let active = sealer.activeKeyID
@@ -41,6 +41,31 @@ public struct KeyRotation: Sendable {
                 if try await store.replaceSealedAuth(
                     secretsManager: stored.manager.id,
                     old: stored.sealedAuth,
+                    new: new
+                ) {
+                    pass.resealed += 1
+                }
+            }
+        }
+        var afterIntegration: (workspace: WorkspaceID, type: String)?
+        while true {
+            let batch = try await store.workspaceIntegrationsSealed(
+                notWith: active,
+                after: afterIntegration,
+                limit: batchSize
+            )
+            guard let last = batch.last else { break }
+            afterIntegration = (last.integration.workspaceID, last.integration.integrationType)
+            for stored in batch {
+                let i = stored.integration
+                let context = SealContext(workspaceID: i.workspaceID, integrationType: i.integrationType)
+                let old = stored.sealedClientSecret
+                let new = try sealer.seal(try sealer.open(old, context: context), context: context)
+                pass.examined += 1
+                if try await store.replaceSealedClientSecret(
+                    workspace: i.workspaceID,
+                    type: i.integrationType,
+                    old: old,
                     new: new
                 ) {
                     pass.resealed += 1

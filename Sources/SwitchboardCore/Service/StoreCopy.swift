@@ -1,12 +1,14 @@
-/// Moves every workspace, key, secrets manager, connection and audit record from one store to another (SQLite to PostgreSQL,
-/// typically). Ciphertexts are copied as they are, so the target needs the same master key, and
-/// nothing is ever decrypted on the way.
+/// Moves every workspace, key, secrets manager, workspace integration, connection and audit record
+/// from one store to another (SQLite to PostgreSQL, typically). Ciphertexts are copied as they are,
+/// so the target needs the same master key, and nothing is ever decrypted on the way. Pending
+/// authorizations and re-authorization tokens are short-lived and stay behind.
 public enum StoreCopy {
     public struct Report: Sendable, Equatable {
         public var workspaces = 0
         public var apiKeys = 0
         public var connections = 0
         public var secretsManagers = 0
+        public var workspaceIntegrations = 0
         public var auditRecords = 0
         /// Rows that were already in the target (same id) and were left as they are.
         public var skipped = 0
@@ -40,6 +42,9 @@ public enum StoreCopy {
         let managers = try await source.allSecretsManagers()
         report.secretsManagers = managers.count
         report.skipped += managers.count - (try await target.importSecretsManagers(managers))
+        let integrations = try await source.allWorkspaceIntegrations()
+        report.workspaceIntegrations = integrations.count
+        report.skipped += integrations.count - (try await target.importWorkspaceIntegrations(integrations))
         var after: ConnectionID?
         while true {
             let batch = try await source.connections(after: after, limit: batchSize)
