@@ -107,6 +107,7 @@ import Yams
             ),
             sealedAuth: nil,
             health: ConnectionHealth(lastHealthyAt: time, lastUnhealthyAt: time, lastUnhealthyCode: "500"),
+            refresh: TokenRefreshState(status: .active, expiresAt: time),
             createdAt: time,
             updatedAt: time
         )

@@ -34,6 +34,15 @@ final class ManualClock: Sendable {
     }
 }
 
+/// The shipped catalog plus the loopback `mock` integration of tests/oauth.
+func testCatalog() throws -> IntegrationCatalog {
+    var root = URL(fileURLWithPath: #filePath)
+    while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+        root.deleteLastPathComponent()
+    }
+    return try IntegrationCatalogLoader.load(operatorDirectory: root.appendingPathComponent("tests/oauth/integrations").path)
+}
+
 /// A test master key (base64 of 32 bytes); never used outside tests.
 let testMasterKey = Data(repeating: 7, count: 32).base64EncodedString()
 
@@ -174,6 +183,7 @@ private func withApp(
     try await Runtime.run(
         database: database,
         masterKeys: MasterKeySettings(inlineKeys: testMasterKey),
+        oauth: OAuthSettings(catalog: try testCatalog(), publicURL: "http://127.0.0.1:8080"),
         logger: testLogger,
         now: clock.tick
     ) { runtime in
