@@ -6,9 +6,11 @@ headers, body schema), negative cases get a 4xx, positive ones a 2xx, a 405 carr
 The run must make at least SWITCHBOARD_FUZZ_MIN_REQUESTS (default 2,000) requests, counted from
 the HAR report.
 
-One exception to "schema-valid requests get a 2xx": a list request may get a 400 when its `cursor`
+Two exceptions to "schema-valid requests get a 2xx": a list request may get a 400 when its `cursor`
 is not one the server issued (cursors are opaque tokens from `Link: rel="next"`) or comes with
-`offset`; the schema cannot express either. Every other check still applies to it.
+`offset`; and the OAuth authorize URL and callback may refuse with a 400 for reasons that live in
+server state (the redirect allowlist, the permissions an integration grants, issued states and
+reauth tokens). The schema cannot express these. Every other check still applies to them.
 
 NUL characters are not generated (`--generation-allow-x00 false`): the server refuses them in
 identifier fields with a 400 (PostgreSQL text cannot hold them), which test_hostile.py covers.
@@ -51,6 +53,13 @@ def test_schemathesis_against_served_spec(make_server, workdir, figures):
         'include-operation-id = "listUnifiedConnections"\n'
         "checks.positive_data_acceptance.expected-statuses = "
         '["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]\n'
+        # The OAuth flow's refusals depend on server state no schema can express: the workspace's
+        # redirect allowlist, the permissions an integration can grant, single-use reauth tokens,
+        # and states the server issued.
+        "[[operations]]\n"
+        'include-operation-id = ["getUnifiedIntegrationAuth", "completeOAuthAuthorization"]\n'
+        "checks.positive_data_acceptance.expected-statuses = "
+        '["2xx", "3xx", "400", "401", "403", "404", "409", "414", "429", "5xx"]\n'
     )
     har = workdir / "fuzz.har"
     env = dict(os.environ, SWITCHBOARD_FUZZ_KEY=workspace.api_key)

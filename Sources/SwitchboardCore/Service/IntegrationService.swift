@@ -218,6 +218,11 @@ public enum RedirectOrigin {
         else { return nil }
         let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
         guard scheme == "https" || (scheme == "http" && loopback) else { return nil }
+        // DNS names and IPv4 addresses only (plus loopback IPv6): nothing a browser might read differently.
+        let plainHost = host.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x2D
+        }
+        guard plainHost || loopback else { return nil }
         if !allowPath {
             guard components.path.isEmpty || components.path == "/", components.query == nil, components.fragment == nil
             else { return nil }
