@@ -66,6 +66,8 @@ public struct TokenRefresher: Sendable {
         let deadline = now().millisecondsSinceEpoch + policy.waitSeconds * 1000
         var row = connection
         while true {
+            // The row may have settled meanwhile (refreshed by another caller, or backing off).
+            if let settled = try settled(row, at: now()) { return settled }
             let time = now()
             let lease = try await store.acquireRefreshLease(
                 id: row.id,
