@@ -102,6 +102,19 @@ def query(url: str) -> Dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
 
 
+def error_code(response: httpx.Response) -> Optional[str]:
+    """The error code of a JSON error answer: Switchboard's envelope `{"error": {"status", "code",
+    "message"}}`, or a bare `{"error": "<code>"}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return error.get("code")
+    return error
+
+
 def without_query(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
@@ -329,8 +342,10 @@ class Setup:
         assert r.status_code == 200, f"GET connection answered {r.status_code}: {r.text[:300]}"
         return r.json()
 
-    def connections(self) -> List[Dict[str, Any]]:
-        r = self.http.get(f"{self.server.base_url}/unified/connection", headers=self.headers)
+    def connections(self, env: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The workspace's connections (of environment `env`; the server's default: Production)."""
+        params = {"env": env} if env else {}
+        r = self.http.get(f"{self.server.base_url}/unified/connection", headers=self.headers, params=params)
         assert r.status_code == 200, f"list connections answered {r.status_code}: {r.text[:300]}"
         return r.json()
 
@@ -645,6 +660,7 @@ __all__ = [
     "OAuthServer",
     "Provider",
     "Setup",
+    "error_code",
     "fingerprint",
     "get_authorize_url",
     "query",

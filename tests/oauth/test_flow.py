@@ -20,6 +20,7 @@ from conftest import (
     FAILURE_REDIRECT,
     SUCCESS_REDIRECT,
     Flow,
+    error_code,
     fingerprint,
     get_authorize_url,
     query,
@@ -67,8 +68,6 @@ def test_full_flow_with_pkce(setup, provider, integration, http):
     permissions = integration.permissions[:2]
     assert permissions, "mock.yaml maps no Unified permission to provider scopes"
     env = "Sandbox"
-    r = setup.http.post(f"{server.base_url}/unified/environment", headers=setup.headers, json=[env])
-    assert r.status_code == 200, f"POST /unified/environment answered {r.status_code}"
 
     flow = Flow()
     flow.authorize_url = get_authorize_url(
@@ -132,7 +131,8 @@ def test_full_flow_with_pkce(setup, provider, integration, http):
     if integration.name:
         assert body.get("integration_name") == integration.name, redacted(body)
     assert body.get("refresh_status") == "active", redacted(body)
-    assert [c["id"] for c in setup.connections()] == [connection_id]
+    assert [c["id"] for c in setup.connections(env=env)] == [connection_id]
+    assert setup.connections() == [], "a Sandbox connection is listed under Production"
 
 
 def test_callback_without_success_redirect_names_the_connection(setup, provider, integration, http):
@@ -205,8 +205,7 @@ def test_redirect_outside_the_allowlist_is_refused(setup, provider, integration,
     response = info.value.raw_response
     assert response.status_code == 400, f"the authorize URL request answered {response.status_code}"
     assert "location" not in response.headers
-    body = response.json()
-    assert body.get("error"), body
+    assert error_code(response), response.text[:300]
     # Nothing was started at the provider, nothing was created.
     assert provider.authorize_requests() == []
     assert_no_connections(setup)

@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from conftest import connect, fingerprint, reauth_token, redacted, wait_until
+from conftest import connect, error_code, fingerprint, reauth_token, redacted, wait_until
 
 LIFETIME_S = 3
 EXPIRED_AFTER_S = LIFETIME_S + 0.5
@@ -92,7 +92,7 @@ def test_transient_failure_is_retried_after_backoff(setup, provider, integration
     # The token has expired and the refresh failed: 503 with Retry-After, not the dead token.
     r = setup.get_connection(connection_id)
     assert r.status_code == 503, f"GET answered {r.status_code}: {r.text[:300]}"
-    assert r.json().get("error") == "token_refresh_failed", r.text[:300]
+    assert error_code(r) == "token_refresh_failed", r.text[:300]
     retry_after = r.headers.get("retry-after")
     assert retry_after is not None and retry_after.isdigit() and int(retry_after) >= 1, retry_after
     assert provider.token_calls("refresh_token") == 1
@@ -111,7 +111,7 @@ def test_transient_failure_is_retried_after_backoff(setup, provider, integration
         r = setup.get_connection(connection_id)
         statuses.append(r.status_code)
         if r.status_code == 503:
-            assert r.json().get("error") == "token_refresh_failed", r.text[:300]
+            assert error_code(r) == "token_refresh_failed", r.text[:300]
             assert r.headers.get("retry-after"), "a 503 without Retry-After"
             continue
         assert r.status_code == 200, f"GET answered {r.status_code}: {r.text[:300]}"
