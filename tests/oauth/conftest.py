@@ -135,6 +135,8 @@ class MockIntegration:
     authorize_url: str
     token_url: str
     pkce: bool
+    default_scopes: List[str] = field(default_factory=list)
+    permission_scopes: Dict[str, List[str]] = field(default_factory=dict)
 
 
 def load_mock_integration() -> MockIntegration:
@@ -155,6 +157,8 @@ def load_mock_integration() -> MockIntegration:
         authorize_url=auth["authorize_url"],
         token_url=auth["token_url"],
         pkce=bool(auth.get("pkce")),
+        default_scopes=list(auth.get("default_scopes") or []),
+        permission_scopes={k: list(v or []) for k, v in (auth.get("permissions") or {}).items()},
     )
 
 

@@ -86,7 +86,11 @@ def test_full_flow_with_pkce(setup, provider, integration, http):
     assert params.get("code_challenge_method") == "S256"
     assert 43 <= len(params["code_challenge"]) <= 128, len(params["code_challenge"])
     assert "code_verifier" not in params, "the PKCE verifier leaked into the authorize URL"
-    assert params.get("scope"), "no scope on the authorize URL"
+    requested = set(integration.default_scopes)
+    for permission in permissions:
+        requested.update(integration.permission_scopes[permission])
+    sent = set(params.get("scope", "").split(" ")) - {""}
+    assert sent >= requested, f"scope {sorted(sent)} lacks {sorted(requested - sent)}"
 
     # The provider saw the same challenge and approved: a redirect to the callback.
     to_provider(flow, http)
@@ -216,6 +220,13 @@ def test_redirect_outside_the_allowlist_is_refused(setup, provider, integration,
     )
     assert raw.status_code == 400, f"with redirect=true: {raw.status_code}"
     assert "location" not in raw.headers
+
+
+def test_unsupported_permission_is_refused(setup, provider, integration, http):
+    with pytest.raises(errors.SDKError) as info:
+        get_authorize_url(setup, integration, scopes=["no_such_permission_read"])
+    assert info.value.raw_response.status_code == 400, info.value.raw_response.status_code
+    assert provider.authorize_requests() == []
 
 
 def test_provider_access_denied_goes_to_failure_redirect(setup, provider, integration, http):

@@ -10,7 +10,7 @@ Contract: the OAuth contract's "Refresh semantics" section.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Dict, List
 
 import pytest
@@ -77,6 +77,26 @@ TRANSIENT_FAULTS = [
     {"kind": "drop"},  # the connection closes without an answer
     {"kind": "status", "status": 429, "retry_after": 7},  # longer than the first backoff (2-5 s)
 ]
+
+
+def test_new_auth_written_by_patch_clears_needs_reauth(setup, provider, integration, http):
+    provider.set_lifetime(LIFETIME_S)
+    connection_id = connect(setup, integration, http, state="patched")
+    provider.revoke_refresh_tokens()
+    time.sleep(EXPIRED_AFTER_S)
+    body = setup.connection(connection_id)
+    assert body.get("refresh_status") == "needs_reauth", redacted(body)
+
+    expiry = datetime.fromtimestamp(time.time() + 3600, timezone.utc).isoformat().replace("+00:00", "Z")
+    auth = {"access_token": "at-patched-by-operator", "refresh_token": "rt-patched-by-operator", "expiry_date": expiry}
+    r = setup.http.patch(
+        f"{setup.server.base_url}/unified/connection/{connection_id}", headers=setup.headers, json={"auth": auth}
+    )
+    assert r.status_code == 200, f"PATCH answered {r.status_code}: {r.text[:300]}"
+    body = setup.connection(connection_id)
+    assert body.get("refresh_status") == "active", redacted(body)
+    assert access_fp(body) == fingerprint("at-patched-by-operator")
+    assert provider.token_calls("refresh_token") == 1, "a fresh token written by PATCH was refreshed"
 
 
 @pytest.mark.parametrize("fault", TRANSIENT_FAULTS, ids=["503", "drop", "429-retry-after"])
