@@ -9,6 +9,7 @@ Contract: the OAuth contract's HTTP API section (authorize URL, callback, reauth
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 import uuid
 
@@ -163,6 +164,21 @@ def test_replayed_callback_is_refused(setup, provider, integration, http):
     assert "location" not in again.headers, "the replayed callback redirected"
     assert provider.token_calls() == calls, "the replayed callback reached the token endpoint"
     assert [c["id"] for c in setup.connections()] == [connection_id], "the replay created a connection"
+
+
+def test_concurrent_callbacks_with_one_state_make_one_connection(setup, provider, integration, http):
+    """A double-submitted callback (10 at once): the state is consumed once, atomically."""
+    flow = run_flow(setup, integration, http, callback=False, state="double")
+
+    def hit(_: int) -> int:
+        with httpx.Client(timeout=15.0) as client:
+            return client.get(flow.callback_url).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        codes = sorted(pool.map(hit, range(10)))
+    assert codes == [302] + [400] * 9, f"callback answers: {codes}"
+    assert len(setup.connections()) == 1, "more than one connection from one state"
+    assert provider.token_calls() == 1, "the code was exchanged more than once"
 
 
 def test_tampered_state_is_refused(setup, provider, integration, http):
