@@ -51,6 +51,7 @@ if _SUPPORT not in sys.path:
 
 from switchboard_testkit import (  # noqa: E402
     REPO_ROOT,
+    FigureLog,
     SwitchboardServer,
     Workspace,
     find_switchboard_bin,
@@ -702,21 +703,14 @@ def reauth_token(setup: Setup, connection_id: str) -> str:
 
 # ----- figures for the terminal summary -----------------------------------------------------
 
-_FIGURES: List[str] = []
+FIGURES = FigureLog()
 
 
 @pytest.fixture
 def figures(request) -> Callable[[str], None]:
     """Records a measured figure; all of them are printed at the end of the run."""
-
-    def record(line: str) -> None:
-        _FIGURES.append(f"{request.node.name}: {line}")
-
-    return record
+    return FIGURES.recorder(request.node.name)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if _FIGURES:
-        terminalreporter.section("measured figures")
-        for line in _FIGURES:
-            terminalreporter.write_line(line)
+    FIGURES.summarize(terminalreporter)

@@ -36,6 +36,7 @@ if _SUPPORT not in sys.path:
 
 from switchboard_testkit import (  # noqa: E402,F401 (psql and with_database: test_copy.py imports them from here)
     REPO_ROOT,
+    FigureLog,
     SwitchboardServer,
     Workspace,
     find_switchboard_bin,
@@ -218,24 +219,17 @@ def private_cluster(postgres_url: str) -> Iterator[PrivateCluster]:
 
 # ----- figures for the terminal summary -----------------------------------------------------
 
-_FIGURES: List[str] = []
+FIGURES = FigureLog()
 
 
 @pytest.fixture
-def figures(request) -> "Callable[[str], None]":
+def figures(request) -> Callable[[str], None]:
     """Records a measured figure; all of them are printed at the end of the run."""
-
-    def record(line: str) -> None:
-        _FIGURES.append(f"{request.node.name}: {line}")
-
-    return record
+    return FIGURES.recorder(request.node.name)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if _FIGURES:
-        terminalreporter.section("measured figures")
-        for line in _FIGURES:
-            terminalreporter.write_line(line)
+    FIGURES.summarize(terminalreporter)
 
 
 @pytest.fixture

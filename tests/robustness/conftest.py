@@ -38,6 +38,7 @@ if _SUPPORT not in sys.path:
     sys.path.insert(0, _SUPPORT)
 
 from switchboard_testkit import (  # noqa: E402
+    FigureLog,
     SwitchboardServer,
     find_switchboard_bin,
     is_postgres_url,
@@ -144,24 +145,17 @@ def make_server(
 
 # ----- figures for the terminal summary (copied into docs/reliability.md) -----------------
 
-_FIGURES: List[str] = []
+FIGURES = FigureLog()
 
 
 @pytest.fixture
 def figures(request, backend: Backend) -> Callable[[str], None]:
     """Records a measured figure; all of them are printed at the end of the run."""
-
-    def record(line: str) -> None:
-        _FIGURES.append(f"[{backend.name}] {request.node.name}: {line}")
-
-    return record
+    return FIGURES.recorder(f"[{backend.name}] {request.node.name}")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if _FIGURES:
-        terminalreporter.section("measured figures")
-        for line in _FIGURES:
-            terminalreporter.write_line(line)
+    FIGURES.summarize(terminalreporter)
 
 
 def env_int(name: str, default: int) -> int:

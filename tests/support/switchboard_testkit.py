@@ -338,3 +338,24 @@ class SwitchboardServer:
                 f"--- server stderr (tail) ---\n{tail(self.stderr_path)}",
                 pytrace=False,
             )
+
+
+class FigureLog:
+    """Measured figures a suite records while it runs and prints in pytest's terminal summary.
+
+    A conftest keeps one (`FIGURES = FigureLog()`), hands `FIGURES.recorder(label)` to tests
+    through its `figures` fixture, and calls `FIGURES.summarize(terminalreporter)` from its
+    `pytest_terminal_summary` hook.
+    """
+
+    def __init__(self) -> None:
+        self.lines: List[str] = []
+
+    def recorder(self, label: str):
+        return lambda line: self.lines.append(f"{label}: {line}")
+
+    def summarize(self, terminalreporter) -> None:
+        if self.lines:
+            terminalreporter.section("measured figures")
+            for line in self.lines:
+                terminalreporter.write_line(line)
