@@ -31,13 +31,13 @@ public struct HTTPOAuthTokenClient: OAuthTokenClient {
         switch request.clientAuthentication {
         case .clientSecretBasic:
             // RFC 6749 §2.3.1: each part form-encoded before joining.
-            let pair = "\(Self.encode(request.clientID)):\(Self.encode(request.clientSecret))"
+            let pair = "\(FormEncoding.encode(request.clientID)):\(FormEncoding.encode(request.clientSecret))"
             http.headers.add(name: "Authorization", value: "Basic \(Data(pair.utf8).base64EncodedString())")
         case .clientSecretPost:
             parameters.append(("client_id", request.clientID))
             parameters.append(("client_secret", request.clientSecret))
         }
-        let body = parameters.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        let body = parameters.map { "\(FormEncoding.encode($0.0))=\(FormEncoding.encode($0.1))" }.joined(separator: "&")
         http.body = .bytes(ByteBuffer(string: body))
 
         let status: Int
@@ -63,7 +63,11 @@ public struct HTTPOAuthTokenClient: OAuthTokenClient {
     /// Classifies one answer of a token endpoint.
     static func interpret(status: Int, retryAfter: String?, body: [UInt8]) throws -> TokenResponse {
         if status == 429 || status >= 500 {
-            throw TokenEndpointError.unavailable(status: status, retryAfter: retryAfter.flatMap(Self.seconds), reason: "")
+            throw TokenEndpointError.unavailable(
+                status: status,
+                retryAfter: retryAfter.flatMap(Self.seconds),
+                reason: ""
+            )
         }
         let json = try? JSONParser.parse(body)
         if (200..<300).contains(status) {
@@ -110,6 +114,4 @@ public struct HTTPOAuthTokenClient: OAuthTokenClient {
         guard let date = formatter.date(from: trimmed) else { return nil }
         return max(0, Int64(date.timeIntervalSinceNow.rounded(.up)))
     }
-
-    static func encode(_ value: String) -> String { AuthorizationService.formEncode(value) }
 }

@@ -118,7 +118,8 @@ struct Serve: AsyncParsableCommand {
     var integrationsDir: String?
     @Option(
         name: .long,
-        help: "Seconds before expiry at which OAuth tokens are refreshed. Default: $SWITCHBOARD_REFRESH_MARGIN, else 300"
+        help:
+            "Seconds before expiry at which OAuth tokens are refreshed. Default: $SWITCHBOARD_REFRESH_MARGIN, else 300"
     )
     var refreshMargin: Int?
     @Option(
@@ -129,7 +130,8 @@ struct Serve: AsyncParsableCommand {
     var refreshInterval: Int?
     @Option(
         name: .long,
-        help: "Seconds an OAuth authorization may take before its state expires. Default: $SWITCHBOARD_OAUTH_STATE_TTL, else 600"
+        help:
+            "Seconds an OAuth authorization may take before its state expires. Default: $SWITCHBOARD_OAUTH_STATE_TTL, else 600"
     )
     var oauthStateTTL: Int?
     @OptionGroup var options: DatabaseOptions
@@ -151,7 +153,8 @@ struct Serve: AsyncParsableCommand {
         }
         // Only `switchboard bench` passes this: it adds the benchmark's HTTP ceiling route.
         configuration.benchmarkCeiling = benchmarkCeiling
-        let interval = try integer(refreshInterval, "SWITCHBOARD_REFRESH_INTERVAL", "--refresh-interval", 0...86_400) ?? 30
+        let interval =
+            try integer(refreshInterval, "SWITCHBOARD_REFRESH_INTERVAL", "--refresh-interval", 0...86_400) ?? 30
         configuration.refreshInterval = interval == 0 ? nil : .seconds(interval)
         let settings = configuration
         let oauth = try oauthSettings()

@@ -21,12 +21,21 @@ import Testing
         )
         #expect(enabled.status == .ok)
         #expect(!enabled.text.contains("s3cret-value"))
-        let patched = try await api.send(.patch, "/switchboard/workspace", body: #"{"redirect_origins":["\#(Self.app)"]}"#)
+        let patched = try await api.send(
+            .patch,
+            "/switchboard/workspace",
+            body: #"{"redirect_origins":["\#(Self.app)"]}"#
+        )
         #expect(patched.status == .ok)
         #expect(try patched.jsonObject()["redirect_origins"] as? [String] == [Self.app])
     }
 
-    func authURL(_ api: TestAPI, _ query: String, type: String = "mock", workspace: String? = nil) async throws
+    func authURL(
+        _ api: TestAPI,
+        _ query: String,
+        type: String = "mock",
+        workspace: String? = nil
+    ) async throws
         -> TestResponse
     {
         try await api.send(
@@ -40,7 +49,10 @@ import Testing
         try await withApp { api in
             let reader = try await api.makeKey(ScopeSet([.connectionsRead]))
             let body = #"{"client_id":"c","client_secret":"s"}"#
-            #expect(try await api.send(.put, "/switchboard/integration/mock", body: body, key: .some(reader)).status == .forbidden)
+            #expect(
+                try await api.send(.put, "/switchboard/integration/mock", body: body, key: .some(reader)).status
+                    == .forbidden
+            )
             let unknown = try await api.send(.put, "/switchboard/integration/nope", body: body)
             #expect(unknown.status == .notFound)
             #expect(unknown.errorMessage.contains("nope"))
@@ -72,7 +84,11 @@ import Testing
             let one = try await api.send(.get, "/unified/integration?type=slack")
             #expect(try one.jsonArray().count == 1)
             #expect(try await api.send(.get, "/unified/integration?categories=nope").status == .badRequest)
-            let front = try await api.send(.get, "/unified/integration/workspace/\(api.workspace.rawValue)", key: .some(nil))
+            let front = try await api.send(
+                .get,
+                "/unified/integration/workspace/\(api.workspace.rawValue)",
+                key: .some(nil)
+            )
             #expect(front.status == .ok)
             #expect(try front.jsonArray().count == types.count)
             let missing = try await api.send(.get, "/unified/integration/workspace/nope", key: .some(nil))
@@ -82,8 +98,13 @@ import Testing
 
     @Test func redirectOriginsMustBeOrigins() async throws {
         try await withApp { api in
-            for bad in ["http://example.com", "https://example.com/path", "ftp://x", "https://u:p@example.com", "nope"] {
-                let response = try await api.send(.patch, "/switchboard/workspace", body: #"{"redirect_origins":["\#(bad)"]}"#)
+            for bad in ["http://example.com", "https://example.com/path", "ftp://x", "https://u:p@example.com", "nope"]
+            {
+                let response = try await api.send(
+                    .patch,
+                    "/switchboard/workspace",
+                    body: #"{"redirect_origins":["\#(bad)"]}"#
+                )
                 #expect(response.status == .badRequest, "\(bad)")
                 #expect(response.errorMessage.contains("redirect_origins[0]"))
             }
@@ -92,7 +113,11 @@ import Testing
                 "/switchboard/workspace",
                 body: #"{"redirect_origins":["HTTPS://App.Example.com:443","http://localhost:3000"]}"#
             )
-            #expect(try ok.jsonObject()["redirect_origins"] as? [String] == ["https://app.example.com", "http://localhost:3000"])
+            #expect(
+                try ok.jsonObject()["redirect_origins"] as? [String] == [
+                    "https://app.example.com", "http://localhost:3000",
+                ]
+            )
         }
     }
 
@@ -180,7 +205,9 @@ import Testing
             )
             let id = try #require(connection["id"] as? String)
             let reader = try await api.makeKey(ScopeSet([.connectionsRead]))
-            #expect(try await api.send(.post, "/unified/connection/\(id)/reauth", key: .some(reader)).status == .forbidden)
+            #expect(
+                try await api.send(.post, "/unified/connection/\(id)/reauth", key: .some(reader)).status == .forbidden
+            )
             #expect(try await api.send(.post, "/unified/connection/nope/reauth").status == .notFound)
             let issued = try await api.send(.post, "/unified/connection/\(id)/reauth")
             #expect(issued.status == .ok)
@@ -193,14 +220,23 @@ import Testing
                 "/switchboard/integration/hubspot",
                 body: #"{"client_id":"c","client_secret":"s"}"#
             )
-            #expect(try await authURL(api, "connection_id=\(id)&reauth_token=\(token)", type: "hubspot").status == .badRequest)
-            #expect(try await authURL(api, "connection_id=\(id)&reauth_token=\(String(repeating: "B", count: 43))").status == .badRequest)
+            #expect(
+                try await authURL(api, "connection_id=\(id)&reauth_token=\(token)", type: "hubspot").status
+                    == .badRequest
+            )
+            #expect(
+                try await authURL(api, "connection_id=\(id)&reauth_token=\(String(repeating: "B", count: 43))").status
+                    == .badRequest
+            )
             #expect(try await authURL(api, "connection_id=\(id)&reauth_token=\(token)").status == .ok)
             let again = try await authURL(api, "connection_id=\(id)&reauth_token=\(token)")
             #expect(again.status == .badRequest)
             #expect(again.errorMessage.contains("already used"))
             // A key of another workspace sees no such connection.
-            #expect(try await api.send(.post, "/unified/connection/\(id)/reauth", key: .some(api.otherKey)).status == .notFound)
+            #expect(
+                try await api.send(.post, "/unified/connection/\(id)/reauth", key: .some(api.otherKey)).status
+                    == .notFound
+            )
         }
     }
 }

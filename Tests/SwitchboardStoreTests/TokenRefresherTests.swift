@@ -110,8 +110,13 @@ import Testing
 
         func accessToken(_ connection: Connection) throws -> String? {
             guard let sealed = connection.sealedAuth else { return nil }
-            let bytes = try sealer.open(sealed, context: SealContext(workspaceID: workspace, connectionID: connection.id))
-            guard case .string(let token)? = ConnectionAuth(trustedJSON: bytes).parsed()["access_token"] else { return nil }
+            let bytes = try sealer.open(
+                sealed,
+                context: SealContext(workspaceID: workspace, connectionID: connection.id)
+            )
+            guard case .string(let token)? = ConnectionAuth(trustedJSON: bytes).parsed()["access_token"] else {
+                return nil
+            }
             return token
         }
 
@@ -143,7 +148,9 @@ import Testing
         try await backend.withStore { store in
             let workspace = try await makeWorkspace(store)
             let sealer = AESGCMSealer(
-                keys: KeyRing(active: try KeyRing.masterKey(base64: Data(repeating: 3, count: 32).base64EncodedString()))
+                keys: KeyRing(
+                    active: try KeyRing.masterKey(base64: Data(repeating: 3, count: 32).base64EncodedString())
+                )
             )
             let catalog = IntegrationCatalog([Self.mock])
             let clock = Clock()
@@ -265,7 +272,10 @@ import Testing
         try await withFixture(backend, endpoint: ScriptedEndpoint(delay: .zero)) { f in
             let connection = try await f.expiredConnection()
             f.endpoint.fail(
-                with: Array(repeating: .unavailable(status: nil, retryAfter: nil, reason: "connection failed"), count: 1000)
+                with: Array(
+                    repeating: .unavailable(status: nil, retryAfter: nil, reason: "connection failed"),
+                    count: 1000
+                )
             )
             let refresher = f.refresher()
             // An hour in 10 s steps; at every step both the background pass and an impatient
@@ -279,6 +289,7 @@ import Testing
             // Exponential backoff from 5 s, capped at 10 min, jitter in [d/2, d]: about 14 attempts
             // in an hour instead of 720 asks.
             #expect((8...20).contains(f.endpoint.calls), "attempts: \(f.endpoint.calls)")
+            print("[\(backend)] a provider down for an hour: \(f.endpoint.calls) token calls for 720 asks")
             #expect(stored.refresh?.status == .retrying)
             #expect(stored.health.lastUnhealthyCode == "unreachable")
         }

@@ -22,7 +22,8 @@ public enum OpaqueToken {
     public static func isWellFormed(_ token: String) -> Bool {
         token.utf8.count == 43
             && token.utf8.allSatisfy { b in
-                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D
+                    || b == 0x5F
             }
     }
 

@@ -85,20 +85,26 @@ public struct AuthorizationService: Sendable {
         let permissions: [Permission]
         do throws(ValidationError) {
             try IntegrationService.checkText(environment, field: "env", maximum: Limits.shortLabelLength)
-            if let state = request.state { try Limits.checkLabel(state, field: "state", maximum: Limits.identifierLength) }
+            if let state = request.state {
+                try Limits.checkLabel(state, field: "state", maximum: Limits.identifierLength)
+            }
             if let xref = request.externalXref {
                 try Limits.checkLabel(xref, field: "external_xref", maximum: Limits.indexedLabelLength)
             }
-            for (field, url) in [("success_redirect", request.successRedirect), ("failure_redirect", request.failureRedirect)] {
+            for (field, url) in [
+                ("success_redirect", request.successRedirect), ("failure_redirect", request.failureRedirect),
+            ] {
                 guard let url else { continue }
                 try Self.checkRedirect(url, field: field, allowed: workspace.redirectOrigins)
             }
             permissions = try Self.permissions(request.scopes, supported: oauth.permissionScopes, type: type)
             if oauth.needsSubdomain {
-                guard let subdomain = request.subdomain, Self.fill(oauth.authorizeURL, subdomain: subdomain) != nil else {
+                guard let subdomain = request.subdomain, Self.fill(oauth.authorizeURL, subdomain: subdomain) != nil
+                else {
                     throw ValidationError(
                         field: "subdomain",
-                        message: "integration \"\(type)\" needs the end user's subdomain: letters, digits and hyphens, at most 63"
+                        message:
+                            "integration \"\(type)\" needs the end user's subdomain: letters, digits and hyphens, at most 63"
                     )
                 }
             }
@@ -142,7 +148,7 @@ public struct AuthorizationService: Sendable {
         }
         for (name, value) in oauth.authorizeParameters.sorted(by: { $0.key < $1.key }) { query.append((name, value)) }
         let base = Self.fill(oauth.authorizeURL, subdomain: request.subdomain) ?? oauth.authorizeURL
-        return Self.appending(query, to: base)
+        return FormEncoding.appending(query, to: base)
     }
 
     /// Where the provider's redirect leads.
@@ -170,11 +176,13 @@ public struct AuthorizationService: Sendable {
         }
         func fail(_ error: String) -> CallbackResult {
             guard let url = pending.failureRedirect else { return .refused("authorization failed: \(error)") }
-            return .redirect(Self.appending([("error", error)], to: url))
+            return .redirect(FormEncoding.appending([("error", error)], to: url))
         }
         guard pending.expiresAt > time else { return fail("state_expired") }
         if let providerError { return fail(Self.sanitized(providerError)) }
-        guard let code, !code.isEmpty, code.utf8.count <= Limits.identifierLength else { return fail("invalid_request") }
+        guard let code, !code.isEmpty, code.utf8.count <= Limits.identifierLength else {
+            return fail("invalid_request")
+        }
         guard let definition = catalog.definition(pending.integrationType), let oauth = definition.oauth2,
             let client = try await integrations.client(
                 type: pending.integrationType,
@@ -235,7 +243,7 @@ public struct AuthorizationService: Sendable {
         guard let success = pending.successRedirect else { return .completed(connection.id) }
         var appended = [("id", connection.id.rawValue)]
         if let callerState = pending.callerState { appended.append(("state", callerState)) }
-        return .redirect(Self.appending(appended, to: success))
+        return .redirect(FormEncoding.appending(appended, to: success))
     }
 
     /// `POST /unified/connection/{id}/reauth`: a single-use token for re-authorizing in place.
@@ -283,7 +291,8 @@ public struct AuthorizationService: Sendable {
                 throw ServiceError.invalid(
                     ValidationError(
                         field: "connection_id",
-                        message: "connection \(raw) is of integration \"\(connection.fields.integrationType)\", not \"\(request.integrationType)\""
+                        message:
+                            "connection \(raw) is of integration \"\(connection.fields.integrationType)\", not \"\(request.integrationType)\""
                     )
                 )
             }
@@ -291,7 +300,12 @@ public struct AuthorizationService: Sendable {
                 throw ServiceError.conflict("connection \(raw) keeps its credentials in a secrets manager")
             }
             guard
-                try await store.consumeReauthToken(hash: hasher.hash(token), connection: id, workspace: workspace, at: now())
+                try await store.consumeReauthToken(
+                    hash: hasher.hash(token),
+                    connection: id,
+                    workspace: workspace,
+                    at: now()
+                )
             else {
                 throw ServiceError.invalid(
                     ValidationError(field: "reauth_token", message: "reauth_token is unknown, expired or already used")
@@ -357,9 +371,11 @@ public struct AuthorizationService: Sendable {
 
     /// A provider's error code as safe to put in the caller's URL: `[a-z0-9_]`, at most 64.
     static func sanitized(_ error: String) -> String {
-        let cleaned = String(error.lowercased().unicodeScalars.filter {
-            ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_"
-        }.prefix(64))
+        let cleaned = String(
+            error.lowercased().unicodeScalars.filter {
+                ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_"
+            }.prefix(64)
+        )
         return cleaned.isEmpty ? "access_denied" : cleaned
     }
 
@@ -381,31 +397,5 @@ public struct AuthorizationService: Sendable {
         if let subdomain { meta.append(("subdomain", .string(subdomain))) }
         if !meta.isEmpty { members.append(("meta", .object(meta))) }
         return ConnectionAuth(trustedJSON: ConnectionAuth.canonical(members))
-    }
-
-    /// `url` with `parameters` appended to its query, form-encoded.
-    static func appending(_ parameters: [(String, String)], to url: String) -> String {
-        let encoded = parameters.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
-        guard !encoded.isEmpty else { return url }
-        var base = url
-        var fragment = ""
-        if let hash = base.firstIndex(of: "#") {
-            fragment = String(base[hash...])
-            base = String(base[..<hash])
-        }
-        let separator = base.contains("?") ? (base.hasSuffix("?") || base.hasSuffix("&") ? "" : "&") : "?"
-        return base + separator + encoded + fragment
-    }
-
-    /// Percent-encoding for a query component: everything but RFC 3986 unreserved characters.
-    public static func formEncode(_ value: String) -> String {
-        var out = ""
-        for byte in value.utf8 {
-            switch byte {
-            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E: out.unicodeScalars.append(UnicodeScalar(byte))
-            default: out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
     }
 }

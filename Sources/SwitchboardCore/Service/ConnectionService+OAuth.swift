@@ -20,7 +20,13 @@ extension ConnectionService {
             createdAt: time,
             updatedAt: time
         )
-        let record = AuditRecord(workspaceID: workspace, at: time, actor: actor, action: .connectionCreate, connectionID: id)
+        let record = AuditRecord(
+            workspaceID: workspace,
+            at: time,
+            actor: actor,
+            action: .connectionCreate,
+            connectionID: id
+        )
         try await store.insert(connection, audit: record)
         return connection
     }
@@ -36,7 +42,13 @@ extension ConnectionService {
         actor: String
     ) async throws -> Connection {
         let time = now()
-        let record = AuditRecord(workspaceID: workspace, at: time, actor: actor, action: .connectionReauthorize, connectionID: id)
+        let record = AuditRecord(
+            workspaceID: workspace,
+            at: time,
+            actor: actor,
+            action: .connectionReauthorize,
+            connectionID: id
+        )
         let refresh = refresher.initialState(integrationType: integrationType, auth: auth)
         let sealed = try seal(auth, id: id, workspace: workspace)
         let updated = try await store.update(id: id, workspace: workspace, audit: record) { current in

@@ -186,7 +186,7 @@ public struct ConnectionService: Sendable {
         revealed.reserveCapacity(connections.count)
         for var connection in connections {
             if connection.refresh != nil {
-                do { connection = try await refresher.fresh(connection) } catch where !strict {}
+                do { connection = try await refresher.fresh(connection) } catch  where !strict {}
             }
             if let external = try await externalCredentials(of: connection) {
                 revealed.append(RevealedConnection(connection: connection, auth: try await external.get()))

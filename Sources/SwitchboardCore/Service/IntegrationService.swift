@@ -152,7 +152,11 @@ public struct IntegrationService: Sendable {
     }
 
     /// The enabled client of `type` in `workspace`, its secret opened; nil if none is enabled.
-    func client(type: String, workspace: WorkspaceID, requireActive: Bool) async throws -> (
+    func client(
+        type: String,
+        workspace: WorkspaceID,
+        requireActive: Bool
+    ) async throws -> (
         integration: WorkspaceIntegration, secret: String
     )? {
         guard let stored = try await store.workspaceIntegration(type: type, workspace: workspace),
@@ -179,7 +183,8 @@ public struct IntegrationService: Sendable {
         try principal.require(.integrationsAdmin)
         var normalized: [String] = []
         for (i, origin) in origins.enumerated() {
-            guard let value = RedirectOrigin.normalize(origin), value == RedirectOrigin.normalize(origin, allowPath: false)
+            guard let value = RedirectOrigin.normalize(origin),
+                value == RedirectOrigin.normalize(origin, allowPath: false)
             else {
                 throw ServiceError.invalid(
                     ValidationError(
@@ -192,7 +197,9 @@ public struct IntegrationService: Sendable {
             if !normalized.contains(value) { normalized.append(value) }
         }
         guard normalized.count <= 100 else {
-            throw ServiceError.invalid(ValidationError(field: "redirect_origins", message: "at most 100 redirect origins"))
+            throw ServiceError.invalid(
+                ValidationError(field: "redirect_origins", message: "at most 100 redirect origins")
+            )
         }
         let record = AuditRecord(.redirectOriginsUpdate, by: principal, at: now())
         guard try await store.setRedirectOrigins(normalized, workspace: principal.workspaceID, audit: record) else {
@@ -204,32 +211,5 @@ public struct IntegrationService: Sendable {
     static func checkText(_ value: String, field: String, maximum: Int) throws(ValidationError) {
         guard !value.isEmpty else { throw ValidationError(field: field, message: "\(field) must not be empty") }
         try Limits.checkLabel(value, field: field, maximum: maximum)
-    }
-}
-
-/// Origins of redirect URLs: `scheme://host[:port]`, lower-cased, default ports dropped.
-public enum RedirectOrigin {
-    /// The origin of `url`, or nil if it is not an absolute https URL (http only for loopback
-    /// hosts) without user info. With `allowPath: false`, anything after the origin is refused.
-    public static func normalize(_ url: String, allowPath: Bool = true) -> String? {
-        guard url.utf8.count <= 2048, let components = URLComponents(string: url),
-            let scheme = components.scheme?.lowercased(), let host = components.host?.lowercased(), !host.isEmpty,
-            components.user == nil, components.password == nil
-        else { return nil }
-        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
-        guard scheme == "https" || (scheme == "http" && loopback) else { return nil }
-        // DNS names and IPv4 addresses only (plus loopback IPv6): nothing a browser might read differently.
-        let plainHost = host.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x2D
-        }
-        guard plainHost || loopback else { return nil }
-        if !allowPath {
-            guard components.path.isEmpty || components.path == "/", components.query == nil, components.fragment == nil
-            else { return nil }
-        }
-        let defaultPort = scheme == "https" ? 443 : 80
-        let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-        if let port = components.port, port != defaultPort { return "\(scheme)://\(hostPart):\(port)" }
-        return "\(scheme)://\(hostPart)"
     }
 }

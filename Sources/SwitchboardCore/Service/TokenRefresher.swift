@@ -164,7 +164,11 @@ public struct TokenRefresher: Sendable {
             updated.health.lastUnhealthyAt = time
             updated.health.lastUnhealthyCode = error.unhealthyCode
             if error.needsReauthorization {
-                updated.refresh = TokenRefreshState(status: .needsReauth, expiresAt: refresh.expiresAt, attempts: attempts)
+                updated.refresh = TokenRefreshState(
+                    status: .needsReauth,
+                    expiresAt: refresh.expiresAt,
+                    attempts: attempts
+                )
             } else {
                 var retryAfter: Int64?
                 if case .unavailable(_, let seconds, _) = error { retryAfter = seconds }
@@ -197,7 +201,9 @@ public struct TokenRefresher: Sendable {
             }
             return current
         }
-        if let failure, !failure.needsReauthorization, refresh.expiresAt <= time, let next = updated.refresh?.nextAttemptAt {
+        if let failure, !failure.needsReauthorization, refresh.expiresAt <= time,
+            let next = updated.refresh?.nextAttemptAt
+        {
             throw ServiceError.tokenRefreshFailed(retryAfter: Self.seconds(from: time, to: next), failure)
         }
         return updated
@@ -205,9 +211,14 @@ public struct TokenRefresher: Sendable {
 
     /// Calls the token endpoint with the row's refresh token and the workspace's client.
     private func requestRefresh(_ row: Connection) async throws -> (ConnectionAuth, TokenResponse) {
-        guard let sealed = row.sealedAuth else { throw TokenEndpointError.notConfigured("the connection has no credentials") }
+        guard let sealed = row.sealedAuth else {
+            throw TokenEndpointError.notConfigured("the connection has no credentials")
+        }
         let auth = ConnectionAuth(
-            trustedJSON: try sealer.open(sealed, context: SealContext(workspaceID: row.workspaceID, connectionID: row.id))
+            trustedJSON: try sealer.open(
+                sealed,
+                context: SealContext(workspaceID: row.workspaceID, connectionID: row.id)
+            )
         )
         let parsed = auth.parsed()
         guard case .string(let refreshToken)? = parsed["refresh_token"] else {
@@ -215,7 +226,9 @@ public struct TokenRefresher: Sendable {
         }
         let type = row.fields.integrationType
         guard let oauth = catalog.definition(type)?.oauth2 else {
-            throw TokenEndpointError.notConfigured("integration \"\(type)\" is not an OAuth 2 integration of the catalog")
+            throw TokenEndpointError.notConfigured(
+                "integration \"\(type)\" is not an OAuth 2 integration of the catalog"
+            )
         }
         guard let client = try await integrations.client(type: type, workspace: row.workspaceID, requireActive: false)
         else { throw TokenEndpointError.notConfigured("the workspace has no OAuth client for \"\(type)\"") }
@@ -243,7 +256,9 @@ public struct TokenRefresher: Sendable {
         if case .object(let existing) = auth.parsed() { members = existing }
         func set(_ key: String, _ value: JSONValue?) {
             guard let value else { return }
-            if let i = members.firstIndex(where: { $0.key == key }) { members[i].value = value } else {
+            if let i = members.firstIndex(where: { $0.key == key }) {
+                members[i].value = value
+            } else {
                 members.append((key, value))
             }
         }

@@ -126,7 +126,9 @@ struct IntegrationRoutes: Sendable {
         let principal = try context.requirePrincipal()
         let body = try Self.object(try await request.jsonBody(maximumSize: maximumBodySize))
         guard let origins = try Self.strings(body, "redirect_origins") else {
-            throw APIError.invalidBody("redirect_origins is required: an array of origins such as https://app.example.com")
+            throw APIError.invalidBody(
+                "redirect_origins is required: an array of origins such as https://app.example.com"
+            )
         }
         return Self.respond(try await integrations.setRedirectOrigins(origins, by: principal))
     }
@@ -193,7 +195,9 @@ struct IntegrationRoutes: Sendable {
     }
 
     static func string(_ body: JSONValue, _ name: String) throws(APIError) -> String {
-        guard case .string(let value)? = body[name] else { throw .invalidBody("\(name) is required and must be a string") }
+        guard case .string(let value)? = body[name] else {
+            throw .invalidBody("\(name) is required and must be a string")
+        }
         return value
     }
 

@@ -60,7 +60,9 @@ struct OAuthRoutes: Sendable {
         _ = try parameters.single("region")
         // The SDK repeats `scopes`; a comma-separated list is accepted too.
         authorize.scopes = parameters.all("scopes").flatMap { $0.split(separator: ",").map(String.init) }
-        guard authorize.scopes.count <= 500 else { throw APIError.invalidParameter("scopes names more than 500 permissions") }
+        guard authorize.scopes.count <= 500 else {
+            throw APIError.invalidParameter("scopes names more than 500 permissions")
+        }
         var redirect = false
         if let text = try parameters.single("redirect") {
             guard text == "true" || text == "false" else {
@@ -81,7 +83,8 @@ struct OAuthRoutes: Sendable {
         )
         switch result {
         case .redirect(let url): return Self.redirect(to: url)
-        case .completed(let id): return Self.text(.ok, "Connected: connection \(id.rawValue) was authorized. You may close this window.")
+        case .completed(let id):
+            return Self.text(.ok, "Connected: connection \(id.rawValue) was authorized. You may close this window.")
         case .refused(let reason): return Self.text(.badRequest, "Authorization refused: \(reason)")
         }
     }

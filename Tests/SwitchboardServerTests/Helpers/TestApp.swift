@@ -40,7 +40,9 @@ func testCatalog() throws -> IntegrationCatalog {
     while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
         root.deleteLastPathComponent()
     }
-    return try IntegrationCatalogLoader.load(operatorDirectory: root.appendingPathComponent("tests/oauth/integrations").path)
+    return try IntegrationCatalogLoader.load(
+        operatorDirectory: root.appendingPathComponent("tests/oauth/integrations").path
+    )
 }
 
 /// A test master key (base64 of 32 bytes); never used outside tests.
