@@ -110,7 +110,7 @@ public struct IntegrationService: Sendable {
             try Self.checkText(clientSecret, field: "client_secret", maximum: Limits.identifierLength)
             for (i, scope) in extraScopes.enumerated() {
                 try Self.checkText(scope, field: "extra_scopes[\(i)]", maximum: Limits.indexedLabelLength)
-                guard !scope.contains(where: \.isWhitespace) else {
+                guard !scope.unicodeScalars.contains(where: Self.isSpace) else {
                     throw ValidationError(field: "extra_scopes[\(i)]", message: "a scope must not contain spaces")
                 }
             }
@@ -206,6 +206,14 @@ public struct IntegrationService: Sendable {
             throw ServiceError.workspaceNotFound(principal.workspaceID.rawValue)
         }
         return try await workspace(by: principal)
+    }
+
+    /// Whitespace as openapi.yaml's `\\s` (ECMAScript) means it, so the document and the server agree.
+    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
+        default: false
+        }
     }
 
     static func checkText(_ value: String, field: String, maximum: Int) throws(ValidationError) {

@@ -151,8 +151,8 @@ struct IntegrationRoutes: Sendable {
             query.offset = try ConnectionQuery.wholeNumber(text, name: "offset", range: 0...1_000_000)
         }
         if allowType, let type = try parameters.single("type") {
-            guard type.utf8.count <= Limits.shortLabelLength else {
-                throw .invalidParameter("type must be at most \(Limits.shortLabelLength) bytes")
+            guard type.unicodeScalars.count <= Limits.shortLabelLength else {
+                throw .invalidParameter("type must be at most \(Limits.shortLabelLength) characters")
             }
             query.type = type
         }
@@ -162,8 +162,8 @@ struct IntegrationRoutes: Sendable {
             }
             query.updatedGTE = text
         }
-        if let env = try parameters.single("env"), env.isEmpty || env.utf8.count > Limits.shortLabelLength {
-            throw .invalidParameter("env must be 1 to \(Limits.shortLabelLength) bytes")
+        if let env = try parameters.single("env"), env.isEmpty || env.unicodeScalars.count > Limits.shortLabelLength {
+            throw .invalidParameter("env must be 1 to \(Limits.shortLabelLength) characters")
         }
         for value in parameters.all("categories") {
             for name in value.split(separator: ",", omittingEmptySubsequences: false) {
