@@ -224,6 +224,7 @@ import Testing
             #expect(
                 applied == [
                     "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
+                    "0005_list_filters_in_indexes",
                 ]
             )
             #expect(try await store.migrate().isEmpty)
@@ -247,6 +248,7 @@ import Testing
         #expect(
             results.flatMap { $0 }.sorted() == [
                 "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
+                "0005_list_filters_in_indexes",
             ]
         )
     }

@@ -176,6 +176,7 @@ import Testing
             #expect(
                 applied.sorted() == [
                     "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
+                    "0005_list_filters_in_indexes",
                 ]
             )
         }
