@@ -40,7 +40,10 @@ extension SQLiteStore {
                 var writer = JSONWriter(reservingCapacity: 768)
                 // The cursor resets the statement when released: it must outlive the reads of its row.
                 withExtendedLifetime(cursor) {
-                    ConnectionJSON.writeWithoutAuth(SQLiteConnectionRow(statement: statement.sqliteStatement), to: &writer)
+                    ConnectionJSON.writeWithoutAuth(
+                        SQLiteConnectionRow(statement: statement.sqliteStatement),
+                        to: &writer
+                    )
                 }
                 return writer.bytes
             }

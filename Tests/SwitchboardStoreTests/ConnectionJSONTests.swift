@@ -47,7 +47,9 @@ import Testing
                     let connections = try await store.list(query)
                     var writer = JSONWriter()
                     writer.beginArray()
-                    for c in connections { ConnectionJSON.write(RevealedConnection(connection: c, auth: nil), to: &writer) }
+                    for c in connections {
+                        ConnectionJSON.write(RevealedConnection(connection: c, auth: nil), to: &writer)
+                    }
                     writer.endArray()
                     let page = try await store.listJSONWithoutAuth(query)
                     #expect(page.bytes == writer.bytes)
@@ -59,7 +61,9 @@ import Testing
             for connection in inserted {
                 var writer = JSONWriter()
                 ConnectionJSON.write(RevealedConnection(connection: connection, auth: nil), to: &writer)
-                #expect(try await store.connectionJSONWithoutAuth(id: connection.id, workspace: workspace) == writer.bytes)
+                #expect(
+                    try await store.connectionJSONWithoutAuth(id: connection.id, workspace: workspace) == writer.bytes
+                )
             }
             let other = try await makeWorkspace(store, name: "other")
             #expect(try await store.connectionJSONWithoutAuth(id: inserted[0].id, workspace: other) == nil)

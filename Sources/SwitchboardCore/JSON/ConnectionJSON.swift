@@ -56,7 +56,9 @@ public enum ConnectionJSON {
         }
         func names(_ key: StaticString, _ column: StoredConnectionColumn, _ known: (UnsafeRawBufferPointer) -> Bool) {
             w.key(ascii: key)
-            row.withText(column) { w.stringArray(commaSeparated: $0 ?? UnsafeRawBufferPointer(start: nil, count: 0), keeping: known) }
+            row.withText(column) {
+                w.stringArray(commaSeparated: $0 ?? UnsafeRawBufferPointer(start: nil, count: 0), keeping: known)
+            }
         }
         w.beginObject()
         text("id", .id)
