@@ -36,6 +36,8 @@ public struct BenchRunner: Sendable {
         public var jsonPath: String?
         /// The command line, for the report.
         public var command: String
+        /// When set, only scenarios whose name starts with one of these run (targeted measurements).
+        public var scenarioPrefixes: [String]?
 
         public init(
             sizes: [Int],
@@ -47,7 +49,8 @@ public struct BenchRunner: Sendable {
             executable: String,
             markdownPath: String?,
             jsonPath: String?,
-            command: String
+            command: String,
+            scenarioPrefixes: [String]? = nil
         ) {
             self.sizes = sizes
             self.backends = backends
@@ -59,6 +62,7 @@ public struct BenchRunner: Sendable {
             self.markdownPath = markdownPath
             self.jsonPath = jsonPath
             self.command = command
+            self.scenarioPrefixes = scenarioPrefixes
         }
     }
 
@@ -218,7 +222,8 @@ public struct BenchRunner: Sendable {
                 connections: options.connections
             )
             var results: [ScenarioResult] = []
-            for scenario in facts.scenarios(deepCursorQuery: deepCursor) {
+            for scenario in facts.scenarios(deepCursorQuery: deepCursor)
+            where options.scenarioPrefixes?.contains(where: { scenario.name.hasPrefix($0) }) ?? true {
                 results.append(
                     try await measure(
                         scenario,

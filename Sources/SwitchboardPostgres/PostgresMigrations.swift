@@ -203,5 +203,25 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        (
+            "0005_list_filters_in_indexes",
+            [
+                // Filters the page order cannot serve are tested on index entries (index-only
+                // scans), not heap rows: categories on the created_at order, and updated_gte under
+                // any order (a range on the updated_at index that carries every order's columns,
+                // sorted before any row is read). Each replaces the index it extends.
+                """
+                CREATE INDEX connections_by_created_mask
+                    ON connections(workspace_id, environment, created_at, id, category_mask)
+                """,
+                "DROP INDEX connections_by_created",
+                """
+                CREATE INDEX connections_by_updated_covering ON connections(
+                    workspace_id, environment, updated_at, id, created_at, name_sort, integration_type, category_mask
+                )
+                """,
+                "DROP INDEX connections_by_updated",
+            ]
+        ),
     ]
 }

@@ -195,20 +195,20 @@ extension PostgresStore {
     /// The page query: every filter, the order and the page in SQL, shaped to use one index.
     static func listSQL(_ query: ConnectionQuery) -> PostgresQuery {
         var binds = PostgresBindings()
-        var sql = "SELECT \(connectionColumns) FROM connections WHERE workspace_id = $1 AND environment = $2"
+        var filter = "workspace_id = $1 AND environment = $2"
         binds.append(query.workspaceID.rawValue)
         binds.append(query.environment)
         if let xref = query.externalXref {
             binds.append(xref)
-            sql += " AND external_xref = $\(binds.count)"
+            filter += " AND external_xref = $\(binds.count)"
         }
         if let updatedGTE = query.updatedGTE {
             binds.append(updatedGTE.millisecondsSinceEpoch)
-            sql += " AND updated_at >= $\(binds.count)"
+            filter += " AND updated_at >= $\(binds.count)"
         }
         if !query.categories.isEmpty {
             binds.append(query.categoryMask)
-            sql += " AND (category_mask & $\(binds.count)) <> 0"
+            filter += " AND (category_mask & $\(binds.count)) <> 0"
         }
         if let after = query.after {
             // A row-value comparison on the order's own columns: the index range starts right after
@@ -219,25 +219,41 @@ extension PostgresStore {
                 binds.append(time)
                 binds.append(id.rawValue)
                 let column = query.sort == .updatedAt ? "updated_at" : "created_at"
-                sql += " AND (\(column), id) \(op) ($\(binds.count - 1), $\(binds.count))"
+                filter += " AND (\(column), id) \(op) ($\(binds.count - 1), $\(binds.count))"
             case .name(let name, let type, let id):
                 binds.append(name)
                 binds.append(type)
                 binds.append(id.rawValue)
                 let n = binds.count
-                sql += " AND (name_sort, integration_type, id) \(op) ($\(n - 2), $\(n - 1), $\(n))"
+                filter += " AND (name_sort, integration_type, id) \(op) ($\(n - 2), $\(n - 1), $\(n))"
             }
         }
         let direction = query.order == .asc ? "ASC" : "DESC"
-        switch query.sort {
-        case .createdAt: sql += " ORDER BY created_at \(direction), id \(direction)"
-        case .updatedAt: sql += " ORDER BY updated_at \(direction), id \(direction)"
-        case .name: sql += " ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
-        }
+        let order =
+            switch query.sort {
+            case .createdAt: "ORDER BY created_at \(direction), id \(direction)"
+            case .updatedAt: "ORDER BY updated_at \(direction), id \(direction)"
+            case .name: "ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
+            }
         binds.append(Int64(query.limit))
         binds.append(Int64(query.offset))
-        sql += " LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
-        return PostgresQuery(unsafeSQL: sql, binds: binds)
+        let page = "LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
+        if query.choosesPageFromIndex {
+            // The inner query can run as an index-only scan (see migration 0005), so skipped and
+            // sorted entries cost no heap fetch; the outer one reads the page's rows by primary key.
+            return PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(connectionColumns) FROM connections WHERE workspace_id = $1 AND id IN (
+                        SELECT id FROM connections WHERE \(filter) \(order) \(page)
+                    ) \(order)
+                    """,
+                binds: binds
+            )
+        }
+        return PostgresQuery(
+            unsafeSQL: "SELECT \(connectionColumns) FROM connections WHERE \(filter) \(order) \(page)",
+            binds: binds
+        )
     }
 
     /// Binds the values of `connectionColumns`, then `name_sort` and `category_mask` ($1...$29). A

@@ -173,5 +173,21 @@ enum SQLiteMigrations {
                 WHERE scopes = 'connections:read,connections:credentials,connections:write,keys:admin,audit:read,secretsmanagers:admin';
             """
         ),
+        (
+            "0005_list_filters_in_indexes",
+            """
+            -- Filters the page order cannot serve are tested on index entries, not table rows:
+            -- categories on the created_at order, and updated_gte under any order (a range on the
+            -- updated_at index that carries every order's columns, sorted before any row is read).
+            -- Each replaces the index it extends, which served the same orders.
+            CREATE INDEX connections_by_created_mask
+                ON connections(workspace_id, environment, created_at, id, category_mask);
+            DROP INDEX connections_by_created;
+            CREATE INDEX connections_by_updated_covering ON connections(
+                workspace_id, environment, updated_at, id, created_at, name_sort, integration_type, category_mask
+            );
+            DROP INDEX connections_by_updated;
+            """
+        ),
     ]
 }

@@ -179,18 +179,18 @@ extension SQLiteStore {
 
     /// The page query: every filter, the order and the page in SQL, shaped to use one index.
     static func listSQL(_ query: ConnectionQuery) -> (String, StatementArguments) {
-        var sql = "SELECT \(connectionColumns) FROM connections WHERE workspace_id = ? AND environment = ?"
+        var filter = "workspace_id = ? AND environment = ?"
         var arguments: [(any DatabaseValueConvertible)?] = [query.workspaceID.rawValue, query.environment]
         if let xref = query.externalXref {
-            sql += " AND external_xref = ?"
+            filter += " AND external_xref = ?"
             arguments.append(xref)
         }
         if let updatedGTE = query.updatedGTE {
-            sql += " AND updated_at >= ?"
+            filter += " AND updated_at >= ?"
             arguments.append(updatedGTE.millisecondsSinceEpoch)
         }
         if !query.categories.isEmpty {
-            sql += " AND (category_mask & ?) != 0"
+            filter += " AND (category_mask & ?) != 0"
             arguments.append(query.categoryMask)
         }
         if let after = query.after {
@@ -199,22 +199,37 @@ extension SQLiteStore {
             let op = query.order == .asc ? ">" : "<"
             switch after {
             case .time(let time, let id):
-                sql += " AND (\(query.sort == .updatedAt ? "updated_at" : "created_at"), id) \(op) (?, ?)"
+                filter += " AND (\(query.sort == .updatedAt ? "updated_at" : "created_at"), id) \(op) (?, ?)"
                 arguments += [time, id.rawValue]
             case .name(let name, let type, let id):
-                sql += " AND (name_sort, integration_type, id) \(op) (?, ?, ?)"
+                filter += " AND (name_sort, integration_type, id) \(op) (?, ?, ?)"
                 arguments += [name, type, id.rawValue]
             }
         }
         let direction = query.order == .asc ? "ASC" : "DESC"
-        switch query.sort {
-        case .createdAt: sql += " ORDER BY created_at \(direction), id \(direction)"
-        case .updatedAt: sql += " ORDER BY updated_at \(direction), id \(direction)"
-        case .name: sql += " ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
-        }
-        sql += " LIMIT ? OFFSET ?"
+        let order =
+            switch query.sort {
+            case .createdAt: "ORDER BY created_at \(direction), id \(direction)"
+            case .updatedAt: "ORDER BY updated_at \(direction), id \(direction)"
+            case .name: "ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
+            }
         arguments += [query.limit, query.offset]
-        return (sql, StatementArguments(arguments))
+        if query.choosesPageFromIndex {
+            // The inner query reads a covering index only (see migration 0005), so skipped and
+            // sorted entries cost no table lookup; the outer one reads the page's rows.
+            return (
+                """
+                SELECT \(connectionColumns) FROM connections WHERE rowid IN (
+                    SELECT rowid FROM connections WHERE \(filter) \(order) LIMIT ? OFFSET ?
+                ) \(order)
+                """,
+                StatementArguments(arguments)
+            )
+        }
+        return (
+            "SELECT \(connectionColumns) FROM connections WHERE \(filter) \(order) LIMIT ? OFFSET ?",
+            StatementArguments(arguments)
+        )
     }
 
     /// Column values in `connectionColumns` order, then `name_sort` and `category_mask`. A connection

@@ -48,6 +48,12 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Scratch directory for SQLite files and wrk scripts. Default: a new temporary one.")
     var workDirectory: String?
     @Option(name: .long, help: "Log level.") var logLevel = "warning"
+    @Option(
+        name: .long,
+        help:
+            "Run only the scenarios whose names start with one of these (comma-separated, e.g. \"list defaults,get by id\"); default: all."
+    )
+    var scenarios: String?
 
     func validate() throws {
         guard (1...60).contains(seconds) else { throw ValidationError("--seconds must be 1 to 60") }
@@ -99,7 +105,8 @@ struct Bench: AsyncParsableCommand {
                 executable: resolved,
                 markdownPath: output,
                 jsonPath: json,
-                command: shown.joined(separator: " ")
+                command: shown.joined(separator: " "),
+                scenarioPrefixes: scenarios.map { $0.split(separator: ",").map(String.init) }
             ),
             logger: try stderrLogger(level: logLevel)
         )

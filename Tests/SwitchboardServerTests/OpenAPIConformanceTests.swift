@@ -112,7 +112,7 @@ import Yams
             updatedAt: time
         )
         var writer = JSONWriter()
-        ConnectionWire.write(
+        ConnectionJSON.write(
             RevealedConnection(connection: full, auth: ConnectionAuth(trustedJSON: Array("{}".utf8))),
             to: &writer
         )

@@ -37,7 +37,7 @@ import Testing
         )
         #expect(connection.refresh == nil && connection.version == 3)
         #expect(try await store.workspace(id: WorkspaceID(rawValue: "w"))?.redirectOrigins == [])
-        #expect(try await store.appliedMigrations().last == "0004_oauth")
+        #expect(try await store.appliedMigrations().last == "0005_list_filters_in_indexes")
     }
 
     @Test func sqliteUpgradesA0003Database() async throws {
@@ -62,7 +62,7 @@ import Testing
         try queue.close()
         let store = try SQLiteStore(path: path, logger: testLogger)
         defer { try? store.close() }
-        #expect(try await store.migrate() == ["0004_oauth"])
+        #expect(try await store.migrate() == ["0004_oauth", "0005_list_filters_in_indexes"])
         try await Self.checkUpgraded(store)
     }
 
@@ -86,7 +86,7 @@ import Testing
                 for statement in Self.seed(blob: "'\\x68'::bytea") {
                     _ = try await store.client.query(PostgresQuery(unsafeSQL: statement))
                 }
-                #expect(try await store.migrate() == ["0004_oauth"])
+                #expect(try await store.migrate() == ["0004_oauth", "0005_list_filters_in_indexes"])
                 try await Self.checkUpgraded(store)
             }
         }

@@ -225,6 +225,7 @@ import Testing
                 applied == [
                     "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
                     "0004_oauth",
+                    "0005_list_filters_in_indexes",
                 ]
             )
             #expect(try await store.migrate().isEmpty)
@@ -249,6 +250,7 @@ import Testing
             results.flatMap { $0 }.sorted() == [
                 "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
                 "0004_oauth",
+                "0005_list_filters_in_indexes",
             ]
         )
     }

@@ -10,8 +10,12 @@ public struct ConnectionCursor: Sendable, Equatable {
     static let version = "1"
 
     public init(query: ConnectionQuery, after connection: Connection) {
+        self.init(query: query, after: ConnectionQuery.Position(of: connection, in: query.sort))
+    }
+
+    public init(query: ConnectionQuery, after position: ConnectionQuery.Position) {
         fingerprint = Self.fingerprint(of: query)
-        position = ConnectionQuery.Position(of: connection, in: query.sort)
+        self.position = position
     }
 
     public enum Failure: Error, Sendable, Equatable {

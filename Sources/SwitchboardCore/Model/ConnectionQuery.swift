@@ -34,6 +34,14 @@ public struct ConnectionQuery: Sendable, Equatable {
     /// The categories as one bit mask, for the store's "has any of these" test.
     public var categoryMask: Int64 { Category.mask(categories) }
 
+    /// True when a store should pick the page's ids from an index alone, then read just those rows:
+    /// the query reads index entries it does not return (skipped by `offset`, or failing a
+    /// `categories` test), or must sort matches (`updated_gte` under another order). Reading full
+    /// rows for those would cost a table lookup each; for a plain page the direct read is cheaper.
+    public var choosesPageFromIndex: Bool {
+        offset > 0 || !categories.isEmpty || (updatedGTE != nil && sort != .updatedAt)
+    }
+
     /// A row's place in one sort order: its sort key and id, the columns that order's index ends with.
     public enum Position: Sendable, Equatable {
         /// `created_at` or `updated_at` (milliseconds), then id.

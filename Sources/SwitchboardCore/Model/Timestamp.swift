@@ -17,35 +17,48 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `YYYY-MM-DDTHH:MM:SS.sssZ`, always in UTC.
     public var rfc3339: String {
-        let ms = millisecondsSinceEpoch
+        // Written in place: this runs twice per row of every list page.
+        String(unsafeUninitializedCapacity: Self.rfc3339Length) { out in
+            Self.writeRFC3339(millisecondsSinceEpoch, into: out.baseAddress!)
+            return Self.rfc3339Length
+        }
+    }
+
+    /// Appends `rfc3339`'s bytes, without making a String (JSON output of stored rows).
+    public static func appendRFC3339(_ milliseconds: Int64, to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rfc3339Length) { out in
+            writeRFC3339(milliseconds, into: out.baseAddress!)
+            bytes.append(contentsOf: out)
+        }
+    }
+
+    static let rfc3339Length = 24
+
+    private static func writeRFC3339(_ ms: Int64, into out: UnsafeMutablePointer<UInt8>) {
         let days = floorDiv(ms, 86_400_000)
         let msOfDay = ms - days * 86_400_000
-        let (year, month, day) = Self.civil(fromDays: days)
-        // Written in place: this runs twice per row of every list page.
-        return String(unsafeUninitializedCapacity: 24) { out in
-            func put(_ value: Int64, width: Int, at offset: Int) {
-                var v = value
-                for i in stride(from: offset + width - 1, through: offset, by: -1) {
-                    out[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10)
-                    v /= 10
-                }
+        let (year, month, day) = civil(fromDays: days)
+        func put(_ value: Int64, width: Int, at offset: Int) {
+            var v = value
+            for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                out[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
             }
-            put(year, width: 4, at: 0)
-            out[4] = UInt8(ascii: "-")
-            put(month, width: 2, at: 5)
-            out[7] = UInt8(ascii: "-")
-            put(day, width: 2, at: 8)
-            out[10] = UInt8(ascii: "T")
-            put(msOfDay / 3_600_000, width: 2, at: 11)
-            out[13] = UInt8(ascii: ":")
-            put(msOfDay / 60_000 % 60, width: 2, at: 14)
-            out[16] = UInt8(ascii: ":")
-            put(msOfDay / 1000 % 60, width: 2, at: 17)
-            out[19] = UInt8(ascii: ".")
-            put(msOfDay % 1000, width: 3, at: 20)
-            out[23] = UInt8(ascii: "Z")
-            return 24
         }
+        put(year, width: 4, at: 0)
+        out[4] = UInt8(ascii: "-")
+        put(month, width: 2, at: 5)
+        out[7] = UInt8(ascii: "-")
+        put(day, width: 2, at: 8)
+        out[10] = UInt8(ascii: "T")
+        put(msOfDay / 3_600_000, width: 2, at: 11)
+        out[13] = UInt8(ascii: ":")
+        put(msOfDay / 60_000 % 60, width: 2, at: 14)
+        out[16] = UInt8(ascii: ":")
+        put(msOfDay / 1000 % 60, width: 2, at: 17)
+        out[19] = UInt8(ascii: ".")
+        put(msOfDay % 1000, width: 3, at: 20)
+        out[23] = UInt8(ascii: "Z")
     }
 
     /// How a parsed value with sub-millisecond digits is brought to millisecond precision.

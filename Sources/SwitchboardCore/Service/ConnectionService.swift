@@ -79,6 +79,42 @@ public struct ConnectionService: Sendable {
         return try await reveal(try await store.list(query), to: principal, strict: false)
     }
 
+    /// `list` as the wire's JSON array. A key that may not see credentials gets it written by the
+    /// store straight from the rows (nothing to open or audit); one that may, via `list`.
+    public func listJSON(_ query: ConnectionQuery, by principal: Principal) async throws -> ConnectionPageJSON {
+        try principal.require(.connectionsRead)
+        var query = query
+        query.workspaceID = principal.workspaceID
+        guard principal.scopes.contains(.connectionsCredentials) else {
+            return try await store.listJSONWithoutAuth(query)
+        }
+        let page = try await list(query, by: principal)
+        var writer = JSONWriter(reservingCapacity: 64 + page.count * 1024)
+        writer.beginArray()
+        for connection in page { ConnectionJSON.write(connection, to: &writer) }
+        writer.endArray()
+        let last = page.count == query.limit ? page.last : nil
+        return ConnectionPageJSON(
+            bytes: writer.bytes,
+            count: page.count,
+            lastOfFullPage: last.map { ConnectionQuery.Position(of: $0.connection, in: query.sort) }
+        )
+    }
+
+    /// `get` as the wire's JSON object, taking the same shortcut as `listJSON`.
+    public func getJSON(_ id: ConnectionID, by principal: Principal) async throws -> [UInt8] {
+        try principal.require(.connectionsRead)
+        guard principal.scopes.contains(.connectionsCredentials) else {
+            guard let json = try await store.connectionJSONWithoutAuth(id: id, workspace: principal.workspaceID) else {
+                throw ServiceError.connectionNotFound(id)
+            }
+            return json
+        }
+        var writer = JSONWriter(reservingCapacity: 1024)
+        ConnectionJSON.write(try await get(id, by: principal), to: &writer)
+        return writer.bytes
+    }
+
     /// PUT and PATCH: merges `input` into the stored connection inside the store's serialized
     /// read-modify-write, so concurrent updates never lose each other's fields.
     public func update(

@@ -11,6 +11,13 @@ public protocol ConnectionStore: Sendable {
     /// One page of connections matching `query`, in its order.
     func list(_ query: ConnectionQuery) async throws -> [Connection]
 
+    /// The same page as the wire's JSON array without credentials, written straight from the rows
+    /// with `ConnectionJSON.writeWithoutAuth`: the read path of keys that may not see credentials.
+    func listJSONWithoutAuth(_ query: ConnectionQuery) async throws -> ConnectionPageJSON
+
+    /// The connection as the wire's JSON object without credentials, or nil if there is none.
+    func connectionJSONWithoutAuth(id: ConnectionID, workspace: WorkspaceID) async throws -> [UInt8]?
+
     /// Read-modify-write of one connection, serialized in the database: the row is locked (or the
     /// single writer held) from the read until the write commits, so concurrent updates from any
     /// number of processes apply one after another and none is lost. `transform` gets the current

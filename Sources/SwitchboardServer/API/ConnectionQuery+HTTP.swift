@@ -88,7 +88,7 @@ extension ConnectionQuery {
 
     /// The URL of the page after `last` (for `Link: <...>; rel="next"`): this query's parameters with
     /// a cursor in place of any offset, as an absolute path.
-    func nextPageURL(after last: Connection) -> String {
+    func nextPageURL(after last: Position) -> String {
         var items: [(String, String)] = [("limit", String(limit))]
         if environment != ConnectionFields.defaultEnvironment { items.append(("env", environment)) }
         if let externalXref { items.append(("external_xref", externalXref)) }

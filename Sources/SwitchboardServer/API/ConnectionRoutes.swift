@@ -69,16 +69,12 @@ struct ConnectionRoutes: Sendable {
             parameters: try QueryParameters(query: request.uri.query),
             workspaceID: principal.workspaceID
         )
-        let page = try await connections.list(query, by: principal)
-        var writer = JSONWriter(reservingCapacity: 64 + page.count * 1024)
-        writer.beginArray()
-        for connection in page { ConnectionWire.write(connection, to: &writer) }
-        writer.endArray()
-        var response = Response.json(writer.bytes)
+        let page = try await connections.listJSON(query, by: principal)
+        var response = Response.json(page.bytes)
         // A full page may have a successor: point at it with a keyset cursor (RFC 8288), so the body
         // stays the bare array Unified's clients expect.
-        if page.count == query.limit, let last = page.last {
-            response.headers[HTTPField.Name("Link")!] = "<\(query.nextPageURL(after: last.connection))>; rel=\"next\""
+        if let last = page.lastOfFullPage {
+            response.headers[HTTPField.Name("Link")!] = "<\(query.nextPageURL(after: last))>; rel=\"next\""
         }
         return response
     }
@@ -91,7 +87,7 @@ struct ConnectionRoutes: Sendable {
 
     @Sendable func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        return Self.respond(with: try await connections.get(try Self.id(context), by: principal))
+        return .json(try await connections.getJSON(try Self.id(context), by: principal))
     }
 
     @Sendable func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -109,7 +105,7 @@ struct ConnectionRoutes: Sendable {
 
     private static func respond(with connection: RevealedConnection) -> Response {
         var writer = JSONWriter(reservingCapacity: 1024)
-        ConnectionWire.write(connection, to: &writer)
+        ConnectionJSON.write(connection, to: &writer)
         return .json(writer.bytes)
     }
 

@@ -1,7 +1,7 @@
 import HTTPTypes
 import SwitchboardCore
 
-/// The Unified `Connection` JSON object: reading request bodies and writing responses.
+/// The Unified `Connection` JSON object in request bodies (responses: `ConnectionJSON`).
 enum ConnectionWire {
     /// Fields a client may write (kept equal to the writable fields of openapi.yaml by a test).
     static let writableFields: Set<String> = [
@@ -98,43 +98,5 @@ enum ConnectionWire {
         default:
             throw ValidationError(field: field, message: "\(field) must be an array of strings, got \(value.typeName)")
         }
-    }
-
-    /// Writes one connection. Absent optional fields are left out; `auth` is spliced in as the
-    /// stored JSON bytes, without re-encoding.
-    static func write(_ revealed: RevealedConnection, to w: inout JSONWriter) {
-        let c = revealed.connection
-        let f = c.fields
-        w.beginObject()
-        w.member("id", c.id.rawValue)
-        w.member("created_at", c.createdAt.rfc3339)
-        w.member("updated_at", c.updatedAt.rfc3339)
-        w.member("workspace_id", c.workspaceID.rawValue)
-        w.member("integration_type", f.integrationType)
-        w.member("integration_name", ifPresent: f.integrationName)
-        w.member("external_xref", ifPresent: f.externalXref)
-        w.key("permissions")
-        w.stringArray(f.permissions.map(\.name))
-        w.key("categories")
-        w.stringArray(f.categories.map(\.name))
-        if let auth = revealed.auth {
-            w.key("auth")
-            w.raw(auth.json)
-        }
-        w.key("is_paused")
-        w.bool(c.isPaused)
-        w.member("environment", f.environment)
-        w.member("auth_aws_arn", ifPresent: f.authAwsArn)
-        w.member("auth_azure_keyvault_id", ifPresent: f.authAzureKeyvaultID)
-        w.member("auth_gcp_secret_name", ifPresent: f.authGcpSecretName)
-        w.member("auth_hashi_vault_path", ifPresent: f.authHashiVaultPath)
-        w.member("last_healthy_at", ifPresent: c.health.lastHealthyAt?.rfc3339)
-        w.member("last_unhealthy_at", ifPresent: c.health.lastUnhealthyAt?.rfc3339)
-        w.member("last_unhealthy_code", ifPresent: c.health.lastUnhealthyCode)
-        w.member("secretsmanager_id", ifPresent: f.secretsmanagerID)
-        w.member("secretsmanager_key", ifPresent: f.secretsmanagerKey)
-        // Switchboard's own: present only on connections whose OAuth token it refreshes.
-        w.member("refresh_status", ifPresent: c.refresh?.status.rawValue)
-        w.endObject()
     }
 }

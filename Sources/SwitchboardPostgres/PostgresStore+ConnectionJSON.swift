@@ -1,0 +1,78 @@
+import NIOCore
+import PostgresNIO
+import SwitchboardCore
+
+/// The read path of keys that may not see credentials: JSON written straight from the cells of
+/// each data row (see `StoredConnectionRow`), with the same SQL as `list` and `connection(id:)`.
+extension PostgresStore {
+    public func listJSONWithoutAuth(_ query: ConnectionQuery) async throws -> ConnectionPageJSON {
+        let sql = Self.listSQL(query)
+        return try await mapped { [client, logger] in
+            var writer = JSONWriter(reservingCapacity: 64 + query.limit * 768)
+            writer.beginArray()
+            var count = 0
+            var last: ConnectionQuery.Position?
+            var row = PostgresConnectionRow()
+            for try await data in try await client.query(sql, logger: logger) {
+                try row.load(data)
+                ConnectionJSON.writeWithoutAuth(row, to: &writer)
+                count += 1
+                if count == query.limit { last = row.position(in: query.sort) }
+            }
+            writer.endArray()
+            return ConnectionPageJSON(bytes: writer.bytes, count: count, lastOfFullPage: last)
+        }
+    }
+
+    public func connectionJSONWithoutAuth(id: ConnectionID, workspace: WorkspaceID) async throws -> [UInt8]? {
+        try await mapped { [client, logger] in
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: Self.connectionColumns) FROM connections
+                WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue)
+                """,
+                logger: logger
+            )
+            var json: [UInt8]?
+            var row = PostgresConnectionRow()
+            for try await data in rows {
+                try row.load(data)
+                var writer = JSONWriter(reservingCapacity: 768)
+                ConnectionJSON.writeWithoutAuth(row, to: &writer)
+                json = writer.bytes
+            }
+            return json
+        }
+    }
+}
+
+/// One data row's cells, read in place. Results come in PostgreSQL's binary format: text is its
+/// UTF-8 bytes, BIGINT 8 bytes big-endian, BOOLEAN one byte.
+struct PostgresConnectionRow: StoredConnectionRow {
+    private var cells: [ByteBuffer?] = []
+
+    /// Takes the cells of `row` in column order (the iterator, not random access: see
+    /// `PostgresStore.connection(from:)`).
+    mutating func load(_ row: PostgresRow) throws {
+        cells.removeAll(keepingCapacity: true)
+        for cell in row {
+            guard cell.format == .binary else { throw RowShapeError(columns: row.count) }
+            cells.append(cell.bytes)
+        }
+        guard cells.count >= StoredConnectionColumn.allCases.count else { throw RowShapeError(columns: row.count) }
+    }
+
+    func withText<R>(_ column: StoredConnectionColumn, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        guard let buffer = cells[column.rawValue] else { return try body(nil) }
+        return try buffer.withUnsafeReadableBytes { try body($0) }
+    }
+
+    func integer(_ column: StoredConnectionColumn) -> Int64? {
+        guard let buffer = cells[column.rawValue] else { return nil }
+        switch buffer.readableBytes {
+        case 8: return buffer.getInteger(at: buffer.readerIndex, as: Int64.self)
+        case 1: return buffer.getInteger(at: buffer.readerIndex, as: UInt8.self).map(Int64.init)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import GRDB
+import GRDBSQLite
+import SwitchboardCore
+
+/// The read path of keys that may not see credentials: JSON written straight from SQLite's
+/// current row (see `StoredConnectionRow`), with the same SQL as `list` and `connection(id:)`.
+extension SQLiteStore {
+    public func listJSONWithoutAuth(_ query: ConnectionQuery) async throws -> ConnectionPageJSON {
+        let (sql, arguments) = Self.listSQL(query)
+        return try await mapped {
+            try await pool.read { db in
+                let statement = try db.cachedStatement(sql: sql)
+                statement.arguments = arguments
+                var writer = JSONWriter(reservingCapacity: 64 + query.limit * 768)
+                writer.beginArray()
+                var count = 0
+                var last: ConnectionQuery.Position?
+                let row = SQLiteConnectionRow(statement: statement.sqliteStatement)
+                let cursor = try Row.fetchCursor(statement)
+                while try cursor.next() != nil {
+                    ConnectionJSON.writeWithoutAuth(row, to: &writer)
+                    count += 1
+                    if count == query.limit { last = row.position(in: query.sort) }
+                }
+                writer.endArray()
+                return ConnectionPageJSON(bytes: writer.bytes, count: count, lastOfFullPage: last)
+            }
+        }
+    }
+
+    public func connectionJSONWithoutAuth(id: ConnectionID, workspace: WorkspaceID) async throws -> [UInt8]? {
+        try await mapped {
+            try await pool.read { db in
+                let statement = try db.cachedStatement(
+                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
+                )
+                statement.arguments = [id.rawValue, workspace.rawValue]
+                let cursor = try Row.fetchCursor(statement)
+                guard try cursor.next() != nil else { return nil }
+                var writer = JSONWriter(reservingCapacity: 768)
+                // The cursor resets the statement when released: it must outlive the reads of its row.
+                withExtendedLifetime(cursor) {
+                    ConnectionJSON.writeWithoutAuth(
+                        SQLiteConnectionRow(statement: statement.sqliteStatement),
+                        to: &writer
+                    )
+                }
+                return writer.bytes
+            }
+        }
+    }
+}
+
+/// The statement's current row, read through SQLite's C API without copying.
+struct SQLiteConnectionRow: StoredConnectionRow {
+    let statement: SQLiteStatement
+
+    func withText<R>(_ column: StoredConnectionColumn, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        let index = Int32(column.rawValue)
+        // sqlite3_column_text before sqlite3_column_bytes, as SQLite documents, so the length is
+        // that of the UTF-8 text.
+        guard let text = sqlite3_column_text(statement, index) else { return try body(nil) }
+        return try body(UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, index))))
+    }
+
+    func integer(_ column: StoredConnectionColumn) -> Int64? {
+        let index = Int32(column.rawValue)
+        guard sqlite3_column_type(statement, index) != SQLITE_NULL else { return nil }
+        return sqlite3_column_int64(statement, index)
+    }
+}
