@@ -36,7 +36,7 @@ struct BackgroundTokenRefresh: Service {
                 lastPurge = ContinuousClock.now
                 do {
                     // Kept a day past expiry so a late callback is told "expired", not "unknown".
-                    let cutoff = Timestamp(millisecondsSinceEpoch: Timestamp.now().millisecondsSinceEpoch - 86_400_000)
+                    let cutoff = Timestamp.now().adding(seconds: -86_400)
                     _ = try await store.purgeExpiredAuthorizations(before: cutoff)
                 } catch {
                     logger.warning("Purging expired authorization states failed", metadata: ["error": "\(error)"])

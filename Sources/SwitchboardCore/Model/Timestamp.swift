@@ -164,6 +164,11 @@ private func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
 
 extension Timestamp {
     /// The current wall-clock time.
+    /// This instant moved by whole seconds (negative for earlier).
+    public func adding(seconds: Int64) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + seconds * 1000)
+    }
+
     public static func now() -> Timestamp {
         Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }

@@ -53,7 +53,7 @@ public struct TokenRefresher: Sendable {
     /// True when the connection's token expires within the margin and a refresh may be tried.
     func isDue(_ connection: Connection, at time: Timestamp) -> Bool {
         guard let refresh = connection.refresh, refresh.status != .needsReauth else { return false }
-        return refresh.expiresAt.millisecondsSinceEpoch <= time.millisecondsSinceEpoch + policy.margin * 1000
+        return refresh.expiresAt <= time.adding(seconds: policy.margin)
     }
 
     /// The connection with a token that is not about to expire: refreshed now if it was due (or
@@ -63,7 +63,7 @@ public struct TokenRefresher: Sendable {
     public func fresh(_ connection: Connection) async throws -> Connection {
         guard isDue(connection, at: now()) else { return connection }
         let owner = Self.newOwner()
-        let deadline = now().millisecondsSinceEpoch + policy.waitSeconds * 1000
+        let deadline = now().adding(seconds: policy.waitSeconds)
         var row = connection
         while true {
             // The row may have settled meanwhile (refreshed by another caller, or backing off).
@@ -85,7 +85,7 @@ public struct TokenRefresher: Sendable {
                 var pause = Duration.milliseconds(20)
                 while true {
                     if let settled = try settled(row, at: now()) { return settled }
-                    guard now().millisecondsSinceEpoch < deadline else {
+                    guard now() < deadline else {
                         throw ServiceError.tokenRefreshFailed(retryAfter: 1, nil)
                     }
                     try await sleep(pause)
@@ -275,10 +275,4 @@ public struct TokenRefresher: Sendable {
     }
 
     static func newOwner() -> String { OpaqueToken.generate() }
-}
-
-extension Timestamp {
-    func adding(seconds: Int64) -> Timestamp {
-        Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + seconds * 1000)
-    }
 }
