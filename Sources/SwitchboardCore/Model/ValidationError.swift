@@ -33,6 +33,16 @@ public enum Limits {
         }
     }
 
+    /// A label that must be present: not empty, and a label as `checkLabel` says.
+    public static func checkRequiredLabel(
+        _ value: String,
+        field: String,
+        maximum: Int = identifierLength
+    ) throws(ValidationError) {
+        guard !value.isEmpty else { throw ValidationError(field: field, message: "\(field) must not be empty") }
+        try checkLabel(value, field: field, maximum: maximum)
+    }
+
     /// A label: at most `maximum` characters, and free of NUL characters, which PostgreSQL text
     /// cannot hold (refused on every backend, so both behave alike).
     public static func checkLabel(

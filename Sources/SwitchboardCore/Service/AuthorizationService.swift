@@ -84,7 +84,7 @@ public struct AuthorizationService: Sendable {
         let environment = request.environment ?? ConnectionFields.defaultEnvironment
         let permissions: [Permission]
         do throws(ValidationError) {
-            try IntegrationService.checkText(environment, field: "env", maximum: Limits.shortLabelLength)
+            try Limits.checkRequiredLabel(environment, field: "env", maximum: Limits.shortLabelLength)
             if let state = request.state {
                 try Limits.checkLabel(state, field: "state", maximum: Limits.identifierLength)
             }

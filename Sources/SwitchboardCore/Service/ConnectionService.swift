@@ -253,10 +253,6 @@ public struct ConnectionService: Sendable {
     /// Rules on the merged fields that the wire types cannot express.
     static func validate(_ fields: ConnectionFields) throws(ServiceError) {
         do {
-            func nonEmpty(_ value: String, _ field: String, _ maximum: Int) throws(ValidationError) {
-                guard !value.isEmpty else { throw ValidationError(field: field, message: "\(field) must not be empty") }
-                try Limits.checkLabel(value, field: field, maximum: maximum)
-            }
             func bounded(
                 _ value: String?,
                 _ field: String,
@@ -266,8 +262,12 @@ public struct ConnectionService: Sendable {
             {
                 if let value { try Limits.checkLabel(value, field: field, maximum: maximum) }
             }
-            try nonEmpty(fields.integrationType, "integration_type", Limits.shortLabelLength)
-            try nonEmpty(fields.environment, "environment", Limits.shortLabelLength)
+            try Limits.checkRequiredLabel(
+                fields.integrationType,
+                field: "integration_type",
+                maximum: Limits.shortLabelLength
+            )
+            try Limits.checkRequiredLabel(fields.environment, field: "environment", maximum: Limits.shortLabelLength)
             try bounded(fields.integrationName, "integration_name", Limits.indexedLabelLength)
             try bounded(fields.externalXref, "external_xref", Limits.indexedLabelLength)
             try bounded(fields.authAwsArn, "auth_aws_arn")

@@ -106,10 +106,10 @@ public struct IntegrationService: Sendable {
             )
         }
         do throws(ValidationError) {
-            try Self.checkText(clientID, field: "client_id", maximum: Limits.indexedLabelLength)
-            try Self.checkText(clientSecret, field: "client_secret", maximum: Limits.identifierLength)
+            try Limits.checkRequiredLabel(clientID, field: "client_id", maximum: Limits.indexedLabelLength)
+            try Limits.checkRequiredLabel(clientSecret, field: "client_secret", maximum: Limits.identifierLength)
             for (i, scope) in extraScopes.enumerated() {
-                try Self.checkText(scope, field: "extra_scopes[\(i)]", maximum: Limits.indexedLabelLength)
+                try Limits.checkRequiredLabel(scope, field: "extra_scopes[\(i)]", maximum: Limits.indexedLabelLength)
                 guard !scope.unicodeScalars.contains(where: Self.isSpace) else {
                     throw ValidationError(field: "extra_scopes[\(i)]", message: "a scope must not contain spaces")
                 }
@@ -214,10 +214,5 @@ public struct IntegrationService: Sendable {
         case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
         default: false
         }
-    }
-
-    static func checkText(_ value: String, field: String, maximum: Int) throws(ValidationError) {
-        guard !value.isEmpty else { throw ValidationError(field: field, message: "\(field) must not be empty") }
-        try Limits.checkLabel(value, field: field, maximum: maximum)
     }
 }
