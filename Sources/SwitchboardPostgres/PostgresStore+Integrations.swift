@@ -152,9 +152,12 @@ extension PostgresStore {
             try await client.withTransaction(logger: logger) { connection in
                 var inserted = 0
                 for integration in integrations {
-                    var query = Self.insertIntegrationQuery(integration)
-                    query.sql += " ON CONFLICT (workspace_id, integration_type) DO NOTHING RETURNING 1"
-                    inserted += try await connection.query(query, logger: logger).collect().count
+                    inserted += try await Self.insertUnlessPresent(
+                        Self.insertIntegrationQuery(integration),
+                        conflict: "workspace_id, integration_type",
+                        on: connection,
+                        logger
+                    )
                 }
                 return inserted
             }

@@ -32,9 +32,11 @@ extension PostgresStore {
             try await client.withTransaction(logger: logger) { connection in
                 var inserted = 0
                 for stored in managers {
-                    var query = Self.insertSecretsManagerQuery(stored)
-                    query.sql += " ON CONFLICT (id) DO NOTHING RETURNING 1"
-                    inserted += try await connection.query(query, logger: logger).collect().count
+                    inserted += try await Self.insertUnlessPresent(
+                        Self.insertSecretsManagerQuery(stored),
+                        on: connection,
+                        logger
+                    )
                 }
                 return inserted
             }

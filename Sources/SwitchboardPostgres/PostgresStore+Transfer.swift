@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import PostgresNIO
 import SwitchboardCore
@@ -67,14 +68,14 @@ extension PostgresStore {
             try await client.withTransaction(logger: logger) { connection in
                 var inserted = 0
                 for workspace in workspaces {
-                    var query = Self.insertWorkspaceQuery(workspace)
-                    query.sql += " ON CONFLICT (id) DO NOTHING RETURNING 1"
-                    inserted += try await connection.query(query, logger: logger).collect().count
+                    inserted += try await Self.insertUnlessPresent(
+                        Self.insertWorkspaceQuery(workspace),
+                        on: connection,
+                        logger
+                    )
                 }
                 for key in apiKeys {
-                    var query = Self.insertKeyQuery(key)
-                    query.sql += " ON CONFLICT (id) DO NOTHING RETURNING 1"
-                    inserted += try await connection.query(query, logger: logger).collect().count
+                    inserted += try await Self.insertUnlessPresent(Self.insertKeyQuery(key), on: connection, logger)
                 }
                 for row in connections {
                     var binds = PostgresBindings(capacity: Self.boundColumnCount)
@@ -88,5 +89,18 @@ extension PostgresStore {
                 return inserted
             }
         }
+    }
+
+    /// Runs an `INSERT` that skips a row whose key (`conflict`) already exists, as an import that
+    /// can be run again must; 1 if it inserted the row, 0 if not.
+    static func insertUnlessPresent(
+        _ insert: PostgresQuery,
+        conflict: String = "id",
+        on connection: PostgresConnection,
+        _ logger: Logger
+    ) async throws -> Int {
+        var query = insert
+        query.sql += " ON CONFLICT (\(conflict)) DO NOTHING RETURNING 1"
+        return try await connection.query(query, logger: logger).collect().count
     }
 }
