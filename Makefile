@@ -26,7 +26,7 @@ test-compat: build
 	tests/compat/run.sh
 
 # OAuth end to end (tests/oauth): the authorization flow, re-authorization and token refresh against
-# a real OAuth 2 server (Authlib, 127.0.0.1:54410), on SQLite and on PostgreSQL (throwaway server on
+# a real OAuth 2 server (Authlib, 127.0.0.1:31410), on SQLite and on PostgreSQL (throwaway server on
 # 127.0.0.1:54329), two replicas racing to refresh one token included.
 test-oauth: build
 	SWITCHBOARD_DATABASE_URL="$$(scripts/postgres-up.sh)?sslmode=disable" SWITCHBOARD_REQUIRE_POSTGRES=1 \

@@ -137,8 +137,8 @@ import Testing
         #expect(mock.name == "Mock OAuth Provider")
         #expect(mock.categories.map(\.name) == ["crm", "hris"])
         let oauth = try #require(mock.oauth2)
-        #expect(oauth.authorizeURL == "http://127.0.0.1:54410/oauth/authorize")
-        #expect(oauth.tokenURL == "http://127.0.0.1:54410/oauth/token")
+        #expect(oauth.authorizeURL == "http://127.0.0.1:31410/oauth/authorize")
+        #expect(oauth.tokenURL == "http://127.0.0.1:31410/oauth/token")
         #expect(oauth.pkce)
         #expect(oauth.tokenEndpointAuth == .clientSecretBasic)
         #expect(oauth.defaultScopes == ["openid", "offline_access"])
@@ -231,7 +231,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "http://127.0.0.1:54410/authorize", "http://localhost/authorize", "http://[::1]:8080/authorize",
+        "http://127.0.0.1:31410/authorize", "http://localhost/authorize", "http://[::1]:8080/authorize",
         "https://{subdomain}.example.com/x/{subdomain}",
     ])
     func loopbackHTTPAndTheSubdomainPlaceholderAreAllowed(url: String) throws {

@@ -131,7 +131,7 @@ import Testing
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
             let url = try #require(URLComponents(string: response.text))
-            #expect(url.host == "127.0.0.1" && url.port == 54410 && url.path == "/oauth/authorize")
+            #expect(url.host == "127.0.0.1" && url.port == 31410 && url.path == "/oauth/authorize")
             let items = Dictionary(uniqueKeysWithValues: (url.queryItems ?? []).map { ($0.name, $0.value ?? "") })
             #expect(items["response_type"] == "code")
             #expect(items["client_id"] == "client-1")
@@ -144,7 +144,7 @@ import Testing
 
             let redirected = try await authURL(api, "redirect=true")
             #expect(redirected.status == .found)
-            #expect(redirected.headers[.location]?.hasPrefix("http://127.0.0.1:54410/oauth/authorize?") == true)
+            #expect(redirected.headers[.location]?.hasPrefix("http://127.0.0.1:31410/oauth/authorize?") == true)
         }
     }
 

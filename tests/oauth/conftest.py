@@ -1,7 +1,7 @@
 """Fixtures for the OAuth end-to-end suite (see tests/oauth/run.sh).
 
 A real OAuth 2 authorization server (tests/oauth/provider.py, Authlib) runs for the whole session
-on 127.0.0.1:54410, the address tests/oauth/integrations/mock.yaml names. Switchboard servers
+on 127.0.0.1:31410, the address tests/oauth/integrations/mock.yaml names. Switchboard servers
 are started with `--integrations-dir tests/oauth/integrations` and `--public-url
 http://127.0.0.1:<their port>`, whose callback is registered with the provider as the client's
 redirect URI.
@@ -64,7 +64,9 @@ from switchboard_testkit import (  # noqa: E402
 OAUTH_DIR = Path(__file__).resolve().parent
 PROVIDER_SCRIPT = OAUTH_DIR / "provider.py"
 PROVIDER_HOST = "127.0.0.1"
-PROVIDER_PORT = 54410
+# Below Linux's ephemeral range (32768-60999): a fixed port inside it can be held at any moment
+# by the local end of an outgoing connection (one CI run lost 54410 that way), so binding fails.
+PROVIDER_PORT = 31410
 PROVIDER_URL = f"http://{PROVIDER_HOST}:{PROVIDER_PORT}"
 PROVIDER_CLIENT_ID = "switchboard-test"
 PROVIDER_START_TIMEOUT_S = 20.0

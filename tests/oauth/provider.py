@@ -1,6 +1,6 @@
 """A real OAuth 2 authorization server for the OAuth suite (tests only), built on Authlib + Flask.
 
-    python tests/oauth/provider.py [--host 127.0.0.1] [--port 54410]
+    python tests/oauth/provider.py [--host 127.0.0.1] [--port 31410]
                                    [--authorize-path /oauth/authorize] [--token-path /oauth/token]
 
 What it implements (RFC 6749 with RFC 7636):
@@ -496,7 +496,7 @@ def apply_fault(fault: dict):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=54410)
+    parser.add_argument("--port", type=int, default=31410)
     parser.add_argument("--authorize-path", default="/oauth/authorize")
     parser.add_argument("--token-path", default="/oauth/token")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the OAuth end-to-end suite against a built binary: a real OAuth 2 authorization server
-# (tests/oauth/provider.py, Authlib, on 127.0.0.1:54410), the official SDK, and `switchboard serve`
+# (tests/oauth/provider.py, Authlib, on 127.0.0.1:31410), the official SDK, and `switchboard serve`
 # with --integrations-dir tests/oauth/integrations, on SQLite and on PostgreSQL.
 #
 #   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:54329/switchboard tests/oauth/run.sh [pytest args...]
