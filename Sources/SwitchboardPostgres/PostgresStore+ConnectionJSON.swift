@@ -5,9 +5,12 @@ import SwitchboardCore
 /// The read path of keys that may not see credentials: JSON written straight from the cells of
 /// each data row (see `StoredConnectionRow`), with the same SQL as `list` and `connection(id:)`.
 extension PostgresStore {
-    public func listJSONWithoutAuth(_ query: ConnectionQuery) async throws -> ConnectionPageJSON {
-        let sql = Self.listSQL(query)
-        return try await mapped { [client, logger] in
+    public func listJSONWithoutAuth(
+        _ query: ConnectionQuery,
+        confirmingKey keyID: String
+    ) async throws -> KeyConfirmedRead<ConnectionPageJSON> {
+        let sql = Self.listSQL(query, confirmingKey: keyID)
+        let page = try await mapped { [client, logger] in
             var writer = JSONWriter(reservingCapacity: 64 + query.limit * 768)
             writer.beginArray()
             var count = 0
@@ -22,14 +25,22 @@ extension PostgresStore {
             writer.endArray()
             return ConnectionPageJSON(bytes: writer.bytes, count: count, lastOfFullPage: last)
         }
+        // An empty page may mean a dead key: only then does telling the two apart cost a round trip.
+        if page.count == 0, try await !keyIsLive(keyID) { return .keyNotLive }
+        return .read(page)
     }
 
-    public func connectionJSONWithoutAuth(id: ConnectionID, workspace: WorkspaceID) async throws -> [UInt8]? {
-        try await mapped { [client, logger] in
+    public func connectionJSONWithoutAuth(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        confirmingKey keyID: String
+    ) async throws -> KeyConfirmedRead<[UInt8]?> {
+        let json = try await mapped { [client, logger] in
             let rows = try await client.query(
                 """
                 SELECT \(unescaped: Self.connectionColumns) FROM connections
                 WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue)
+                AND EXISTS (SELECT 1 FROM api_keys WHERE id = \(keyID) AND revoked_at IS NULL)
                 """,
                 logger: logger
             )
@@ -42,6 +53,19 @@ extension PostgresStore {
                 json = writer.bytes
             }
             return json
+        }
+        if json == nil, try await !keyIsLive(keyID) { return .keyNotLive }
+        return .read(json)
+    }
+
+    private func keyIsLive(_ keyID: String) async throws -> Bool {
+        try await mapped { [client, logger] in
+            let rows = try await client.query(
+                "SELECT 1 FROM api_keys WHERE id = \(keyID) AND revoked_at IS NULL",
+                logger: logger
+            )
+            for try await _ in rows { return true }
+            return false
         }
     }
 }

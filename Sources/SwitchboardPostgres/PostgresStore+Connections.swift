@@ -193,11 +193,17 @@ extension PostgresStore {
     }
 
     /// The page query: every filter, the order and the page in SQL, shaped to use one index.
-    static func listSQL(_ query: ConnectionQuery) -> PostgresQuery {
+    /// With `confirmingKey`, the page is empty unless that API key exists unrevoked: PostgreSQL
+    /// checks it once, before the scan, in the same round trip.
+    static func listSQL(_ query: ConnectionQuery, confirmingKey keyID: String? = nil) -> PostgresQuery {
         var binds = PostgresBindings()
         var filter = "workspace_id = $1 AND environment = $2"
         binds.append(query.workspaceID.rawValue)
         binds.append(query.environment)
+        if let keyID {
+            binds.append(keyID)
+            filter += " AND \(liveKeyCondition(bind: binds.count))"
+        }
         if let xref = query.externalXref {
             binds.append(xref)
             filter += " AND external_xref = $\(binds.count)"
@@ -254,6 +260,12 @@ extension PostgresStore {
             unsafeSQL: "SELECT \(connectionColumns) FROM connections WHERE \(filter) \(order) \(page)",
             binds: binds
         )
+    }
+
+    /// True when the API key bound at `$bind` exists unrevoked. Uncorrelated, so PostgreSQL
+    /// evaluates it once per statement.
+    static func liveKeyCondition(bind: Int) -> String {
+        "EXISTS (SELECT 1 FROM api_keys WHERE id = $\(bind) AND revoked_at IS NULL)"
     }
 
     /// Binds the values of `connectionColumns`, then `name_sort` and `category_mask` ($1...$29). A

@@ -5,10 +5,14 @@ import SwitchboardCore
 /// The read path of keys that may not see credentials: JSON written straight from SQLite's
 /// current row (see `StoredConnectionRow`), with the same SQL as `list` and `connection(id:)`.
 extension SQLiteStore {
-    public func listJSONWithoutAuth(_ query: ConnectionQuery) async throws -> ConnectionPageJSON {
+    public func listJSONWithoutAuth(
+        _ query: ConnectionQuery,
+        confirmingKey keyID: String
+    ) async throws -> KeyConfirmedRead<ConnectionPageJSON> {
         let (sql, arguments) = Self.listSQL(query)
         return try await mapped {
             try await pool.read { db in
+                guard try Self.keyIsLive(keyID, db) else { return .keyNotLive }
                 let statement = try db.cachedStatement(sql: sql)
                 statement.arguments = arguments
                 var writer = JSONWriter(reservingCapacity: 64 + query.limit * 768)
@@ -23,20 +27,25 @@ extension SQLiteStore {
                     if count == query.limit { last = row.position(in: query.sort) }
                 }
                 writer.endArray()
-                return ConnectionPageJSON(bytes: writer.bytes, count: count, lastOfFullPage: last)
+                return .read(ConnectionPageJSON(bytes: writer.bytes, count: count, lastOfFullPage: last))
             }
         }
     }
 
-    public func connectionJSONWithoutAuth(id: ConnectionID, workspace: WorkspaceID) async throws -> [UInt8]? {
+    public func connectionJSONWithoutAuth(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        confirmingKey keyID: String
+    ) async throws -> KeyConfirmedRead<[UInt8]?> {
         try await mapped {
             try await pool.read { db in
+                guard try Self.keyIsLive(keyID, db) else { return .keyNotLive }
                 let statement = try db.cachedStatement(
                     sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
                 )
                 statement.arguments = [id.rawValue, workspace.rawValue]
                 let cursor = try Row.fetchCursor(statement)
-                guard try cursor.next() != nil else { return nil }
+                guard try cursor.next() != nil else { return .read(nil) }
                 var writer = JSONWriter(reservingCapacity: 768)
                 // The cursor resets the statement when released: it must outlive the reads of its row.
                 withExtendedLifetime(cursor) {
@@ -45,9 +54,15 @@ extension SQLiteStore {
                         to: &writer
                     )
                 }
-                return writer.bytes
+                return .read(writer.bytes)
             }
         }
+    }
+
+    /// Whether the API key exists unrevoked, read in the same transaction as the page it guards.
+    static func keyIsLive(_ keyID: String, _ db: Database) throws -> Bool {
+        let statement = try db.cachedStatement(sql: "SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL")
+        return try Bool.fetchOne(statement, arguments: [keyID]) != nil
     }
 }
 

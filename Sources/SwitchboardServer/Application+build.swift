@@ -55,10 +55,14 @@ func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws ->
     let authenticated = router.group().add(
         middleware: APIKeyMiddleware(workspaces: runtime.workspaces, limiter: limiter)
     )
+    let confirmedByRead = router.group().add(
+        middleware: APIKeyMiddleware(workspaces: runtime.workspaces, limiter: limiter, deferringRevocationCheck: true)
+    )
     for route in routes {
         let handler = route.handler
         if route.requiresAPIKey {
-            authenticated.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
+            let group = route.keyConfirmedByRead ? confirmedByRead : authenticated
+            group.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
         } else {
             router.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
         }

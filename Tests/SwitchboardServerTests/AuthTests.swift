@@ -54,6 +54,43 @@ import Testing
         }
     }
 
+    /// List and get confirm a read-only key in the read itself (`Route.keyConfirmedByRead`): a key
+    /// this process has already seen must still stop working the moment it is revoked, also when
+    /// another process (here: the store directly, as the CLI would) revokes it.
+    @Test func aRevokedReadOnlyKeyStopsWorkingAtOnceOnListAndGet() async throws {
+        try await withApp { api in
+            let id = try #require(try await api.create(connectionBody())["id"] as? String)
+            for viaService in [true, false] {
+                let key = try await api.makeKey(ScopeSet([.connectionsRead]))
+                let keyID = try #require(APIKey.id(inKey: key))
+                for path in [
+                    "/unified/connection", "/unified/connection?external_xref=nobody", "/unified/connection/\(id)",
+                    "/unified/connection/missing",
+                ] {
+                    let status = try await api.send(.get, path, key: .some(key)).status
+                    #expect(status == (path.hasSuffix("missing") ? .notFound : .ok), "\(path)")
+                }
+                if viaService {
+                    _ = try await api.runtime.workspaces.revokeKey(keyID, by: nil)
+                } else {
+                    _ = try await api.runtime.store.revokeAPIKey(id: keyID, at: .now(), audit: nil)
+                }
+                for path in [
+                    "/unified/connection", "/unified/connection?external_xref=nobody", "/unified/connection/\(id)",
+                    "/unified/connection/missing",
+                ] {
+                    let response = try await api.send(.get, path, key: .some(key))
+                    #expect(response.status == .unauthorized, "\(path)")
+                    #expect(response.errorStatus == 401)
+                }
+                // A wrong secret under the remembered id is refused too.
+                let forged = String(key.dropLast()) + (key.hasSuffix("0") ? "1" : "0")
+                #expect(try await api.send(.get, "/unified/connection", key: .some(forged)).status == .unauthorized)
+            }
+            #expect(try await api.send(.get, "/unified/connection").status == .ok)
+        }
+    }
+
     @Test func workspacesSeeOnlyTheirOwnConnections() async throws {
         try await withApp { api in
             let mine = try #require(

@@ -9,6 +9,7 @@ import Testing
     func rowJSONEqualsConnectionJSON(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let workspace = try await makeWorkspace(store)
+            let key = try await store.apiKeys(workspace: workspace)[0].id
             var inserted: [Connection] = []
             for i in 0..<7 {
                 var connection = makeConnection(
@@ -51,7 +52,10 @@ import Testing
                         ConnectionJSON.write(RevealedConnection(connection: c, auth: nil), to: &writer)
                     }
                     writer.endArray()
-                    let page = try await store.listJSONWithoutAuth(query)
+                    guard case .read(let page) = try await store.listJSONWithoutAuth(query, confirmingKey: key) else {
+                        Issue.record("a live key was refused")
+                        return
+                    }
                     #expect(page.bytes == writer.bytes)
                     #expect(page.count == connections.count)
                     let expectedLast = connections.count == limit ? connections.last : nil
@@ -61,12 +65,67 @@ import Testing
             for connection in inserted {
                 var writer = JSONWriter()
                 ConnectionJSON.write(RevealedConnection(connection: connection, auth: nil), to: &writer)
-                #expect(
-                    try await store.connectionJSONWithoutAuth(id: connection.id, workspace: workspace) == writer.bytes
+                let read = try await store.connectionJSONWithoutAuth(
+                    id: connection.id,
+                    workspace: workspace,
+                    confirmingKey: key
                 )
+                #expect(read.value == writer.bytes)
             }
             let other = try await makeWorkspace(store, name: "other")
-            #expect(try await store.connectionJSONWithoutAuth(id: inserted[0].id, workspace: other) == nil)
+            let otherKey = try await store.apiKeys(workspace: other)[0].id
+            let read = try await store.connectionJSONWithoutAuth(
+                id: inserted[0].id,
+                workspace: other,
+                confirmingKey: otherKey
+            )
+            #expect(read.value == .some(nil))
         }
+    }
+
+    /// The reads that confirm the caller's key refuse a revoked or unknown one, whether or not
+    /// anything matched, and tell an empty page or a missing row from a dead key.
+    @Test(arguments: StoreBackend.enabled)
+    func readsConfirmTheKey(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            let key = try await store.apiKeys(workspace: workspace)[0].id
+            let connection = makeConnection(in: workspace)
+            try await store.insert(connection)
+            let full = ConnectionQuery(workspaceID: workspace)
+            var empty = full
+            empty.externalXref = "nobody"
+            let missing = ConnectionID(rawValue: "missing")
+
+            #expect(try await store.listJSONWithoutAuth(full, confirmingKey: key).value?.count == 1)
+            #expect(try await store.listJSONWithoutAuth(empty, confirmingKey: key).value?.count == 0)
+            #expect(
+                try await store.connectionJSONWithoutAuth(id: missing, workspace: workspace, confirmingKey: key).value
+                    == .some(nil)
+            )
+
+            let time = Timestamp(millisecondsSinceEpoch: 1_700_000_001_000)
+            _ = try await store.revokeAPIKey(id: key, at: time, audit: nil)
+            for dead in [key, APIKey.generate().id] {
+                #expect(try await store.listJSONWithoutAuth(full, confirmingKey: dead).value == nil)
+                #expect(try await store.listJSONWithoutAuth(empty, confirmingKey: dead).value == nil)
+                for id in [connection.id, missing] {
+                    let read = try await store.connectionJSONWithoutAuth(
+                        id: id,
+                        workspace: workspace,
+                        confirmingKey: dead
+                    )
+                    #expect(read.value == nil)
+                }
+            }
+        }
+    }
+}
+
+extension KeyConfirmedRead {
+    /// The read's value, or nil for `.keyNotLive`.
+    fileprivate var value: Value? {
+        guard case .read(let value) = self else { return nil }
+        return value
     }
 }

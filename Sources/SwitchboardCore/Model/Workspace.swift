@@ -53,12 +53,24 @@ public struct Principal: Sendable, Equatable {
     public var keyID: String
     public var scopes: ScopeSet
     public var clientAddress: String?
+    /// False when the key's secret was checked but whether it is still unrevoked is left to the
+    /// read that serves the request, in the same database round trip (see
+    /// `WorkspaceService.authenticate`). Such a principal passes no `require`: only
+    /// `ConnectionService.listJSON` and `getJSON` accept it, and they pass the key to the store.
+    public var keyConfirmed: Bool
 
-    public init(workspaceID: WorkspaceID, keyID: String, scopes: ScopeSet, clientAddress: String? = nil) {
+    public init(
+        workspaceID: WorkspaceID,
+        keyID: String,
+        scopes: ScopeSet,
+        clientAddress: String? = nil,
+        keyConfirmed: Bool = true
+    ) {
         self.workspaceID = workspaceID
         self.keyID = keyID
         self.scopes = scopes
         self.clientAddress = clientAddress
+        self.keyConfirmed = keyConfirmed
     }
 
     /// An operator acting through the CLI on the database directly: every scope.
@@ -66,8 +78,15 @@ public struct Principal: Sendable, Equatable {
         Principal(workspaceID: workspace, keyID: "cli", scopes: .all)
     }
 
-    /// Throws `ServiceError.missingScope` unless the key holds `scope`.
+    /// Throws `ServiceError.missingScope` unless the key holds `scope`, and fails closed
+    /// (`unauthenticated`) for a key not yet confirmed unrevoked.
     public func require(_ scope: Scope) throws(ServiceError) {
+        guard keyConfirmed else { throw .unauthenticated }
+        try requireScope(scope)
+    }
+
+    /// The scope check alone, for the reads that confirm the key themselves.
+    func requireScope(_ scope: Scope) throws(ServiceError) {
         guard scopes.contains(scope) else { throw .missingScope(scope) }
     }
 }

@@ -80,13 +80,17 @@ public struct ConnectionService: Sendable {
     }
 
     /// `list` as the wire's JSON array. A key that may not see credentials gets it written by the
-    /// store straight from the rows (nothing to open or audit); one that may, via `list`.
+    /// store straight from the rows (nothing to open or audit), in the same read that confirms the
+    /// key; one that may, via `list`.
     public func listJSON(_ query: ConnectionQuery, by principal: Principal) async throws -> ConnectionPageJSON {
-        try principal.require(.connectionsRead)
+        try principal.requireScope(.connectionsRead)
         var query = query
         query.workspaceID = principal.workspaceID
         guard principal.scopes.contains(.connectionsCredentials) else {
-            return try await store.listJSONWithoutAuth(query)
+            switch try await store.listJSONWithoutAuth(query, confirmingKey: principal.keyID) {
+            case .keyNotLive: throw ServiceError.unauthenticated
+            case .read(let page): return page
+            }
         }
         let page = try await list(query, by: principal)
         var writer = JSONWriter(reservingCapacity: 64 + page.count * 1024)
@@ -103,12 +107,18 @@ public struct ConnectionService: Sendable {
 
     /// `get` as the wire's JSON object, taking the same shortcut as `listJSON`.
     public func getJSON(_ id: ConnectionID, by principal: Principal) async throws -> [UInt8] {
-        try principal.require(.connectionsRead)
+        try principal.requireScope(.connectionsRead)
         guard principal.scopes.contains(.connectionsCredentials) else {
-            guard let json = try await store.connectionJSONWithoutAuth(id: id, workspace: principal.workspaceID) else {
-                throw ServiceError.connectionNotFound(id)
+            let read = try await store.connectionJSONWithoutAuth(
+                id: id,
+                workspace: principal.workspaceID,
+                confirmingKey: principal.keyID
+            )
+            switch read {
+            case .keyNotLive: throw ServiceError.unauthenticated
+            case .read(nil): throw ServiceError.connectionNotFound(id)
+            case .read(let json?): return json
             }
-            return json
         }
         var writer = JSONWriter(reservingCapacity: 1024)
         ConnectionJSON.write(try await get(id, by: principal), to: &writer)

@@ -5,6 +5,7 @@ public struct WorkspaceService: Sendable {
     private let store: any WorkspaceStore
     private let hasher: any APIKeyHasher
     private let now: @Sendable () -> Timestamp
+    private let knownKeys = KnownKeys()
 
     /// `last_used_at` is written at most this often per key, so authentication stays a read.
     static let lastUsedResolutionMilliseconds: Int64 = 60_000
@@ -90,20 +91,49 @@ public struct WorkspaceService: Sendable {
 
     /// The principal for a presented key, or `ServiceError.unauthenticated`. The stored hash is
     /// compared in constant time, and every failure looks the same to the caller.
-    public func authenticate(_ presented: String, clientAddress: String?) async throws -> Principal {
-        guard let id = APIKey.id(inKey: presented), let record = try await store.apiKey(id: id) else {
-            throw ServiceError.unauthenticated
+    ///
+    /// With `deferringRevocationCheck`, a key seen before is checked against what cannot change
+    /// about it (its workspace, secret hash and scopes, remembered in memory) and the principal is
+    /// returned unconfirmed: the read that serves the request confirms in the same database round
+    /// trip that the key is still unrevoked, so revocation stays immediate on every replica and
+    /// the request costs one read instead of two. A key that may see credentials is always
+    /// confirmed here, because its reads go through the path that opens and audits them.
+    public func authenticate(
+        _ presented: String,
+        clientAddress: String?,
+        deferringRevocationCheck: Bool = false
+    ) async throws -> Principal {
+        guard let id = APIKey.id(inKey: presented) else { throw ServiceError.unauthenticated }
+        let time = now()
+        if deferringRevocationCheck, let facts = knownKeys.facts(id: id),
+            !facts.scopes.contains(.connectionsCredentials)
+        {
+            guard constantTimeEquals(hasher.hash(presented), facts.secretHash) else {
+                throw ServiceError.unauthenticated
+            }
+            if knownKeys.claimTouch(id: id, at: time, every: Self.lastUsedResolutionMilliseconds) {
+                try? await store.touchAPIKey(id: id, at: time)
+            }
+            return Principal(
+                workspaceID: facts.workspaceID,
+                keyID: id,
+                scopes: facts.scopes,
+                clientAddress: clientAddress,
+                keyConfirmed: false
+            )
         }
+        guard let record = try await store.apiKey(id: id) else { throw ServiceError.unauthenticated }
         let matches = constantTimeEquals(hasher.hash(presented), record.secretHash)
         guard matches, record.revokedAt == nil else { throw ServiceError.unauthenticated }
-        let time = now()
         if let last = record.lastUsedAt,
             time.millisecondsSinceEpoch - last.millisecondsSinceEpoch < Self.lastUsedResolutionMilliseconds
         {
             // Recent enough: no write on the hot path.
+            knownKeys.remember(record, touchedAt: last)
         } else {
             // Best effort: a failed bookkeeping write must not refuse a valid key.
             try? await store.touchAPIKey(id: id, at: time)
+            knownKeys.remember(record, touchedAt: time)
         }
         return Principal(
             workspaceID: record.workspaceID,

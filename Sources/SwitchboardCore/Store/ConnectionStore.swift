@@ -13,10 +13,21 @@ public protocol ConnectionStore: Sendable {
 
     /// The same page as the wire's JSON array without credentials, written straight from the rows
     /// with `ConnectionJSON.writeWithoutAuth`: the read path of keys that may not see credentials.
-    func listJSONWithoutAuth(_ query: ConnectionQuery) async throws -> ConnectionPageJSON
+    /// Confirms in the same database round trip that the API key `keyID` exists unrevoked, and
+    /// returns `.keyNotLive` (and nothing read) if it does not.
+    func listJSONWithoutAuth(
+        _ query: ConnectionQuery,
+        confirmingKey keyID: String
+    ) async throws
+        -> KeyConfirmedRead<ConnectionPageJSON>
 
-    /// The connection as the wire's JSON object without credentials, or nil if there is none.
-    func connectionJSONWithoutAuth(id: ConnectionID, workspace: WorkspaceID) async throws -> [UInt8]?
+    /// The connection as the wire's JSON object without credentials, or nil if there is none;
+    /// confirms the key as `listJSONWithoutAuth` does.
+    func connectionJSONWithoutAuth(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        confirmingKey keyID: String
+    ) async throws -> KeyConfirmedRead<[UInt8]?>
 
     /// Read-modify-write of one connection, serialized in the database: the row is locked (or the
     /// single writer held) from the read until the write commits, so concurrent updates from any
@@ -45,6 +56,12 @@ public protocol ConnectionStore: Sendable {
 
     /// How many rows (connection credentials and secrets manager settings) are sealed under each key id.
     func sealedCountsByKey() async throws -> [String: Int]
+}
+
+/// A read that also confirmed the caller's API key: its result, or that the key is revoked or gone.
+public enum KeyConfirmedRead<Value: Sendable>: Sendable {
+    case keyNotLive
+    case read(Value)
 }
 
 /// One row's credentials re-sealed under another key.

@@ -18,6 +18,7 @@ struct ConnectionRoutes: Sendable {
                 operationID: "listUnifiedConnections",
                 statuses: common.union([200, 400]),
                 requiresAPIKey: true,
+                keyConfirmedByRead: true,
                 handler: list
             ),
             Route(
@@ -34,6 +35,7 @@ struct ConnectionRoutes: Sendable {
                 operationID: "getUnifiedConnection",
                 statuses: common.union([200, 404]),
                 requiresAPIKey: true,
+                keyConfirmedByRead: true,
                 handler: get
             ),
             Route(

@@ -13,6 +13,9 @@ struct Route: Sendable {
     /// Every status this operation can answer with.
     let statuses: Set<Int>
     let requiresAPIKey: Bool
+    /// The handler's database read confirms the key is unrevoked (`Principal.keyConfirmed`), so
+    /// authentication need not read it first.
+    var keyConfirmedByRead = false
     let handler: Handler
 
     /// What every API-key route can answer besides its own statuses: no or bad key, a key without

@@ -4,11 +4,13 @@ import SwitchboardCore
 
 /// Authenticates `Authorization: <key>` or `Authorization: Bearer <key>` (the official SDK sends the
 /// key bare; Unified's docs show Bearer) and records the caller in the context. Addresses that keep
-/// failing are refused for a while (`AuthFailureLimiter`).
+/// failing are refused for a while (`AuthFailureLimiter`). On routes whose read confirms the key
+/// itself (`Route.keyConfirmedByRead`), the revocation check is left to that read.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let workspaces: WorkspaceService
     let limiter: AuthFailureLimiter
+    var deferringRevocationCheck = false
 
     func handle(
         _ request: Request,
@@ -36,7 +38,11 @@ struct APIKeyMiddleware: RouterMiddleware {
             if key.count > 7, key.prefix(7).lowercased() == "bearer " { key = key.dropFirst(7) }
             key = key.drop { $0 == " " }
             var context = context
-            context.principal = try await workspaces.authenticate(String(key), clientAddress: context.clientAddress)
+            context.principal = try await workspaces.authenticate(
+                String(key),
+                clientAddress: context.clientAddress,
+                deferringRevocationCheck: deferringRevocationCheck
+            )
             return try await next(request, context)
         } catch let error as APIError where error.status == .unauthorized {
             limiter.recordFailure(address)
