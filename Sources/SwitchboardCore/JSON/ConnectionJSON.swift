@@ -43,6 +43,9 @@ public enum ConnectionJSON {
 
     /// The same object, without `auth`, from a stored row. Unknown permission and category names
     /// (data of a newer schema) are dropped, as when a store maps the row to a `Connection`.
+    // Inlinable so each store gets it specialized for its row type: unspecialized, every one of the
+    // ~25 fields of every row went through a protocol witness and a generic closure.
+    @inlinable
     public static func writeWithoutAuth(_ row: some StoredConnectionRow, to w: inout JSONWriter) {
         func text(_ key: StaticString, _ column: StoredConnectionColumn) {
             row.withText(column) { value in

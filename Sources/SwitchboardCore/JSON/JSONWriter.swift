@@ -1,32 +1,41 @@
-/// Appends compact JSON to a byte array without going through `Encodable`.
+/// Appends compact JSON to a byte buffer without going through `Encodable`.
 ///
 /// Encoding is the most expensive step of a list response (see docs/architecture.md), so the wire
-/// types write themselves with this instead of `JSONEncoder`.
-public struct JSONWriter: Sendable {
-    public var bytes: [UInt8]
+/// types write themselves with this instead of `JSONEncoder`. A 100-row page is some 17,000
+/// small appends; the writer owns its buffer (noncopyable, so no copy-on-write check or
+/// reference count per append) and hands out the result once, as `bytes`.
+public struct JSONWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
     private var needsComma = false
 
     public init(reservingCapacity capacity: Int = 1024) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
     }
+
+    deinit { base.deallocate() }
+
+    /// What has been written so far.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
     public mutating func beginObject() {
         separate()
-        bytes.append(UInt8(ascii: "{"))
+        put(UInt8(ascii: "{"))
         needsComma = false
     }
     public mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
+        put(UInt8(ascii: "}"))
         needsComma = true
     }
     public mutating func beginArray() {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        put(UInt8(ascii: "["))
         needsComma = false
     }
     public mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+        put(UInt8(ascii: "]"))
         needsComma = true
     }
 
@@ -34,7 +43,7 @@ public struct JSONWriter: Sendable {
     public mutating func key(_ key: String) {
         separate()
         appendQuoted(key)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -56,13 +65,14 @@ public struct JSONWriter: Sendable {
     /// `lexeme` must already be a valid JSON number.
     public mutating func number(_ lexeme: String) {
         separate()
-        bytes.append(contentsOf: lexeme.utf8)
+        var lexeme = lexeme
+        lexeme.withUTF8 { put(UnsafeRawBufferPointer($0)) }
         needsComma = true
     }
     /// `json` must already be one complete, valid JSON value.
     public mutating func raw(_ json: [UInt8]) {
         separate()
-        bytes.append(contentsOf: json)
+        json.withUnsafeBytes { put($0) }
         needsComma = true
     }
 
@@ -108,9 +118,10 @@ public struct JSONWriter: Sendable {
     /// Writes `"key":`; `key` is one of our own ASCII member names, so it is not escaped.
     public mutating func key(ascii key: StaticString) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        put(UInt8(ascii: "\""))
+        key.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
+        put(UInt8(ascii: "\""))
+        put(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -124,9 +135,11 @@ public struct JSONWriter: Sendable {
     /// A timestamp (milliseconds since the epoch) as its RFC 3339 string.
     public mutating func timestamp(_ milliseconds: Int64) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        Timestamp.appendRFC3339(milliseconds, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        reserve(Timestamp.rfc3339Length + 2)
+        base[count] = UInt8(ascii: "\"")
+        Timestamp.writeRFC3339(milliseconds, into: base + count + 1)
+        base[count + 1 + Timestamp.rfc3339Length] = UInt8(ascii: "\"")
+        count += Timestamp.rfc3339Length + 2
         needsComma = true
     }
 
@@ -147,12 +160,13 @@ public struct JSONWriter: Sendable {
         endArray()
     }
 
+    @inline(__always)
     private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { put(UInt8(ascii: ",")) }
     }
 
     private mutating func appendASCII(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        text.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
@@ -163,27 +177,59 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func appendQuoted(_ utf8: UnsafeRawBufferPointer) {
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
         var runStart = 0
         for i in 0..<utf8.count {
             let byte = utf8[i]
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<i]))
+            put(UnsafeRawBufferPointer(rebasing: utf8[runStart..<i]))
             runStart = i + 1
-            bytes.append(UInt8(ascii: "\\"))
+            put(UInt8(ascii: "\\"))
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
-            case 0x0A: bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\""): put(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): put(UInt8(ascii: "\\"))
+            case 0x0A: put(UInt8(ascii: "n"))
+            case 0x0D: put(UInt8(ascii: "r"))
+            case 0x09: put(UInt8(ascii: "t"))
             default:
-                bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+                put(UInt8(ascii: "u"))
+                put(UInt8(ascii: "0"))
+                put(UInt8(ascii: "0"))
+                put(Self.hexDigits[Int(byte >> 4)])
+                put(Self.hexDigits[Int(byte & 0x0F)])
             }
         }
-        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<utf8.count]))
-        bytes.append(UInt8(ascii: "\""))
+        put(UnsafeRawBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        put(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    private mutating func put(_ buffer: UnsafeRawBufferPointer) {
+        guard let start = buffer.baseAddress, buffer.count > 0 else { return }
+        reserve(buffer.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: start, byteCount: buffer.count)
+        count += buffer.count
+    }
+
+    /// Room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(toHold: count + extra) }
+    }
+
+    private mutating func grow(toHold needed: Int) {
+        var grown = capacity * 2
+        while grown < needed { grown *= 2 }
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        moved.update(from: base, count: count)
+        base.deallocate()
+        base = moved
+        capacity = grown
     }
 }

@@ -42,40 +42,75 @@ public struct Permission: Sendable, Hashable, CustomStringConvertible {
 
 extension Category {
     /// True when `utf8` is a category name: stored lists are written out without making Strings.
-    public static func isName(utf8: UnsafeRawBufferPointer) -> Bool { sortedNames.contains(utf8) }
-    private static let sortedNames = SortedNames(allNames)
+    public static func isName(utf8: UnsafeRawBufferPointer) -> Bool { nameTable.contains(utf8) }
+    private static let nameTable = NameTable(allNames)
 }
 
 extension Permission {
     /// True when `utf8` is a permission name: stored lists are written out without making Strings.
-    public static func isName(utf8: UnsafeRawBufferPointer) -> Bool { sortedNames.contains(utf8) }
-    private static let sortedNames = SortedNames(allNames)
+    public static func isName(utf8: UnsafeRawBufferPointer) -> Bool { nameTable.contains(utf8) }
+    private static let nameTable = NameTable(allNames)
 }
 
-/// A fixed set of names looked up by their bytes (binary search): no String, no hashing.
-struct SortedNames: Sendable {
-    private let names: [[UInt8]]
+/// A fixed set of names looked up by their bytes: one hash, then one comparison. No Strings and no
+/// per-name arrays, because every name of every stored list is checked each time a row is written.
+struct NameTable: Sendable {
+    /// Every name's UTF-8, back to back; name i is `bytes[starts[i]..<starts[i + 1]]`.
+    private let bytes: [UInt8]
+    private let starts: [Int]
+    /// Open addressing: 1 + the index of the name that hashed here (or was pushed along), 0 if empty.
+    private let slots: [Int32]
+    private let mask: Int
 
-    init(_ names: [String]) { self.names = names.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) } }
-
-    func contains(_ utf8: UnsafeRawBufferPointer) -> Bool {
-        var low = 0
-        var high = names.count
-        while low < high {
-            let middle = (low + high) / 2
-            let order = names[middle].withUnsafeBytes { Self.compare($0, utf8) }
-            if order == 0 { return true }
-            if order < 0 { low = middle + 1 } else { high = middle }
+    init(_ names: [String]) {
+        var bytes: [UInt8] = []
+        var starts = [0]
+        for name in names {
+            bytes.append(contentsOf: name.utf8)
+            starts.append(bytes.count)
         }
-        return false
+        var size = 8
+        while size < names.count * 4 { size <<= 1 }
+        var slots = [Int32](repeating: 0, count: size)
+        bytes.withUnsafeBytes { all in
+            for index in names.indices {
+                var slot =
+                    Self.hash(UnsafeRawBufferPointer(rebasing: all[starts[index]..<starts[index + 1]])) & (size - 1)
+                while slots[slot] != 0 { slot = (slot + 1) & (size - 1) }
+                slots[slot] = Int32(index + 1)
+            }
+        }
+        self.bytes = bytes
+        self.starts = starts
+        self.slots = slots
+        self.mask = size - 1
     }
 
-    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
-            let order = memcmp(pa, pb, common)
-            if order != 0 { return Int(order) }
+    func contains(_ utf8: UnsafeRawBufferPointer) -> Bool {
+        guard let probe = utf8.baseAddress, utf8.count > 0 else { return false }
+        var slot = Self.hash(utf8) & mask
+        return bytes.withUnsafeBytes { all in
+            starts.withUnsafeBufferPointer { starts in
+                slots.withUnsafeBufferPointer { slots in
+                    while true {
+                        let entry = Int(slots[slot])
+                        if entry == 0 { return false }
+                        let start = starts[entry - 1]
+                        if starts[entry] - start == utf8.count, memcmp(all.baseAddress! + start, probe, utf8.count) == 0
+                        {
+                            return true
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                }
+            }
         }
-        return a.count - b.count
+    }
+
+    /// FNV-1a, 64-bit.
+    private static func hash(_ utf8: UnsafeRawBufferPointer) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: hash)
     }
 }

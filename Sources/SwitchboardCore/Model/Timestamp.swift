@@ -24,17 +24,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
-    /// Appends `rfc3339`'s bytes, without making a String (JSON output of stored rows).
-    public static func appendRFC3339(_ milliseconds: Int64, to bytes: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rfc3339Length) { out in
-            writeRFC3339(milliseconds, into: out.baseAddress!)
-            bytes.append(contentsOf: out)
-        }
-    }
-
     static let rfc3339Length = 24
 
-    private static func writeRFC3339(_ ms: Int64, into out: UnsafeMutablePointer<UInt8>) {
+    /// Writes `rfc3339`'s `rfc3339Length` bytes at `out` (JSON output of stored rows).
+    static func writeRFC3339(_ ms: Int64, into out: UnsafeMutablePointer<UInt8>) {
         let days = floorDiv(ms, 86_400_000)
         let msOfDay = ms - days * 86_400_000
         let (year, month, day) = civil(fromDays: days)
