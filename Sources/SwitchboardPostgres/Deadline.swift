@@ -6,40 +6,45 @@ import Synchronization
 /// Unlike a task group, this does not wait for `body` to finish after the deadline: a driver call
 /// stuck on a connection that died mid-flight (seen with PostgreSQL killed under load) must not
 /// hold a request, or graceful shutdown, forever. `body` is cancelled and left to end on its own.
+/// Deadlines are kept by one shared `DeadlineWatchdog`, not a timer task per call, because every
+/// query passes through here.
 func withDeadline<T: Sendable>(
     _ timeout: Duration,
     onTimeout: @escaping @Sendable () -> any Error,
+    watchdog: DeadlineWatchdog = .shared,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    let race = DeadlineRace<T>()
+    let race = DeadlineRace<T>(watchdog: watchdog)
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
             race.start(continuation)
+            let watch = watchdog.watch(until: .now + timeout) {
+                race.finish(.failure(onTimeout()))
+            }
             let work = Task {
                 do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
             }
-            // Cancelled as soon as the race is decided, so no timer outlives a quick query.
-            let timer = Task {
-                guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                race.finish(.failure(onTimeout()))
-            }
-            race.setTasks(work: work, timer: timer)
+            race.setWork(work, watch: watch)
         }
     } onCancel: {
         race.finish(.failure(CancellationError()))
     }
 }
 
-/// The first outcome wins; later ones are dropped and the losing work is cancelled.
+/// The first outcome wins; later ones are dropped, the losing work is cancelled and the deadline
+/// is no longer watched.
 private final class DeadlineRace<T: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<T, any Error>?
         var work: Task<Void, Never>?
-        var timer: Task<Void, Never>?
+        var watch: DeadlineWatchdog.Watch?
         var outcome: Result<T, any Error>?
         var finished = false
     }
     private let state = Mutex(State())
+    private let watchdog: DeadlineWatchdog
+
+    init(watchdog: DeadlineWatchdog) { self.watchdog = watchdog }
 
     func start(_ continuation: CheckedContinuation<T, any Error>) {
         let early: Result<T, any Error>? = state.withLock { state in
@@ -53,34 +58,96 @@ private final class DeadlineRace<T: Sendable>: Sendable {
         if let early { continuation.resume(with: early) }
     }
 
-    func setTasks(work: Task<Void, Never>, timer: Task<Void, Never>) {
+    func setWork(_ work: Task<Void, Never>, watch: DeadlineWatchdog.Watch) {
         let decided = state.withLock { state in
             state.work = work
-            state.timer = timer
+            state.watch = watch
             return state.finished
         }
-        if decided {
-            work.cancel()
-            timer.cancel()
-        }
+        if decided { release(work, watch) }
     }
 
     func finish(_ outcome: Result<T, any Error>) {
-        let (continuation, tasks): (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) = state.withLock {
-            state in
-            guard !state.finished, state.outcome == nil else { return (nil, []) }
+        let (continuation, work, watch) = state.withLock { state in
+            guard !state.finished, state.outcome == nil else {
+                return (CheckedContinuation<T, any Error>?.none, Task<Void, Never>?.none, DeadlineWatchdog.Watch?.none)
+            }
             guard let continuation = state.continuation else {
                 // Finished before the continuation was installed (cancelled up front).
                 state.outcome = outcome
-                return (nil, [])
+                return (nil, nil, nil)
             }
             state.finished = true
             state.continuation = nil
-            return (continuation, [state.work, state.timer].compactMap { $0 })
+            return (continuation, state.work, state.watch)
         }
         guard let continuation else { return }
-        // Cancelling the work that just finished, or the timer that just fired, is harmless.
-        for task in tasks { task.cancel() }
+        // Cancelling the work that just finished is harmless.
+        release(work, watch)
         continuation.resume(with: outcome)
+    }
+
+    private func release(_ work: Task<Void, Never>?, _ watch: DeadlineWatchdog.Watch?) {
+        work?.cancel()
+        if let watch { watchdog.release(watch) }
+    }
+}
+
+/// Fires each watched call's expiry once its deadline has passed, checking every `tick`. A single
+/// task does this while anything is watched and ends when nothing is, so an idle process keeps
+/// no timer; the price is that a deadline fires up to one tick late.
+final class DeadlineWatchdog: Sendable {
+    struct Watch: Sendable, Hashable { fileprivate let id: UInt64 }
+
+    static let shared = DeadlineWatchdog(tick: .milliseconds(50))
+
+    private struct Pending {
+        var deadline: ContinuousClock.Instant
+        var expire: @Sendable () -> Void
+    }
+    private struct State {
+        var pending: [UInt64: Pending] = [:]
+        var nextID: UInt64 = 0
+        var running = false
+    }
+    private let state = Mutex(State())
+    private let tick: Duration
+
+    init(tick: Duration) { self.tick = tick }
+
+    func watch(until deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> Watch {
+        let (id, startsRunning) = state.withLock { state in
+            state.nextID += 1
+            state.pending[state.nextID] = Pending(deadline: deadline, expire: expire)
+            defer { state.running = true }
+            return (state.nextID, !state.running)
+        }
+        if startsRunning { Task { await self.run() } }
+        return Watch(id: id)
+    }
+
+    func release(_ watch: Watch) {
+        state.withLock { _ = $0.pending.removeValue(forKey: watch.id) }
+    }
+
+    /// For tests: how many calls are watched, and whether the checking task runs.
+    var status: (watched: Int, running: Bool) { state.withLock { ($0.pending.count, $0.running) } }
+
+    private func run() async {
+        while true {
+            try? await Task.sleep(for: tick)
+            let now = ContinuousClock.now
+            let expired: [@Sendable () -> Void]? = state.withLock { state in
+                guard !state.pending.isEmpty else {
+                    state.running = false
+                    return nil
+                }
+                let due = state.pending.filter { $0.value.deadline <= now }
+                for id in due.keys { state.pending[id] = nil }
+                return due.values.map(\.expire)
+            }
+            guard let expired else { return }
+            for expire in expired { expire() }
+        }
     }
 }

@@ -34,4 +34,31 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(30))
         stuck.withLock { $0?.resume(returning: 0) }
     }
+
+    @Test func finishedCallsAreNoLongerWatchedAndTheWatchdogStopsWhenIdle() async throws {
+        let watchdog = DeadlineWatchdog(tick: .milliseconds(20))
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<500 {
+                group.addTask { try await withDeadline(.seconds(5), onTimeout: timedOut, watchdog: watchdog) { i } }
+            }
+            var sum = 0
+            for try await value in group { sum += value }
+            #expect(sum == 500 * 499 / 2)
+        }
+        #expect(watchdog.status.watched == 0)
+        await #expect(throws: TimedOut.self) {
+            try await withDeadline(.milliseconds(50), onTimeout: timedOut, watchdog: watchdog) {
+                () async throws -> Int in
+                try await Task.sleep(for: .seconds(60))
+                return 0
+            }
+        }
+        #expect(watchdog.status.watched == 0)
+        // Idle: the checking task ends within a tick or two (loosely bounded for a loaded machine).
+        let started = ContinuousClock.now
+        while watchdog.status.running, ContinuousClock.now - started < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(!watchdog.status.running)
+    }
 }
