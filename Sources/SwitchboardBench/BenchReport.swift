@@ -131,8 +131,8 @@ struct BenchReport {
 
             Columns: req/s and latency of the endpoint; **H** = HTTP ceiling (the same server process returning
             the identical bytes from memory on a plain route, no database, no JSON encoder); **D** = database
-            ceiling (the endpoint's SQL in a loop in-process, same driver, same concurrency, rows fetched but not
-            mapped); **C** = 1 / (1/H + 1/D); **ratio** = req/s ÷ C; **RSS** = the server's peak resident memory
+            ceiling (the endpoint's SQL in a loop in-process, same driver, same concurrency, every column of every
+            row fetched in place but not mapped); **C** = 1 / (1/H + 1/D); **ratio** = req/s ÷ C; **RSS** = the server's peak resident memory
             during that scenario.
 
             ## Targets

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SwitchboardCore
 
 extension SQLiteStore {
@@ -79,11 +80,24 @@ extension SQLiteStore {
         }
     }
 
-    /// Steps the statement to its end, leaving every row unread: the database did all its work.
+    /// Steps through every row and takes each column's value in place, the way the endpoints' row
+    /// reader does (`SQLiteConnectionRow`: text as blob bytes), without copying or mapping anything.
     private static func stepAll(_ statement: Statement) throws -> Int {
         var rows = 0
         let cursor = try Row.fetchCursor(statement)
-        while try cursor.next() != nil { rows += 1 }
+        let sqlite = statement.sqliteStatement
+        let columns = sqlite3_column_count(sqlite)
+        while try cursor.next() != nil {
+            rows += 1
+            for column in 0..<columns {
+                switch sqlite3_column_type(sqlite, column) {
+                case SQLITE_INTEGER: _ = sqlite3_column_int64(sqlite, column)
+                case SQLITE_TEXT, SQLITE_BLOB:
+                    _ = (sqlite3_column_blob(sqlite, column), sqlite3_column_bytes(sqlite, column))
+                default: break
+                }
+            }
+        }
         return rows
     }
 }

@@ -72,10 +72,12 @@ struct SQLiteConnectionRow: StoredConnectionRow {
 
     func withText<R>(_ column: StoredConnectionColumn, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
         let index = Int32(column.rawValue)
-        // sqlite3_column_text before sqlite3_column_bytes, as SQLite documents, so the length is
-        // that of the UTF-8 text.
-        guard let text = sqlite3_column_text(statement, index) else { return try body(nil) }
-        return try body(UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, index))))
+        guard sqlite3_column_type(statement, index) != SQLITE_NULL else { return try body(nil) }
+        // The text's bytes as a blob: sqlite3_column_text would first copy a value that points into
+        // the page, to NUL-terminate it. (An empty value may come back as a NULL pointer, which is
+        // why NULL is told by the type above.) Blob before bytes, as SQLite documents.
+        let bytes = sqlite3_column_blob(statement, index)
+        return try body(UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, index))))
     }
 
     func integer(_ column: StoredConnectionColumn) -> Int64? {

@@ -15,7 +15,8 @@ import Testing
                 var connection = makeConnection(
                     in: workspace,
                     at: 1_700_000_000_000 + Int64(i) * 1001,
-                    name: i % 2 == 0 ? "Name \"\(i)\"\\\n\u{1}é" : nil,
+                    // An empty text must stay "" (SQLite may hand its bytes back as a NULL pointer).
+                    name: i == 5 ? "" : i % 2 == 0 ? "Name \"\(i)\"\\\n\u{1}é" : nil,
                     xref: i % 3 == 0 ? nil : "user-\(i)",
                     categories: i == 0 ? [] : ["crm", "hris", "ats"].suffix(i % 3 + 1).map { $0 },
                     sealed: i == 1 ? nil : SealedSecret(keyID: "mk_test", ciphertext: [1, 2, 3])
