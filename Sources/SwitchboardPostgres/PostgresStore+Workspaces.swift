@@ -96,7 +96,7 @@ extension PostgresStore {
             _ = try await client.query(
                 """
                 UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 0), \(time.millisecondsSinceEpoch))
-                WHERE id = \(id)
+                WHERE id = \(id) AND revoked_at IS NULL
                 """,
                 logger: logger
             )

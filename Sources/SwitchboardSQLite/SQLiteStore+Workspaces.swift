@@ -57,7 +57,8 @@ extension SQLiteStore {
         try await mapped {
             try await pool.write { db in
                 try db.execute(
-                    sql: "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?",
+                    sql:
+                        "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ? AND revoked_at IS NULL",
                     arguments: [time.millisecondsSinceEpoch, id]
                 )
             }

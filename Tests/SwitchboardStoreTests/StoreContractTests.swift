@@ -201,6 +201,9 @@ import Testing
             )
             #expect(first?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
             #expect(second?.revokedAt == Timestamp(millisecondsSinceEpoch: 10))
+            // A revoked key's last use stays its last accepted one.
+            try await store.touchAPIKey(id: key.id, at: Timestamp(millisecondsSinceEpoch: 30))
+            #expect(try await store.apiKey(id: key.id)?.lastUsedAt == Timestamp(millisecondsSinceEpoch: 5))
             #expect(
                 try await store.revokeAPIKey(
                     id: "0000000000000000",

@@ -162,7 +162,8 @@ public protocol WorkspaceStore: Sendable {
     /// this call revoked it. Returns the key, or nil if there is none.
     func revokeAPIKey(id: String, at time: Timestamp, audit: AuditRecord?) async throws -> APIKeyRecord?
 
-    /// Records that the key authenticated a request at `time`.
+    /// Records that the key authenticated a request at `time`; a revoked key is left as it is (a
+    /// request that its read then refuses was not a use).
     func touchAPIKey(id: String, at time: Timestamp) async throws
 }
 
