@@ -36,12 +36,18 @@ extension PostgresStore {
         confirmingKey keyID: String
     ) async throws -> KeyConfirmedRead<[UInt8]?> {
         let json = try await mapped { [client, logger] in
+            var binds = PostgresBindings()
+            binds.append(id.rawValue)
+            binds.append(workspace.rawValue)
+            binds.append(keyID)
             let rows = try await client.query(
-                """
-                SELECT \(unescaped: Self.connectionColumns) FROM connections
-                WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue)
-                AND EXISTS (SELECT 1 FROM api_keys WHERE id = \(keyID) AND revoked_at IS NULL)
-                """,
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT \(Self.connectionColumns) FROM connections
+                        WHERE id = $1 AND workspace_id = $2 AND \(Self.liveKeyCondition(bind: 3))
+                        """,
+                    binds: binds
+                ),
                 logger: logger
             )
             var json: [UInt8]?
@@ -60,11 +66,13 @@ extension PostgresStore {
 
     private func keyIsLive(_ keyID: String) async throws -> Bool {
         try await mapped { [client, logger] in
+            var binds = PostgresBindings()
+            binds.append(keyID)
             let rows = try await client.query(
-                "SELECT 1 FROM api_keys WHERE id = \(keyID) AND revoked_at IS NULL",
+                PostgresQuery(unsafeSQL: "SELECT \(Self.liveKeyCondition(bind: 1))", binds: binds),
                 logger: logger
             )
-            for try await _ in rows { return true }
+            for try await live in rows.decode(Bool.self) { return live }
             return false
         }
     }

@@ -60,13 +60,15 @@ import Testing
     @Test func aRevokedReadOnlyKeyStopsWorkingAtOnceOnListAndGet() async throws {
         try await withApp { api in
             let id = try #require(try await api.create(connectionBody())["id"] as? String)
+            // A page, an empty page, a connection and a missing one.
+            let paths = [
+                "/unified/connection", "/unified/connection?external_xref=nobody", "/unified/connection/\(id)",
+                "/unified/connection/missing",
+            ]
             for viaService in [true, false] {
                 let key = try await api.makeKey(ScopeSet([.connectionsRead]))
                 let keyID = try #require(APIKey.id(inKey: key))
-                for path in [
-                    "/unified/connection", "/unified/connection?external_xref=nobody", "/unified/connection/\(id)",
-                    "/unified/connection/missing",
-                ] {
+                for path in paths {
                     let status = try await api.send(.get, path, key: .some(key)).status
                     #expect(status == (path.hasSuffix("missing") ? .notFound : .ok), "\(path)")
                 }
@@ -75,10 +77,7 @@ import Testing
                 } else {
                     _ = try await api.runtime.store.revokeAPIKey(id: keyID, at: .now(), audit: nil)
                 }
-                for path in [
-                    "/unified/connection", "/unified/connection?external_xref=nobody", "/unified/connection/\(id)",
-                    "/unified/connection/missing",
-                ] {
+                for path in paths {
                     let response = try await api.send(.get, path, key: .some(key))
                     #expect(response.status == .unauthorized, "\(path)")
                     #expect(response.errorStatus == 401)

@@ -9,8 +9,17 @@ final class KnownKeys: Sendable {
         var workspaceID: WorkspaceID
         var secretHash: [UInt8]
         var scopes: ScopeSet
-        /// When this process last wrote the key's `last_used_at`.
+        /// The key's `last_used_at` as last read or written by this process (0: never used).
         var touchedAt: Int64
+
+        /// The facts of a key as read from the database, its `last_used_at` included (which
+        /// another process may have moved).
+        init(_ record: APIKeyRecord) {
+            workspaceID = record.workspaceID
+            secretHash = record.secretHash
+            scopes = record.scopes
+            touchedAt = record.lastUsedAt?.millisecondsSinceEpoch ?? 0
+        }
     }
 
     /// Enough for every live key of a large deployment; past it the table starts over, which
@@ -21,24 +30,19 @@ final class KnownKeys: Sendable {
 
     func facts(id: String) -> Facts? { entries.withLock { $0[id] } }
 
-    func remember(_ record: APIKeyRecord, touchedAt: Timestamp) {
+    /// Remembers a key that just authenticated against its database row.
+    func remember(id: String, _ facts: Facts) {
         entries.withLock { entries in
-            if entries[record.id] == nil, entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[record.id] = Facts(
-                workspaceID: record.workspaceID,
-                secretHash: record.secretHash,
-                scopes: record.scopes,
-                touchedAt: touchedAt.millisecondsSinceEpoch
-            )
+            if entries[id] == nil, entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[id] = facts
         }
     }
 
     /// True, once per `every` milliseconds per key, when `last_used_at` is due to be written.
     func claimTouch(id: String, at time: Timestamp, every: Int64) -> Bool {
         entries.withLock { entries in
-            guard let touched = entries[id]?.touchedAt, time.millisecondsSinceEpoch - touched >= every else {
-                return false
-            }
+            // A key not (or no longer) remembered counts as due: the write is idempotent.
+            guard time.millisecondsSinceEpoch - (entries[id]?.touchedAt ?? 0) >= every else { return false }
             entries[id]?.touchedAt = time.millisecondsSinceEpoch
             return true
         }

@@ -104,42 +104,31 @@ public struct WorkspaceService: Sendable {
         deferringRevocationCheck: Bool = false
     ) async throws -> Principal {
         guard let id = APIKey.id(inKey: presented) else { throw ServiceError.unauthenticated }
-        let time = now()
-        if deferringRevocationCheck, let facts = knownKeys.facts(id: id),
-            !facts.scopes.contains(.connectionsCredentials)
+        let facts: KnownKeys.Facts
+        let confirmed: Bool
+        if deferringRevocationCheck, let known = knownKeys.facts(id: id),
+            !known.scopes.contains(.connectionsCredentials)
         {
-            guard constantTimeEquals(hasher.hash(presented), facts.secretHash) else {
+            (facts, confirmed) = (known, false)
+        } else {
+            guard let record = try await store.apiKey(id: id), record.revokedAt == nil else {
                 throw ServiceError.unauthenticated
             }
-            if knownKeys.claimTouch(id: id, at: time, every: Self.lastUsedResolutionMilliseconds) {
-                try? await store.touchAPIKey(id: id, at: time)
-            }
-            return Principal(
-                workspaceID: facts.workspaceID,
-                keyID: id,
-                scopes: facts.scopes,
-                clientAddress: clientAddress,
-                keyConfirmed: false
-            )
+            (facts, confirmed) = (KnownKeys.Facts(record), true)
         }
-        guard let record = try await store.apiKey(id: id) else { throw ServiceError.unauthenticated }
-        let matches = constantTimeEquals(hasher.hash(presented), record.secretHash)
-        guard matches, record.revokedAt == nil else { throw ServiceError.unauthenticated }
-        if let last = record.lastUsedAt,
-            time.millisecondsSinceEpoch - last.millisecondsSinceEpoch < Self.lastUsedResolutionMilliseconds
-        {
-            // Recent enough: no write on the hot path.
-            knownKeys.remember(record, touchedAt: last)
-        } else {
+        guard constantTimeEquals(hasher.hash(presented), facts.secretHash) else { throw ServiceError.unauthenticated }
+        if confirmed { knownKeys.remember(id: id, facts) }
+        let time = now()
+        if knownKeys.claimTouch(id: id, at: time, every: Self.lastUsedResolutionMilliseconds) {
             // Best effort: a failed bookkeeping write must not refuse a valid key.
             try? await store.touchAPIKey(id: id, at: time)
-            knownKeys.remember(record, touchedAt: time)
         }
         return Principal(
-            workspaceID: record.workspaceID,
-            keyID: record.id,
-            scopes: record.scopes,
-            clientAddress: clientAddress
+            workspaceID: facts.workspaceID,
+            keyID: id,
+            scopes: facts.scopes,
+            clientAddress: clientAddress,
+            keyConfirmed: confirmed
         )
     }
 
