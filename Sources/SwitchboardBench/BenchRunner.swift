@@ -147,7 +147,7 @@ public struct BenchRunner: Sendable {
                 settings.password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) }
                 ?? ""
             environment["SWITCHBOARD_DATABASE_URL"] =
-                "postgres://\(settings.username)\(password)@\(settings.host):\(settings.port)/\(Self.scratchDatabase)?sslmode=\(settings.tls.rawValue)"
+                "postgres://\(settings.username)\(password)@\(settings.host):\(settings.port)/\(Self.scratchDatabase)?sslmode=\(settings.tls.rawValue)&pool_size=\(settings.poolSize)"
             do {
                 let result = try await run(
                     backend: backend,
@@ -190,7 +190,7 @@ public struct BenchRunner: Sendable {
             let facts = try await seed(runtime: runtime, workspace: workspace, size: size)
             let seedSeconds = Date().timeIntervalSince(seedStart)
             progress("seeded \(size) connections (+\(size / 10) noise) in \(String(format: "%.1f", seedSeconds)) s")
-            try await runtime.store.refreshStatistics()
+            try await runtime.store.settleAfterBulkLoad()
 
             let server = try BenchServer.start(
                 executable: options.executable,

@@ -36,18 +36,8 @@ extension PostgresStore {
         confirmingKey keyID: String
     ) async throws -> KeyConfirmedRead<[UInt8]?> {
         let json = try await mapped { [client, logger] in
-            var binds = PostgresBindings()
-            binds.append(id.rawValue)
-            binds.append(workspace.rawValue)
-            binds.append(keyID)
-            let rows = try await client.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT \(Self.connectionColumns) FROM connections
-                        WHERE id = $1 AND workspace_id = $2 AND \(Self.liveKeyCondition(bind: 3))
-                        """,
-                    binds: binds
-                ),
+            let rows = try await client.execute(
+                ConnectionByIDForLiveKey(id: id.rawValue, workspace: workspace.rawValue, keyID: keyID),
                 logger: logger
             )
             var json: [UInt8]?
@@ -66,13 +56,7 @@ extension PostgresStore {
 
     private func keyIsLive(_ keyID: String) async throws -> Bool {
         try await mapped { [client, logger] in
-            var binds = PostgresBindings()
-            binds.append(keyID)
-            let rows = try await client.query(
-                PostgresQuery(unsafeSQL: "SELECT \(Self.liveKeyCondition(bind: 1))", binds: binds),
-                logger: logger
-            )
-            for try await live in rows.decode(Bool.self) { return live }
+            for try await live in try await client.execute(KeyIsLive(keyID: keyID), logger: logger) { return live }
             return false
         }
     }

@@ -31,19 +31,15 @@ extension PostgresStore {
     public func insert(_ connection: Connection, audit: AuditRecord?) async throws {
         var binds = PostgresBindings(capacity: Self.boundColumnCount)
         Self.bind(connection, into: &binds)
-        let query = PostgresQuery(
-            unsafeSQL: """
-                INSERT INTO connections (\(Self.connectionColumns), name_sort, category_mask)
-                VALUES (\(Self.connectionPlaceholders))
-                """,
-            binds: binds
-        )
+        let statement = InsertConnection(binds: binds)
         guard let audit else {
-            return try await mapped { [client, logger] in _ = try await client.query(query, logger: logger) }
+            return try await mapped { [client, logger] in
+                for try await _ in try await client.execute(statement, logger: logger) {}
+            }
         }
         try await mapped { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in
-                _ = try await connection.query(query, logger: logger)
+                for try await _ in try await connection.execute(statement, logger: logger) {}
                 _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
             }
         }
@@ -51,11 +47,8 @@ extension PostgresStore {
 
     public func connection(id: ConnectionID, workspace: WorkspaceID) async throws -> Connection? {
         try await mapped { [client, logger] in
-            let rows = try await client.query(
-                """
-                SELECT \(unescaped: Self.connectionColumns) FROM connections
-                WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue)
-                """,
+            let rows = try await client.execute(
+                ConnectionByID(id: id.rawValue, workspace: workspace.rawValue),
                 logger: logger
             )
             for try await row in rows { return try Self.connection(from: row) }

@@ -152,7 +152,8 @@ public struct PostgresSettings: Sendable, Equatable {
     public var password: String?
     public var database: String
     public var tls: TLSMode
-    public var maximumConnections: Int = 20
+    /// Connections each replica opens at start and keeps (`pool_size`, 1...1000).
+    public var poolSize: Int = 20
     /// Every store operation's deadline, waiting for a pooled connection included.
     public var operationTimeout: Duration = .seconds(5)
     /// Schema to use instead of `public` (tests isolate themselves this way).
@@ -190,6 +191,11 @@ public struct PostgresSettings: Sendable, Equatable {
                 case "verify-full", "verify-ca": tls = .verifyFull
                 default: throw Invalid(description: "sslmode must be disable, prefer, require or verify-full")
                 }
+            case "pool_size":
+                guard let size = item.value.flatMap({ Int($0) }), (1...1000).contains(size) else {
+                    throw Invalid(description: "pool_size must be a whole number from 1 to 1000")
+                }
+                poolSize = size
             default:
                 throw Invalid(description: "unknown postgres URL parameter \"\(item.name)\"")
             }
@@ -207,7 +213,11 @@ public struct PostgresSettings: Sendable, Equatable {
             tls: tls.clientTLS
         )
         configuration.options.connectTimeout = .seconds(3)
-        configuration.options.maximumConnections = maximumConnections
+        // A fixed-size pool: PostgresNIO arms an idle-timeout timer (a task) each time a connection
+        // above the minimum is returned and cancels it on the next lease; without that churn, get by
+        // id went from 7,800 to 10,500 requests/s. Connections are opened at start, reopened when lost.
+        configuration.options.maximumConnections = poolSize
+        configuration.options.minimumConnections = poolSize
         if let searchPath {
             configuration.options.additionalStartupParameters = [("search_path", searchPath)]
         }

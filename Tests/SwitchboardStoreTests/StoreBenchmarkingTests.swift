@@ -16,7 +16,7 @@ import Testing
             )
         }
         try await store.bulkInsert(rows)
-        try await store.refreshStatistics()
+        try await store.settleAfterBulkLoad()
         return rows
     }
 

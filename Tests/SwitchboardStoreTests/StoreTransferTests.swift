@@ -199,6 +199,8 @@ import Testing
         #expect(settings.database == "switch board")
         #expect(settings.tls == .require)
         #expect(!settings.redacted.contains("p:ss"))
+        #expect(settings.poolSize == 20)
+        #expect(try PostgresSettings(url: "postgres://u@h/d?pool_size=4&sslmode=disable").poolSize == 4)
         let defaults = try PostgresSettings(url: "postgresql://u@h/d")
         #expect(defaults.port == 5432)
         #expect(defaults.password == nil)
@@ -207,7 +209,7 @@ import Testing
 
     @Test(arguments: [
         "mysql://u@h/d", "postgres://h/d", "postgres://u@/d", "postgres://u@h", "postgres://u@h/d?sslmode=maybe",
-        "postgres://u@h/d?application=x",
+        "postgres://u@h/d?application=x", "postgres://u@h/d?pool_size=0", "postgres://u@h/d?pool_size=many",
     ])
     func rejectsIncompleteOrUnknownURLs(_ url: String) {
         #expect(throws: PostgresSettings.Invalid.self) { try PostgresSettings(url: url) }
@@ -238,7 +240,7 @@ import Testing
 
     @Test func anUnreachableServerIsUnavailableWithinTheDeadline() async throws {
         var settings = try PostgresSettings(url: "postgres://nobody@127.0.0.1:9/nothing?sslmode=disable")
-        settings.maximumConnections = 1
+        settings.poolSize = 1
         let store = PostgresStore(settings: settings, logger: testLogger, operationTimeout: .seconds(2))
         let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in

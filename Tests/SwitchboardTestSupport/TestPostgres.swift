@@ -30,7 +30,7 @@ public enum TestPostgres {
     static func adminConfiguration(_ settings: PostgresSettings) -> PostgresClient.Configuration {
         var admin = settings
         admin.searchPath = nil
-        admin.maximumConnections = 1
+        admin.poolSize = 1
         return admin.clientConfiguration
     }
 
@@ -44,7 +44,7 @@ public enum TestPostgres {
         var settings = try PostgresSettings(url: url)
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         settings.searchPath = schema
-        settings.maximumConnections = 3
+        settings.poolSize = 3
         // Tests run many at once on a small pool on a shared 2-core machine: queueing for one of
         // the 3 connections must not look like an outage. Deadline tests set their own.
         settings.operationTimeout = .seconds(30)

@@ -7,8 +7,10 @@ public protocol StoreBenchmarking: Sendable {
     func bulkInsert(_ connections: [Connection]) async throws
 
     /// After a bulk load: brings the planner's statistics up to date, as PostgreSQL's autovacuum
-    /// would shortly (SQLite keeps none unless ANALYZE is run, which a normal install never does).
-    func refreshStatistics() async throws
+    /// would shortly (SQLite keeps none unless ANALYZE is run, which a normal install never does),
+    /// and writes out what the load left pending (a checkpoint), so that the measurements that
+    /// follow do not pay for the seed's deferred writes.
+    func settleAfterBulkLoad() async throws
 
     /// Runs exactly the SQL `list(query)` runs and fetches every row without mapping it.
     /// Returns the number of rows.

@@ -114,6 +114,6 @@ struct ConnectionRoutes: Sendable {
     private static func id(_ context: AppRequestContext) throws -> ConnectionID {
         // The router only matches a non-empty segment; ids are opaque, so any unknown one is a 404.
         let raw = context.parameters.get("id") ?? ""
-        return ConnectionID(rawValue: raw.removingPercentEncoding ?? raw)
+        return ConnectionID(rawValue: percentDecoded(raw[...], plusIsSpace: false) ?? raw)
     }
 }

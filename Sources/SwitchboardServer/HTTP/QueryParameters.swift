@@ -16,8 +16,7 @@ struct QueryParameters: Sendable {
     }
 
     private static func decode(_ component: Substring) throws(APIError) -> String {
-        let spaced = component.replacingOccurrences(of: "+", with: " ")
-        guard let decoded = spaced.removingPercentEncoding else {
+        guard let decoded = percentDecoded(component, plusIsSpace: true) else {
             throw APIError.invalidParameter(
                 "the query string has invalid percent-encoding near \"\(component.prefix(40))\""
             )
