@@ -12,7 +12,7 @@ run:
 	swift run switchboard serve
 
 # Everything: Swift tests and the SDK suite on SQLite and PostgreSQL, replicas, outage.
-# Starts a throwaway PostgreSQL on 127.0.0.1:54329 and moto/OpenBao on 54401/54402 (left running;
+# Starts a throwaway PostgreSQL on 127.0.0.1:25432 and moto/OpenBao on 25401/25402 (left running;
 # `make db-down` and `make secrets-down` stop them).
 test:
 	scripts/test-all.sh
@@ -27,13 +27,13 @@ test-compat: build
 
 # OAuth end to end (tests/oauth): the authorization flow, re-authorization and token refresh against
 # a real OAuth 2 server (Authlib, 127.0.0.1:31410), on SQLite and on PostgreSQL (throwaway server on
-# 127.0.0.1:54329), two replicas racing to refresh one token included.
+# 127.0.0.1:25432), two replicas racing to refresh one token included.
 test-oauth: build
 	SWITCHBOARD_DATABASE_URL="$$(scripts/postgres-up.sh)?sslmode=disable" SWITCHBOARD_REQUIRE_POSTGRES=1 \
 	tests/oauth/run.sh
 
 # Robustness suite (docs/reliability.md) on SQLite, then on PostgreSQL (throwaway server on
-# 127.0.0.1:54329): schemathesis fuzzing, SIGKILL crash safety, a 40 s soak, graceful shutdown,
+# 127.0.0.1:25432): schemathesis fuzzing, SIGKILL crash safety, a 40 s soak, graceful shutdown,
 # hostile input.
 test-robustness: build
 	scripts/test-robustness.sh
@@ -66,7 +66,7 @@ db-up:
 db-down:
 	scripts/postgres-down.sh
 
-# moto_server and OpenBao's dev server on 127.0.0.1:54401/54402 for the secrets-manager tests:
+# moto_server and OpenBao's dev server on 127.0.0.1:25401/25402 for the secrets-manager tests:
 # `eval "$$(scripts/secrets-up.sh)"` in a shell exports what `swift test` needs.
 secrets-up:
 	scripts/secrets-up.sh

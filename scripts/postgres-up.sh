@@ -6,10 +6,12 @@
 # An existing, initialized data directory is started as it is (its data is kept); only a missing
 # or uninitialized one gets a fresh initdb.
 #
-# Env: SWITCHBOARD_PG_PORT (default 54329), SWITCHBOARD_PG_DIR (default <repo>/.build-pg).
+# Env: SWITCHBOARD_PG_PORT (default 25432), SWITCHBOARD_PG_DIR (default <repo>/.build-pg).
+# Default ports sit below 32768, outside Linux's ephemeral range, so no outgoing connection of a
+# test (wrk, the SDK, the pool) can be holding them when a server starts.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-port="${SWITCHBOARD_PG_PORT:-54329}"
+port="${SWITCHBOARD_PG_PORT:-25432}"
 dir="${SWITCHBOARD_PG_DIR:-$repo/.build-pg}"
 
 pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"

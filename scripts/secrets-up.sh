@@ -9,13 +9,13 @@
 # The Vault root token is random per start and kept only in a 0600 file in the state directory;
 # the exports name that file, never the token. Re-running reuses servers whose pid files are live.
 #
-# Env: SWITCHBOARD_MOTO_PORT (default 54401), SWITCHBOARD_BAO_PORT (default 54402),
+# Env: SWITCHBOARD_MOTO_PORT (default 25401), SWITCHBOARD_BAO_PORT (default 25402),
 #      SWITCHBOARD_SECRETS_DIR (default <repo>/.build-secrets: pid files, logs, token),
-#      PYTHON, VENV (as tests/venv.sh).
+#      PYTHON, VENV (as tests/venv.sh). Ports as in postgres-up.sh: below the ephemeral range.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-moto_port="${SWITCHBOARD_MOTO_PORT:-54401}"
-bao_port="${SWITCHBOARD_BAO_PORT:-54402}"
+moto_port="${SWITCHBOARD_MOTO_PORT:-25401}"
+bao_port="${SWITCHBOARD_BAO_PORT:-25402}"
 dir="${SWITCHBOARD_SECRETS_DIR:-$repo/.build-secrets}"
 venv="${VENV:-$repo/.venv}"
 

@@ -3,7 +3,7 @@
 # (tests/oauth/provider.py, Authlib, on 127.0.0.1:31410), the official SDK, and `switchboard serve`
 # with --integrations-dir tests/oauth/integrations, on SQLite and on PostgreSQL.
 #
-#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:54329/switchboard tests/oauth/run.sh [pytest args...]
+#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:25432/switchboard tests/oauth/run.sh [pytest args...]
 #
 # The PostgreSQL half creates fresh databases on the server of SWITCHBOARD_DATABASE_URL (dropped at
 # the end), among them the one two replicas share for the refresh race.

@@ -2,7 +2,7 @@
 # Run the multi-process suite (PostgreSQL replicas, outage, copy, master-key rotation under load)
 # against a built binary.
 #
-#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:54329/switchboard tests/replicas/run.sh [pytest args...]
+#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:25432/switchboard tests/replicas/run.sh [pytest args...]
 #
 # test_replicas.py runs two `switchboard serve` replicas on a fresh database created (and dropped)
 # on the server of SWITCHBOARD_DATABASE_URL. test_outage.py never touches that server: it starts a

@@ -3,7 +3,7 @@
 # against a built binary. See docs/reliability.md.
 #
 #   tests/robustness/run.sh [pytest args...]            # on SQLite (a fresh file per test)
-#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:54329/switchboard?sslmode=disable \
+#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:25432/switchboard?sslmode=disable \
 #       tests/robustness/run.sh                         # on PostgreSQL (a fresh database per test)
 #
 # Env: SWITCHBOARD_BIN (default: <repo>/.build/debug/switchboard),
