@@ -152,7 +152,7 @@ public struct PostgresSettings: Sendable, Equatable {
     public var password: String?
     public var database: String
     public var tls: TLSMode
-    /// Connections each replica opens at start and keeps (`pool_size`, 1...1000).
+    /// The most connections each replica opens (`pool_size`, 1...1000).
     public var poolSize: Int = 20
     /// Every store operation's deadline, waiting for a pooled connection included.
     public var operationTimeout: Duration = .seconds(5)
@@ -213,11 +213,12 @@ public struct PostgresSettings: Sendable, Equatable {
             tls: tls.clientTLS
         )
         configuration.options.connectTimeout = .seconds(3)
-        // A fixed-size pool: PostgresNIO arms an idle-timeout timer (a task) each time a connection
-        // above the minimum is returned and cancels it on the next lease; without that churn, get by
-        // id went from 7,800 to 10,500 requests/s. Connections are opened at start, reopened when lost.
+        // The minimum stays 0. A fixed-size pool (minimum = maximum) would spare the idle-timeout
+        // timer task PostgresNIO arms on every return of a connection above the minimum (get by id:
+        // 7,800 -> 10,500 requests/s), but PostgresNIO 1.33.2 then traps on a lease made while
+        // connections lost in a PostgreSQL crash are being reopened (`minimumConcurrentConnections
+        // <= stats.active` in `createNewDemandConnectionIfPossible`; tests/replicas/test_outage.py).
         configuration.options.maximumConnections = poolSize
-        configuration.options.minimumConnections = poolSize
         if let searchPath {
             configuration.options.additionalStartupParameters = [("search_path", searchPath)]
         }
