@@ -18,12 +18,7 @@ struct ConnectionByID: PostgresPreparedStatement {
     let id: String
     let workspace: String
 
-    func makeBindings() -> PostgresBindings {
-        var binds = PostgresBindings(capacity: 2)
-        binds.append(id)
-        binds.append(workspace)
-        return binds
-    }
+    func makeBindings() -> PostgresBindings { textBindings(id, workspace) }
 
     func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
 }
@@ -42,13 +37,7 @@ struct ConnectionByIDForLiveKey: PostgresPreparedStatement {
     let workspace: String
     let keyID: String
 
-    func makeBindings() -> PostgresBindings {
-        var binds = PostgresBindings(capacity: 3)
-        binds.append(id)
-        binds.append(workspace)
-        binds.append(keyID)
-        return binds
-    }
+    func makeBindings() -> PostgresBindings { textBindings(id, workspace, keyID) }
 
     func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
 }
@@ -61,11 +50,7 @@ struct KeyIsLive: PostgresPreparedStatement {
 
     let keyID: String
 
-    func makeBindings() -> PostgresBindings {
-        var binds = PostgresBindings(capacity: 1)
-        binds.append(keyID)
-        return binds
-    }
+    func makeBindings() -> PostgresBindings { textBindings(keyID) }
 
     func decodeRow(_ row: PostgresRow) throws -> Bool { try row.decode(Bool.self) }
 }
@@ -90,4 +75,11 @@ struct InsertConnection: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) {}
+}
+
+/// Text parameters $1, $2, ... in order.
+private func textBindings(_ values: String...) -> PostgresBindings {
+    var binds = PostgresBindings(capacity: values.count)
+    for value in values { binds.append(value) }
+    return binds
 }

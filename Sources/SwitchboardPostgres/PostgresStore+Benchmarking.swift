@@ -108,28 +108,22 @@ extension PostgresStore {
 
     public func rawGet(id: ConnectionID, workspace: WorkspaceID) async throws -> Int {
         try await mapped { [client, logger] in
-            var count = 0
-            let rows = try await client.execute(
-                ConnectionByID(id: id.rawValue, workspace: workspace.rawValue),
-                logger: logger
+            try await Self.fetchAll(
+                client.execute(ConnectionByID(id: id.rawValue, workspace: workspace.rawValue), logger: logger)
             )
-            for try await row in rows { count += Self.touchCells(row) }
-            return count
         }
     }
 
     /// Receives every row and takes each cell's bytes in place, as the endpoints' row reader does,
     /// without decoding or mapping anything.
-    private static func fetchAll(_ rows: PostgresRowSequence) async throws -> Int {
+    private static func fetchAll<Rows: AsyncSequence>(_ rows: Rows) async throws -> Int
+    where Rows.Element == PostgresRow {
         var count = 0
-        for try await row in rows { count += touchCells(row) }
+        for try await row in rows {
+            count += 1
+            for cell in row { _ = cell.bytes?.readableBytes }
+        }
         return count
-    }
-
-    /// Takes each cell's bytes in place; one row.
-    private static func touchCells(_ row: PostgresRow) -> Int {
-        for cell in row { _ = cell.bytes?.readableBytes }
-        return 1
     }
 
     public func rawJSONDump(workspace: WorkspaceID, environment: String) async throws -> (rows: Int, bytes: Int) {
