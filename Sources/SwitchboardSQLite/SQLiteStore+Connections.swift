@@ -178,7 +178,7 @@ extension SQLiteStore {
     }
 
     /// The page query: every filter, the order and the page in SQL, shaped to use one index.
-    static func listSQL(_ query: ConnectionQuery) -> (String, StatementArguments) {
+    static func listSQL(_ query: ConnectionQuery, now: Timestamp = .now()) -> (String, StatementArguments) {
         var filter = "workspace_id = ? AND environment = ?"
         var arguments: [(any DatabaseValueConvertible)?] = [query.workspaceID.rawValue, query.environment]
         if let xref = query.externalXref {
@@ -213,6 +213,9 @@ extension SQLiteStore {
             case .updatedAt: "ORDER BY updated_at \(direction), id \(direction)"
             case .name: "ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
             }
+        if let hours = query.updatedHours(now: now) {
+            return updatedHoursSQL(hours, filter: filter, arguments: arguments, order: order, query: query)
+        }
         arguments += [query.limit, query.offset]
         if query.choosesPageFromIndex {
             // The inner query reads a covering index only (see migration 0005), so skipped and
@@ -229,6 +232,44 @@ extension SQLiteStore {
         return (
             "SELECT \(connectionColumns) FROM connections WHERE \(filter) \(order) LIMIT ? OFFSET ?",
             StatementArguments(arguments)
+        )
+    }
+
+    /// `updated_gte` under the created_at order (see `ConnectionQuery.updatedHours`): one range of
+    /// migration 0006's index per hour, each already in the page's order, merged by SQLite's
+    /// compound-select merge, which stops after the page; then the hours after `now`'s, sorted
+    /// (normally nothing). The indexes are named: the planner cannot know that an hour holds
+    /// only a few entries and would otherwise sort them all.
+    private static func updatedHoursSQL(
+        _ hours: ClosedRange<Int64>,
+        filter: String,
+        arguments: [(any DatabaseValueConvertible)?],
+        order: String,
+        query: ConnectionQuery
+    ) -> (String, StatementArguments) {
+        var arms: [String] = []
+        var all: [(any DatabaseValueConvertible)?] = []
+        for h in hours {
+            arms.append(
+                "SELECT rowid, created_at, id FROM connections INDEXED BY connections_by_updated_hour"
+                    + " WHERE \(filter) AND updated_at / 3600000 = ?"
+            )
+            all += arguments + [h]
+        }
+        // A range on the hour, not on updated_at: beside the bound's own `updated_at >= ?`, SQLite
+        // would start the range at the bound and pass every match (seen: 0.07 -> 0.46 ms a page).
+        arms.append(
+            "SELECT rowid, created_at, id FROM connections INDEXED BY connections_by_updated_hour"
+                + " WHERE \(filter) AND updated_at / 3600000 > ?"
+        )
+        all += arguments + [hours.upperBound, query.limit, query.offset]
+        return (
+            """
+            SELECT \(connectionColumns) FROM connections WHERE rowid IN (
+                SELECT rowid FROM (\(arms.joined(separator: " UNION ALL ")) \(order) LIMIT ? OFFSET ?)
+            ) \(order)
+            """,
+            StatementArguments(all)
         )
     }
 

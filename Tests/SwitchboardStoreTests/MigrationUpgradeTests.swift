@@ -37,7 +37,6 @@ import Testing
         )
         #expect(connection.refresh == nil && connection.version == 3)
         #expect(try await store.workspace(id: WorkspaceID(rawValue: "w"))?.redirectOrigins == [])
-        #expect(try await store.appliedMigrations().last == "0005_list_filters_in_indexes")
     }
 
     @Test func sqliteUpgradesA0003Database() async throws {
@@ -62,7 +61,9 @@ import Testing
         try queue.close()
         let store = try SQLiteStore(path: path, logger: testLogger)
         defer { try? store.close() }
-        #expect(try await store.migrate() == ["0004_oauth", "0005_list_filters_in_indexes"])
+        #expect(
+            try await store.migrate() == ["0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour"]
+        )
         try await Self.checkUpgraded(store)
     }
 
