@@ -23,7 +23,9 @@ if ! command -v wrk >/dev/null; then
 fi
 
 pg_url="$(scripts/postgres-up.sh)"
-export SWITCHBOARD_BENCH_POSTGRES_URL="${pg_url%/*}/postgres?sslmode=disable"
+# A pool sized for a PostgreSQL that shares 2 cores with the server and wrk: with the default 20,
+# backends queue for those cores and p99 grows 4-5x (docs/database.md, "Pool size").
+export SWITCHBOARD_BENCH_POSTGRES_URL="${pg_url%/*}/postgres?sslmode=disable&pool_size=6"
 
 if [ "${1:-}" = "--smoke" ]; then
   shift

@@ -216,6 +216,11 @@ extension SQLiteStore {
         if let hours = query.updatedHours(now: now) {
             return updatedHoursSQL(hours, filter: filter, arguments: arguments, order: order, query: query)
         }
+        // An end user's few connections come from the xref index whatever the order, then are
+        // sorted. Without statistics SQLite would rather walk the order's index through the whole
+        // workspace, testing each row's xref: at 1,000,000 connections, 4.6 s for `sort=name` and
+        // 14 ms with `updated_gte`, against under 0.01 ms.
+        let source = query.externalXref == nil ? "connections" : "connections INDEXED BY connections_by_xref"
         arguments += [query.limit, query.offset]
         if query.choosesPageFromIndex {
             // The inner query reads a covering index only (see migration 0005), so skipped and
@@ -223,14 +228,14 @@ extension SQLiteStore {
             return (
                 """
                 SELECT \(connectionColumns) FROM connections WHERE rowid IN (
-                    SELECT rowid FROM connections WHERE \(filter) \(order) LIMIT ? OFFSET ?
+                    SELECT rowid FROM \(source) WHERE \(filter) \(order) LIMIT ? OFFSET ?
                 ) \(order)
                 """,
                 StatementArguments(arguments)
             )
         }
         return (
-            "SELECT \(connectionColumns) FROM connections WHERE \(filter) \(order) LIMIT ? OFFSET ?",
+            "SELECT \(connectionColumns) FROM \(source) WHERE \(filter) \(order) LIMIT ? OFFSET ?",
             StatementArguments(arguments)
         )
     }
