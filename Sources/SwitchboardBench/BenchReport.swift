@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardCore
+import SwitchboardPostgres
 
 /// Renders a benchmark run as Markdown (docs/benchmarks.md) and JSON, each figure beside its
 /// ceilings and each target beside its measured value.
@@ -115,6 +116,14 @@ struct BenchReport {
     /// Everything from this line on in an existing report is kept when a run rewrites the file.
     static let notesMarker = "<!-- Notes below this line are written by hand and kept across runs. -->"
 
+    /// The PostgreSQL pool the server and the database ceiling shared, when PostgreSQL ran.
+    private var postgresPool: String {
+        for case .postgres(let settings) in options.backends {
+            return "; PostgreSQL pool: `pool_size=\(settings.poolSize)`"
+        }
+        return ""
+    }
+
     func markdown() -> String {
         var out = """
             # Benchmarks
@@ -127,7 +136,8 @@ struct BenchReport {
             - **Machine:** \(Self.machine())
             - **Command:** `\(options.command)`
             - **Load:** wrk, \(options.threads) threads, \(options.connections) connections (4 for the deep offset, whose \
-            requests each read most of the table), \(options.seconds) s per measurement, on the same machine over 127.0.0.1
+            requests each read most of the table), \(options.seconds) s per measurement, on the same machine over 127.0.0.1\
+            \(postgresPool)
 
             Columns: req/s and latency of the endpoint; **H** = HTTP ceiling (the same server process returning
             the identical bytes from memory on a plain route, no database, no JSON encoder); **D** = database
