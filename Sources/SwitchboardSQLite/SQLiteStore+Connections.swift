@@ -252,9 +252,15 @@ extension SQLiteStore {
         order: String,
         query: ConnectionQuery
     ) -> (String, StatementArguments) {
+        // The arm count is rounded up to a power of two (8 to 256), so each reader's statement cache
+        // holds a few texts per query shape, not one per window length. The extra arms ask for an
+        // hour no row has, one empty seek each.
+        var armCount = 8
+        while armCount < hours.count { armCount *= 2 }
+        let armHours = Array(repeating: Int64.min, count: armCount - hours.count) + Array(hours)
         var arms: [String] = []
         var all: [(any DatabaseValueConvertible)?] = []
-        for h in hours {
+        for h in armHours {
             arms.append(
                 "SELECT rowid, created_at, id FROM connections INDEXED BY connections_by_updated_hour"
                     + " WHERE \(filter) AND updated_at / 3600000 = ?"
