@@ -21,7 +21,7 @@ import Testing
         try await store.migrate()
 
         let now = Timestamp.now()
-        let hour = ConnectionQuery.updatedHourMilliseconds
+        let hour = SQLiteStore.updatedHourMilliseconds
         var shapes: [ConnectionQuery] = []
         for sort in ConnectionQuery.Sort.allCases {
             for order in ConnectionQuery.Order.allCases {

@@ -2,10 +2,12 @@ import Foundation
 import SwitchboardCore
 import Testing
 
-/// `updated_gte` pages: the per-hour merge (`ConnectionQuery.updatedHours`) and the sorted range
+@testable import SwitchboardSQLite
+
+/// `updated_gte` pages: the per-hour merge (`SQLiteStore.updatedHours`) and the sorted range
 /// must return exactly the rows, order and pages a plain filter-and-sort would.
 @Suite struct UpdatedGTEListTests {
-    static let hour = ConnectionQuery.updatedHourMilliseconds
+    static let hour = SQLiteStore.updatedHourMilliseconds
 
     /// 60 rows created over two days (in pairs sharing a `created_at`, so `id` breaks ties),
     /// updated from 30 hours ago to 2 hours ahead of now (a skewed clock, an import).
@@ -46,7 +48,10 @@ import Testing
                         query.updatedGTE = Timestamp(millisecondsSinceEpoch: bound)
                         query.order = order
                         query.categories = categories
-                        #expect((query.updatedHours(now: Timestamp(millisecondsSinceEpoch: now)) != nil) == merged)
+                        #expect(
+                            (SQLiteStore.updatedHours(query, now: Timestamp(millisecondsSinceEpoch: now)) != nil)
+                                == merged
+                        )
 
                         let expected = rows.filter {
                             $0.fields.environment == "Production" && $0.updatedAt.millisecondsSinceEpoch >= bound
@@ -85,16 +90,16 @@ import Testing
     @Test func theMergeIsForCreatedOrderWindowsUpToAWeek() {
         let now = Timestamp(millisecondsSinceEpoch: 1_800_000_000_000)
         var query = ConnectionQuery(workspaceID: WorkspaceID(rawValue: "w"))
-        #expect(query.updatedHours(now: now) == nil)
+        #expect(SQLiteStore.updatedHours(query, now: now) == nil)
         query.updatedGTE = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - 3 * Self.hour)
-        #expect(query.updatedHours(now: now)?.count == 4)
+        #expect(SQLiteStore.updatedHours(query, now: now)?.count == 4)
         query.updatedGTE = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - 200 * Self.hour)
-        #expect(query.updatedHours(now: now) == nil)
+        #expect(SQLiteStore.updatedHours(query, now: now) == nil)
         query.updatedGTE = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Self.hour)
         query.sort = .name
-        #expect(query.updatedHours(now: now) == nil)
+        #expect(SQLiteStore.updatedHours(query, now: now) == nil)
         query.sort = .createdAt
         query.externalXref = "u1"
-        #expect(query.updatedHours(now: now) == nil)
+        #expect(SQLiteStore.updatedHours(query, now: now) == nil)
     }
 }

@@ -42,33 +42,6 @@ public struct ConnectionQuery: Sendable, Equatable {
         offset > 0 || !categories.isEmpty || (updatedGTE != nil && sort != .updatedAt)
     }
 
-    /// `updated_at` hours: what `updatedHours(now:)` counts in. Migration 0006's index expression,
-    /// `updated_at / 3600000`, which the stores' queries spell the same way to match it.
-    public static let updatedHourMilliseconds: Int64 = 3_600_000
-    /// Windows up to a week go through `updatedHours(now:)`.
-    public static let maximumUpdatedHours: Int64 = 168
-
-    /// The hours of `updated_at` (`updated_at / updatedHourMilliseconds`) from `updated_gte`'s to
-    /// `now`'s, when a store can serve this page by merging one index range per hour, each already
-    /// in `created_at` order, with a last range for anything updated after `now`.
-    ///
-    /// No single index can both select an `updated_at` range and return it in `created_at` order, so
-    /// otherwise every match is sorted: 80 index entries per page at 10,000 connections, 8,000 at a
-    /// million for the same 1% window. The merge reads about one page of entries plus one seek per
-    /// hour, whatever the table's size. Nil for other orders, an `external_xref` page (its own index
-    /// is narrower), a bound after `now`, and windows over `maximumUpdatedHours`.
-    ///
-    /// SQLite merges (see its migration 0006). PostgreSQL 15 plans such a UNION ALL as Append and
-    /// Sort, never Merge Append, and spends milliseconds planning it, so it keeps the sorted range.
-    public func updatedHours(now: Timestamp) -> ClosedRange<Int64>? {
-        guard sort == .createdAt, externalXref == nil, let updatedGTE else { return nil }
-        let first = updatedGTE.millisecondsSinceEpoch
-        let last = now.millisecondsSinceEpoch
-        guard first >= 0, first <= last else { return nil }
-        let hours = (first / Self.updatedHourMilliseconds)...(last / Self.updatedHourMilliseconds)
-        return Int64(hours.count) <= Self.maximumUpdatedHours ? hours : nil
-    }
-
     /// A row's place in one sort order: its sort key and id, the columns that order's index ends with.
     public enum Position: Sendable, Equatable {
         /// `created_at` or `updated_at` (milliseconds), then id.
