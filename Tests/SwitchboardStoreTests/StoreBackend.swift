@@ -82,3 +82,15 @@ func makeConnection(
         updatedAt: time
     )
 }
+
+/// Every row `query` matches, page after page by keyset position (`after`), in its order.
+func listByPosition(_ store: any SwitchboardStore, _ query: ConnectionQuery) async throws -> [ConnectionID] {
+    var query = query
+    var ids: [ConnectionID] = []
+    while true {
+        let page = try await store.list(query)
+        ids += page.map(\.id)
+        guard page.count == query.limit, let last = page.last else { return ids }
+        query.after = ConnectionQuery.Position(of: last, in: query.sort)
+    }
+}

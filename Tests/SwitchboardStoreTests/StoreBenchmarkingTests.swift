@@ -61,13 +61,7 @@ import Testing
                 }
                 query.offset = 0
                 query.limit = 333
-                var paged: [ConnectionID] = []
-                while true {
-                    let page = try await store.list(query)
-                    paged += page.map(\.id)
-                    guard page.count == query.limit, let last = page.last else { break }
-                    query.after = ConnectionQuery.Position(of: last, in: sort)
-                }
+                let paged = try await listByPosition(store, query)
                 #expect(all.count == 2250)
                 #expect(paged == all, "\(sort) \(order)")
             }

@@ -73,13 +73,7 @@ import Testing
                         #expect(byOffset == expected, "offset pages, bound \(bound - now) ms, \(order)")
 
                         query.offset = 0
-                        var byCursor: [ConnectionID] = []
-                        while true {
-                            let page = try await store.list(query)
-                            byCursor += page.map(\.id)
-                            guard page.count == query.limit, let last = page.last else { break }
-                            query.after = ConnectionQuery.Position(of: last, in: .createdAt)
-                        }
+                        let byCursor = try await listByPosition(store, query)
                         #expect(byCursor == expected, "cursor pages, bound \(bound - now) ms, \(order)")
                     }
                 }
