@@ -26,7 +26,8 @@ final class BenchServer: @unchecked Sendable {
         ]
         process.environment = environment
         let log = directory + "/server.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        // A file that cannot be created fails the FileHandle below, with the reason.
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle

@@ -223,5 +223,19 @@ enum PostgresMigrations {
                 "DROP INDEX connections_by_updated",
             ]
         ),
+        (
+            "0006_updated_gte_by_hour",
+            [
+                // updated_gte under the created_at order: per hour of updated_at, entries in
+                // created_at order, so a page merges one short range per hour instead of sorting
+                // every match (ConnectionQuery.updatedHours, UpdatedSincePage). updated_at and
+                // category_mask are carried so the merge reads index entries only.
+                """
+                CREATE INDEX connections_by_updated_hour ON connections(
+                    workspace_id, environment, (updated_at / 3600000), created_at, id, updated_at, category_mask
+                )
+                """
+            ]
+        ),
     ]
 }

@@ -100,9 +100,8 @@ extension PostgresStore {
     }
 
     public func rawList(_ query: ConnectionQuery) async throws -> Int {
-        let sql = Self.listSQL(query)
-        return try await mapped { [client, logger] in
-            try await Self.fetchAll(client.query(sql, logger: logger))
+        try await mapped { [client, logger] in
+            try await Self.fetchAll(Self.pageRows(query, client: client, logger: logger))
         }
     }
 

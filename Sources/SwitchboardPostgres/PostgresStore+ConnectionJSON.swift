@@ -9,14 +9,14 @@ extension PostgresStore {
         _ query: ConnectionQuery,
         confirmingKey keyID: String
     ) async throws -> KeyConfirmedRead<ConnectionPageJSON> {
-        let sql = Self.listSQL(query, confirmingKey: keyID)
         let page = try await mapped { [client, logger] in
             var writer = JSONWriter(reservingCapacity: 64 + query.limit * 768)
             writer.beginArray()
             var count = 0
             var last: ConnectionQuery.Position?
             var row = PostgresConnectionRow()
-            for try await data in try await client.query(sql, logger: logger) {
+            let rows = try await Self.pageRows(query, confirmingKey: keyID, client: client, logger: logger)
+            for try await data in rows {
                 try row.load(data)
                 ConnectionJSON.writeWithoutAuth(row, to: &writer)
                 count += 1

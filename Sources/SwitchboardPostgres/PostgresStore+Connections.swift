@@ -57,11 +57,10 @@ extension PostgresStore {
     }
 
     public func list(_ query: ConnectionQuery) async throws -> [Connection] {
-        let sql = Self.listSQL(query)
-        return try await mapped { [client, logger] in
+        try await mapped { [client, logger] in
             var connections: [Connection] = []
             connections.reserveCapacity(query.limit)
-            for try await row in try await client.query(sql, logger: logger) {
+            for try await row in try await Self.pageRows(query, client: client, logger: logger) {
                 connections.append(try Self.connection(from: row))
             }
             return connections

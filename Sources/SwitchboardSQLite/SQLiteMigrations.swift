@@ -194,7 +194,7 @@ enum SQLiteMigrations {
             """
             -- updated_gte under the created_at order: per hour of updated_at, entries in created_at
             -- order, so a page merges one short range per hour instead of sorting every match
-            -- (SQLiteStore.updatedHours). updated_at and category_mask are carried for the
+            -- (ConnectionQuery.updatedHours). updated_at and category_mask are carried for the
             -- bound's own hour and the categories test.
             CREATE INDEX connections_by_updated_hour ON connections(
                 workspace_id, environment, (updated_at / 3600000), created_at, id, updated_at, category_mask

@@ -213,7 +213,7 @@ extension SQLiteStore {
             case .updatedAt: "ORDER BY updated_at \(direction), id \(direction)"
             case .name: "ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
             }
-        if let hours = updatedHours(query, now: now) {
+        if let hours = query.updatedHours(now: now) {
             return updatedHoursSQL(hours, filter: filter, arguments: arguments, order: order, query: query)
         }
         // An end user's few connections come from the xref index whatever the order, then are
@@ -240,40 +240,11 @@ extension SQLiteStore {
         )
     }
 
-    /// `updated_at` hours: migration 0006's index expression, `updated_at / 3600000`, which the
-    /// queries spell the same way to match it.
-    static let updatedHourMilliseconds: Int64 = 3_600_000
-    /// Windows up to a week are merged by the hour.
-    static let maximumUpdatedHours: Int64 = 168
-
-    /// The hours of `updated_at` from `updated_gte`'s to `now`'s, when `updatedHoursSQL` should
-    /// serve the page by merging one index range per hour, each already in `created_at` order,
-    /// with a last range for anything updated after `now`.
-    ///
-    /// No single index can both select an `updated_at` range and return it in `created_at` order, so
-    /// otherwise every match is sorted: 80 index entries per page at 10,000 connections, 8,000 at a
-    /// million for the same 1% window. The merge reads about one page of entries plus one seek per
-    /// hour, whatever the table's size. Nil for other orders, an `external_xref` page (its own index
-    /// is narrower), a bound after `now`, and windows over `maximumUpdatedHours`.
-    ///
-    /// PostgreSQL 15 plans such a UNION ALL as Append and Sort, never Merge Append, and spends
-    /// milliseconds planning it, so it keeps the sorted range (docs/database.md).
-    static func updatedHours(_ query: ConnectionQuery, now: Timestamp) -> ClosedRange<Int64>? {
-        guard query.sort == .createdAt, query.externalXref == nil, let updatedGTE = query.updatedGTE else {
-            return nil
-        }
-        let first = updatedGTE.millisecondsSinceEpoch
-        let last = now.millisecondsSinceEpoch
-        guard first >= 0, first <= last else { return nil }
-        let hours = (first / updatedHourMilliseconds)...(last / updatedHourMilliseconds)
-        return Int64(hours.count) <= maximumUpdatedHours ? hours : nil
-    }
-
-    /// `updated_gte` under the created_at order (see `updatedHours`): one range of migration 0006's
-    /// index per hour, each already in the page's order, merged by SQLite's compound-select merge,
-    /// which stops after the page; then the hours after `now`'s, sorted (normally nothing). The
-    /// indexes are named: the planner cannot know that an hour holds only a few entries and would
-    /// otherwise sort them all.
+    /// `updated_gte` under the created_at order (see `ConnectionQuery.updatedHours`): one range of
+    /// migration 0006's index per hour, each already in the page's order, merged by SQLite's
+    /// compound-select merge, which stops after the page; then the hours after `now`'s, sorted
+    /// (normally nothing). The indexes are named: the planner cannot know that an hour holds only a
+    /// few entries and would otherwise sort them all.
     private static func updatedHoursSQL(
         _ hours: ClosedRange<Int64>,
         filter: String,
@@ -281,11 +252,8 @@ extension SQLiteStore {
         order: String,
         query: ConnectionQuery
     ) -> (String, StatementArguments) {
-        // The arm count is rounded up to a power of two (8 to 256), so each reader's statement cache
-        // holds a few texts per query shape, not one per window length. The extra arms ask for an
-        // hour no row has, one empty seek each.
-        var armCount = 8
-        while armCount < hours.count { armCount *= 2 }
+        // Padded with an hour no row has, so the text depends only on the arm count.
+        let armCount = ConnectionQuery.updatedHourArms(hours)
         let armHours = Array(repeating: Int64.min, count: armCount - hours.count) + Array(hours)
         let arm =
             "SELECT rowid, created_at, id FROM connections INDEXED BY connections_by_updated_hour WHERE \(filter)"

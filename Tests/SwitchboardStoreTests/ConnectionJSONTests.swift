@@ -91,15 +91,25 @@ import Testing
         try await backend.withStore { store in
             let workspace = try await makeWorkspace(store)
             let key = try await store.apiKeys(workspace: workspace)[0].id
-            let connection = makeConnection(in: workspace)
+            let now = Timestamp.now().millisecondsSinceEpoch
+            let connection = makeConnection(in: workspace, at: now)
             try await store.insert(connection)
             let full = ConnectionQuery(workspaceID: workspace)
             var empty = full
             empty.externalXref = "nobody"
+            // The same through the per-hour merge (ConnectionQuery.updatedHours).
+            var recent = full
+            recent.updatedGTE = Timestamp(millisecondsSinceEpoch: now - 3_600_000)
+            var emptyRecent = recent
+            emptyRecent.categories = [Category("hris")!]
             let missing = ConnectionID(rawValue: "missing")
 
-            #expect(try await store.listJSONWithoutAuth(full, confirmingKey: key).value?.count == 1)
-            #expect(try await store.listJSONWithoutAuth(empty, confirmingKey: key).value?.count == 0)
+            for query in [full, recent] {
+                #expect(try await store.listJSONWithoutAuth(query, confirmingKey: key).value?.count == 1)
+            }
+            for query in [empty, emptyRecent] {
+                #expect(try await store.listJSONWithoutAuth(query, confirmingKey: key).value?.count == 0)
+            }
             #expect(
                 try await store.connectionJSONWithoutAuth(id: missing, workspace: workspace, confirmingKey: key).value
                     == .some(nil)
@@ -108,8 +118,9 @@ import Testing
             let time = Timestamp(millisecondsSinceEpoch: 1_700_000_001_000)
             _ = try await store.revokeAPIKey(id: key, at: time, audit: nil)
             for dead in [key, APIKey.generate().id] {
-                #expect(try await store.listJSONWithoutAuth(full, confirmingKey: dead).value == nil)
-                #expect(try await store.listJSONWithoutAuth(empty, confirmingKey: dead).value == nil)
+                for query in [full, empty, recent, emptyRecent] {
+                    #expect(try await store.listJSONWithoutAuth(query, confirmingKey: dead).value == nil)
+                }
                 for id in [connection.id, missing] {
                     let read = try await store.connectionJSONWithoutAuth(
                         id: id,

@@ -87,7 +87,11 @@ import Testing
                 for statement in Self.seed(blob: "'\\x68'::bytea") {
                     _ = try await store.client.query(PostgresQuery(unsafeSQL: statement))
                 }
-                #expect(try await store.migrate() == ["0004_oauth", "0005_list_filters_in_indexes"])
+                #expect(
+                    try await store.migrate() == [
+                        "0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
+                    ]
+                )
                 try await Self.checkUpgraded(store)
             }
         }

@@ -21,7 +21,7 @@ import Testing
         try await store.migrate()
 
         let now = Timestamp.now()
-        let hour = SQLiteStore.updatedHourMilliseconds
+        let hour = ConnectionQuery.updatedHourMilliseconds
         var shapes: [ConnectionQuery] = []
         for sort in ConnectionQuery.Sort.allCases {
             for order in ConnectionQuery.Order.allCases {

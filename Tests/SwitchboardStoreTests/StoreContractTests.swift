@@ -224,13 +224,12 @@ import Testing
     func migrationsAreRecordedInOrderAndIdempotent(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let applied = try await store.appliedMigrations()
-            let shared = [
+            let all = [
                 "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
                 "0004_oauth",
-                "0005_list_filters_in_indexes",
+                "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
             ]
-            // PostgreSQL does not merge per-hour index ranges (see SQLiteMigrations' 0006).
-            #expect(applied == shared + (backend == .sqlite ? ["0006_updated_gte_by_hour"] : []))
+            #expect(applied == all)
             #expect(try await store.migrate().isEmpty)
             #expect(try await store.appliedMigrations() == applied)
         }

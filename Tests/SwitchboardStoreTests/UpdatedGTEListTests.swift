@@ -2,12 +2,10 @@ import Foundation
 import SwitchboardCore
 import Testing
 
-@testable import SwitchboardSQLite
-
-/// `updated_gte` pages: the per-hour merge (`SQLiteStore.updatedHours`) and the sorted range
+/// `updated_gte` pages: the per-hour merge (`ConnectionQuery.updatedHours`) and the sorted range
 /// must return exactly the rows, order and pages a plain filter-and-sort would.
 @Suite struct UpdatedGTEListTests {
-    static let hour = SQLiteStore.updatedHourMilliseconds
+    static let hour = ConnectionQuery.updatedHourMilliseconds
 
     /// 60 rows created over two days (in pairs sharing a `created_at`, so `id` breaks ties),
     /// updated from 30 hours ago to 2 hours ahead of now (a skewed clock, an import).
@@ -49,7 +47,7 @@ import Testing
                         query.order = order
                         query.categories = categories
                         #expect(
-                            (SQLiteStore.updatedHours(query, now: Timestamp(millisecondsSinceEpoch: now)) != nil)
+                            (query.updatedHours(now: Timestamp(millisecondsSinceEpoch: now)) != nil)
                                 == merged
                         )
 
@@ -84,16 +82,16 @@ import Testing
     @Test func theMergeIsForCreatedOrderWindowsUpToAWeek() {
         let now = Timestamp(millisecondsSinceEpoch: 1_800_000_000_000)
         var query = ConnectionQuery(workspaceID: WorkspaceID(rawValue: "w"))
-        #expect(SQLiteStore.updatedHours(query, now: now) == nil)
+        #expect(query.updatedHours(now: now) == nil)
         query.updatedGTE = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - 3 * Self.hour)
-        #expect(SQLiteStore.updatedHours(query, now: now)?.count == 4)
+        #expect(query.updatedHours(now: now)?.count == 4)
         query.updatedGTE = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - 200 * Self.hour)
-        #expect(SQLiteStore.updatedHours(query, now: now) == nil)
+        #expect(query.updatedHours(now: now) == nil)
         query.updatedGTE = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Self.hour)
         query.sort = .name
-        #expect(SQLiteStore.updatedHours(query, now: now) == nil)
+        #expect(query.updatedHours(now: now) == nil)
         query.sort = .createdAt
         query.externalXref = "u1"
-        #expect(SQLiteStore.updatedHours(query, now: now) == nil)
+        #expect(query.updatedHours(now: now) == nil)
     }
 }
