@@ -26,7 +26,8 @@ extension ConnectionQuery {
 
     /// How many hour ranges a merge of `hours` runs: the count rounded up to a power of two (8 to
     /// 256), so a store caches a few statements per query shape, not one per window length. The
-    /// extra ranges ask for hours no row has yet, one empty seek each.
+    /// extra ranges ask for hours that normally hold no row (SQLite: before 1970; PostgreSQL: the
+    /// hours after `now`'s, which the last range would otherwise cover), one empty seek each.
     public static func updatedHourArms(_ hours: ClosedRange<Int64>) -> Int {
         var arms = 8
         while arms < hours.count { arms *= 2 }
