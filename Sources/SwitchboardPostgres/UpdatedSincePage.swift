@@ -117,8 +117,12 @@ extension PostgresStore {
         let direction = order == .asc ? "ASC" : "DESC"
         let after = order == .asc ? ">" : "<"
         let orderBy = "ORDER BY created_at \(direction), id \(direction)"
+        // The bound, limit and offset are read through scalar subqueries: PostgreSQL then plans
+        // them as unknown in custom plans too, as the generic plan must. Otherwise a custom plan for
+        // a narrow window or a small page is priced below the generic one, and PostgreSQL may keep
+        // planning every page (seen in CI: 8 custom plans, 0 generic, for pages of 10).
         let filter = """
-            workspace_id = $1 AND environment = $2 AND updated_at >= $4 \
+            workspace_id = $1 AND environment = $2 AND updated_at >= (SELECT $4) \
             AND ($5 = 0 OR (category_mask & $5) <> 0) AND (created_at, id) \(after) ($6, $7)
             """
         func arm(_ hours: String) -> String {
@@ -131,7 +135,7 @@ extension PostgresStore {
         ranges.append(arm("(updated_at / 3600000) > $3 + \(arms - 1) AND (updated_at / 3600000) <= $11"))
         return """
             SELECT \(connectionColumns) FROM connections WHERE workspace_id = $1 AND id IN (
-                SELECT id FROM (\(ranges.joined(separator: " UNION ALL "))) AS hours \(orderBy) LIMIT $8 OFFSET $9
+                SELECT id FROM (\(ranges.joined(separator: " UNION ALL "))) AS hours \(orderBy) LIMIT (SELECT $8) OFFSET (SELECT $9)
             ) AND ($10::text IS NULL OR \(liveKeyCondition(bind: 10))) \(orderBy)
             """
     }

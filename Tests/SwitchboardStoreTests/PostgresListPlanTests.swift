@@ -36,11 +36,15 @@ import Testing
                 var query = ConnectionQuery(workspaceID: workspace)
                 query.updatedGTE = Timestamp(millisecondsSinceEpoch: now - 20 * hour)
                 query.order = .desc
-                query.limit = 10
                 let expected = rows.filter { $0.updatedAt >= query.updatedGTE! }
                     .sorted { ($0.createdAt, $0.id.rawValue) > ($1.createdAt, $1.id.rawValue) }
-                    .prefix(10).map(\.id)
-                for _ in 0..<8 { #expect(try await store.list(query).map(\.id) == Array(expected)) }
+                    .map(\.id)
+                // Page sizes vary: the choice must not hang on the first pages' limits.
+                for limit in [10, 1, 100, 1000, 10, 3, 250, 10] {
+                    query.limit = limit
+                    #expect(try await store.list(query).map(\.id) == Array(expected.prefix(limit)))
+                }
+                query.limit = 10
 
                 // 21 or 22 hours: 32 ranges, descending.
                 let name = UpdatedSincePage<UpdatedSinceDesc32>.name
