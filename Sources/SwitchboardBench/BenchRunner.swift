@@ -330,14 +330,17 @@ public struct BenchRunner: Sendable {
             }
         }
         productionUpdated.sort()
-        let bound =
-            productionUpdated.isEmpty
-            ? end : Timestamp(millisecondsSinceEpoch: productionUpdated[productionUpdated.count * 99 / 100])
+        func bound(selecting percent: Int) -> String {
+            let index = productionUpdated.count * (100 - percent) / 100
+            return (productionUpdated.isEmpty ? end : Timestamp(millisecondsSinceEpoch: productionUpdated[index]))
+                .rfc3339
+        }
         return SeedFacts(
             productionRows: productionUpdated.count,
             sampleIDs: productionIDs,
             sampleXrefs: productionXrefs,
-            updatedGTEOnePercent: bound.rfc3339
+            updatedGTEOnePercent: bound(selecting: 1),
+            updatedGTETenPercent: bound(selecting: 10)
         )
     }
 

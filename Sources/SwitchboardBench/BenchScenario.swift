@@ -50,8 +50,10 @@ struct SeedFacts: Sendable {
     var sampleIDs: [String]
     /// `external_xref` values that exist in Production.
     var sampleXrefs: [String]
-    /// An `updated_gte` bound that selects ~1% of the Production rows.
+    /// An `updated_gte` bound that selects ~1% of the Production rows (about a day: merged by hour).
     var updatedGTEOnePercent: String
+    /// One that selects ~10% (about two weeks: wider than the hour merge).
+    var updatedGTETenPercent: String
     /// The deep offset: 90% into the Production rows (900,000 when they number a million).
     var deepOffset: Int { productionRows * 9 / 10 }
 
@@ -66,6 +68,7 @@ struct SeedFacts: Sendable {
             ("categories ×3", ["categories=crm,hris,ats"]),
             ("env=Sandbox", ["env=Sandbox"]),
             ("updated_gte (1%)", ["updated_gte=" + updatedGTEOnePercent]),
+            ("updated_gte (10%)", ["updated_gte=" + updatedGTETenPercent]),
             ("sort=name asc", ["sort=name"]),
             ("sort=name desc", ["sort=name&order=desc"]),
             ("sort=updated_at asc", ["sort=updated_at"]),

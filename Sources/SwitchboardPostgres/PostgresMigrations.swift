@@ -237,5 +237,18 @@ enum PostgresMigrations {
                 """
             ]
         ),
+        (
+            "0007_updated_at_in_created_order",
+            [
+                // updated_gte windows wider than the hour merge, under the created_at order: the
+                // order's index carries updated_at too, so a walk of it tests the bound in an
+                // index-only scan instead of fetching each heap row. Replaces the index it extends.
+                """
+                CREATE INDEX connections_by_created_covering
+                    ON connections(workspace_id, environment, created_at, id, category_mask, updated_at)
+                """,
+                "DROP INDEX connections_by_created_mask",
+            ]
+        ),
     ]
 }

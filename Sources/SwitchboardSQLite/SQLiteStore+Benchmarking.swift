@@ -28,12 +28,9 @@ extension SQLiteStore {
     }
 
     public func rawList(_ query: ConnectionQuery) async throws -> Int {
-        let (sql, arguments) = Self.listSQL(query)
-        return try await mapped {
+        try await mapped {
             try await pool.read { db in
-                let statement = try db.cachedStatement(sql: sql)
-                statement.arguments = arguments
-                return try Self.stepAll(statement)
+                try Self.stepAll(try Self.listStatement(query, in: db))
             }
         }
     }

@@ -9,12 +9,10 @@ extension SQLiteStore {
         _ query: ConnectionQuery,
         confirmingKey keyID: String
     ) async throws -> KeyConfirmedRead<ConnectionPageJSON> {
-        let (sql, arguments) = Self.listSQL(query)
-        return try await mapped {
+        try await mapped {
             try await pool.read { db in
                 guard try Self.keyIsLive(keyID, db) else { return .keyNotLive }
-                let statement = try db.cachedStatement(sql: sql)
-                statement.arguments = arguments
+                let statement = try Self.listStatement(query, in: db)
                 var writer = JSONWriter(reservingCapacity: 64 + query.limit * 768)
                 writer.beginArray()
                 var count = 0

@@ -53,10 +53,9 @@ extension SQLiteStore {
     }
 
     public func list(_ query: ConnectionQuery) async throws -> [Connection] {
-        let (sql, arguments) = Self.listSQL(query)
-        return try await mapped {
+        try await mapped {
             try await pool.read { db in
-                let cursor = try Row.fetchCursor(try db.cachedStatement(sql: sql), arguments: arguments)
+                let cursor = try Row.fetchCursor(try Self.listStatement(query, in: db))
                 var connections: [Connection] = []
                 connections.reserveCapacity(query.limit)
                 while let row = try cursor.next() { connections.append(Self.connection(from: row)) }
@@ -177,8 +176,30 @@ extension SQLiteStore {
         }
     }
 
+    /// The page statement for `query`, arguments bound, ready to step. An `updated_gte` window wider
+    /// than the hour merge, under the created_at order, first probes that order's index (see
+    /// `wideWindowProbe`): when the page lies within the probe, the page walks the index; otherwise
+    /// it sorts every match.
+    static func listStatement(_ query: ConnectionQuery, in db: Database, now: Timestamp = .now()) throws -> Statement {
+        var (sql, arguments) = listSQL(query, now: now)
+        if let (probeSQL, probeArguments) = wideWindowProbe(query, now: now),
+            try Int.fetchOne(db.cachedStatement(sql: probeSQL), arguments: probeArguments) == query.offset + query.limit
+        {
+            (sql, arguments) = listSQL(query, now: now, walkingCreatedOrder: true)
+        }
+        let statement = try db.cachedStatement(sql: sql)
+        statement.arguments = arguments
+        return statement
+    }
+
     /// The page query: every filter, the order and the page in SQL, shaped to use one index.
-    static func listSQL(_ query: ConnectionQuery, now: Timestamp = .now()) -> (String, StatementArguments) {
+    /// `walkingCreatedOrder` (only after `wideWindowProbe` found the page) reads the created_at
+    /// order's index, testing `updated_gte` on its entries, instead of sorting the window's matches.
+    static func listSQL(
+        _ query: ConnectionQuery,
+        now: Timestamp = .now(),
+        walkingCreatedOrder: Bool = false
+    ) -> (String, StatementArguments) {
         var filter = "workspace_id = ? AND environment = ?"
         var arguments: [(any DatabaseValueConvertible)?] = [query.workspaceID.rawValue, query.environment]
         if let xref = query.externalXref {
@@ -193,26 +214,10 @@ extension SQLiteStore {
             filter += " AND (category_mask & ?) != 0"
             arguments.append(query.categoryMask)
         }
-        if let after = query.after {
-            // A row-value comparison on the order's own columns: the index range starts right after
-            // the cursor's row, so a deep page costs what the first one does.
-            let op = query.order == .asc ? ">" : "<"
-            switch after {
-            case .time(let time, let id):
-                filter += " AND (\(query.sort == .updatedAt ? "updated_at" : "created_at"), id) \(op) (?, ?)"
-                arguments += [time, id.rawValue]
-            case .name(let name, let type, let id):
-                filter += " AND (name_sort, integration_type, id) \(op) (?, ?, ?)"
-                arguments += [name, type, id.rawValue]
-            }
-        }
-        let direction = query.order == .asc ? "ASC" : "DESC"
-        let order =
-            switch query.sort {
-            case .createdAt: "ORDER BY created_at \(direction), id \(direction)"
-            case .updatedAt: "ORDER BY updated_at \(direction), id \(direction)"
-            case .name: "ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
-            }
+        let (after, afterArguments) = afterSQL(query)
+        filter += after
+        arguments += afterArguments
+        let order = orderSQL(query)
         if let hours = query.updatedHours(now: now) {
             return updatedHoursSQL(hours, filter: filter, arguments: arguments, order: order, query: query)
         }
@@ -220,7 +225,19 @@ extension SQLiteStore {
         // sorted. Without statistics SQLite would rather walk the order's index through the whole
         // workspace, testing each row's xref: at 1,000,000 connections, 4.6 s for `sort=name` and
         // 14 ms with `updated_gte`, against under 0.01 ms.
-        let source = query.externalXref == nil ? "connections" : "connections INDEXED BY connections_by_xref"
+        let source =
+            if walkingCreatedOrder {
+                "connections INDEXED BY connections_by_created_covering"
+            } else if query.externalXref != nil {
+                "connections INDEXED BY connections_by_xref"
+            } else if query.updatedGTE != nil, query.sort == .createdAt {
+                // Since migration 0007 the created_at order's index carries updated_at, and SQLite
+                // would walk it for any window: a bound with few matches would pass the whole
+                // workspace (50 ms at 1,000,000 connections for a bound in the future).
+                "connections INDEXED BY connections_by_updated_covering"
+            } else {
+                "connections"
+            }
         arguments += [query.limit, query.offset]
         if query.choosesPageFromIndex {
             // The inner query reads a covering index only (see migration 0005), so skipped and
@@ -236,6 +253,73 @@ extension SQLiteStore {
         }
         return (
             "SELECT \(connectionColumns) FROM \(source) WHERE \(filter) \(order) LIMIT ? OFFSET ?",
+            StatementArguments(arguments)
+        )
+    }
+
+    /// The keyset condition continuing after the query's cursor: a row-value comparison on the
+    /// order's own columns, so the index range starts right after the cursor's row and a deep page
+    /// costs what the first one does.
+    private static func afterSQL(_ query: ConnectionQuery) -> (String, [(any DatabaseValueConvertible)?]) {
+        guard let after = query.after else { return ("", []) }
+        let op = query.order == .asc ? ">" : "<"
+        switch after {
+        case .time(let time, let id):
+            return (
+                " AND (\(query.sort == .updatedAt ? "updated_at" : "created_at"), id) \(op) (?, ?)",
+                [time, id.rawValue]
+            )
+        case .name(let name, let type, let id):
+            return (" AND (name_sort, integration_type, id) \(op) (?, ?, ?)", [name, type, id.rawValue])
+        }
+    }
+
+    private static func orderSQL(_ query: ConnectionQuery) -> String {
+        let direction = query.order == .asc ? "ASC" : "DESC"
+        return switch query.sort {
+        case .createdAt: "ORDER BY created_at \(direction), id \(direction)"
+        case .updatedAt: "ORDER BY updated_at \(direction), id \(direction)"
+        case .name: "ORDER BY name_sort \(direction), integration_type \(direction), id \(direction)"
+        }
+    }
+
+    /// Most index entries a wide-window probe passes: 128 for each row the page needs (so windows
+    /// matching at least 1 in 128 entries of the order walk), at least 8,192 and at most 131,072
+    /// (about 3 ms index-only, against 10 ms or more for sorting the matches of a window over a
+    /// week at 1,000,000 connections).
+    private static func wideWindowProbeSize(_ query: ConnectionQuery) -> Int {
+        min(max(128 * (query.offset + query.limit), 8_192), 131_072)
+    }
+
+    /// For an `updated_gte` window wider than the hour merge, under the created_at order: counts
+    /// the window's matches among the order's next `wideWindowProbeSize` index entries, up to the
+    /// rows the page needs (offset + limit). Reaching that count, the page lies within those
+    /// entries. Without statistics SQLite cannot tell this itself: it sorts every match, 160 ms a
+    /// page for a year's window at 1,000,000 connections, where the walk reads 200 entries.
+    /// Nil where the hour merge or the plain plan applies (or the page cannot fit the probe).
+    static func wideWindowProbe(_ query: ConnectionQuery, now: Timestamp) -> (String, StatementArguments)? {
+        let probe = wideWindowProbeSize(query)
+        guard query.sort == .createdAt, query.externalXref == nil, let updatedGTE = query.updatedGTE,
+            updatedGTE <= now, query.updatedHours(now: now) == nil, query.offset + query.limit <= probe
+        else { return nil }
+        let (after, afterArguments) = afterSQL(query)
+        var arguments: [(any DatabaseValueConvertible)?] =
+            [query.workspaceID.rawValue, query.environment] + afterArguments + [
+                probe, updatedGTE.millisecondsSinceEpoch,
+            ]
+        var match = "updated_at >= ?"
+        if !query.categories.isEmpty {
+            match += " AND (category_mask & ?) != 0"
+            arguments.append(query.categoryMask)
+        }
+        arguments.append(query.offset + query.limit)
+        return (
+            """
+            SELECT count(*) FROM (SELECT 1 FROM (
+                SELECT updated_at, category_mask FROM connections INDEXED BY connections_by_created_covering
+                WHERE workspace_id = ? AND environment = ?\(after) \(orderSQL(query)) LIMIT ?
+            ) WHERE \(match) LIMIT ?)
+            """,
             StatementArguments(arguments)
         )
     }

@@ -62,7 +62,10 @@ import Testing
         let store = try SQLiteStore(path: path, logger: testLogger)
         defer { try? store.close() }
         #expect(
-            try await store.migrate() == ["0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour"]
+            try await store.migrate() == [
+                "0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
+                "0007_updated_at_in_created_order",
+            ]
         )
         try await Self.checkUpgraded(store)
     }
@@ -90,6 +93,7 @@ import Testing
                 #expect(
                     try await store.migrate() == [
                         "0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
+                        "0007_updated_at_in_created_order",
                     ]
                 )
                 try await Self.checkUpgraded(store)

@@ -26,7 +26,7 @@ import Testing
         for sort in ConnectionQuery.Sort.allCases {
             for order in ConnectionQuery.Order.allCases {
                 for xref in [nil, "user-1"] {
-                    for updatedBack in [nil, 20 * hour, 30 * 24 * hour] {
+                    for updatedBack in [nil, 20 * hour, 30 * 24 * hour, -hour] {
                         for categories in [[], [Category("crm")!]] {
                             for offset in [0, 10] {
                                 var query = ConnectionQuery(workspaceID: WorkspaceID(rawValue: "w"))
@@ -46,13 +46,15 @@ import Testing
             }
         }
 
-        for query in shapes {
-            let (sql, arguments) = SQLiteStore.listSQL(query, now: now)
-            let plan = try await store.pool.read { db in
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map {
+        func planOf(_ statement: (String, StatementArguments)) async throws -> [String] {
+            try await store.pool.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + statement.0, arguments: statement.1).map {
                     $0["detail"] as String
                 }
             }
+        }
+        for query in shapes {
+            let plan = try await planOf(SQLiteStore.listSQL(query, now: now))
             let shape =
                 "sort=\(query.sort) order=\(query.order) xref=\(query.externalXref ?? "-") "
                 + "updated_gte=\(query.updatedGTE.map { "\($0)" } ?? "-") categories=\(query.categories.count) "
@@ -60,6 +62,29 @@ import Testing
             #expect(!plan.contains { $0.hasPrefix("SCAN connections") }, "\(shape)")
             if query.externalXref != nil {
                 #expect(plan.contains { $0.contains("connections_by_xref") }, "\(shape)")
+            }
+            // A window wider than the hour merge, or one in the future, under the created_at order:
+            // sorted from the updated_at index unless the probe found the page in the order's own.
+            let wide =
+                query.sort == .createdAt && query.externalXref == nil && query.updatedGTE != nil
+                && query.updatedHours(now: now) == nil
+            if wide {
+                #expect(plan.contains { $0.contains("INDEX connections_by_updated_covering") }, "\(shape)")
+            }
+            let probe = SQLiteStore.wideWindowProbe(query, now: now)
+            #expect((probe != nil) == (wide && query.updatedGTE! <= now), "\(shape)")
+            if let probe {
+                let probePlan = try await planOf(probe)
+                let walkPlan = try await planOf(SQLiteStore.listSQL(query, now: now, walkingCreatedOrder: true))
+                for steps in [probePlan, walkPlan] {
+                    #expect(
+                        steps.contains { $0.contains("COVERING INDEX connections_by_created_covering") },
+                        "\(shape) \(steps)"
+                    )
+                }
+                // Neither sorts the window's matches: the probe sorts nothing, the walk only its page.
+                #expect(!probePlan.contains { $0.contains("TEMP B-TREE") }, "\(shape) \(probePlan)")
+                #expect(walkPlan.filter { $0.contains("TEMP B-TREE") }.count <= 1, "\(shape) \(walkPlan)")
             }
         }
     }

@@ -227,7 +227,7 @@ import Testing
             let all = [
                 "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
                 "0004_oauth",
-                "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
+                "0005_list_filters_in_indexes", "0006_updated_gte_by_hour", "0007_updated_at_in_created_order",
             ]
             #expect(applied == all)
             #expect(try await store.migrate().isEmpty)
@@ -253,7 +253,7 @@ import Testing
                 "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
                 "0004_oauth",
                 "0005_list_filters_in_indexes",
-                "0006_updated_gte_by_hour",
+                "0006_updated_gte_by_hour", "0007_updated_at_in_created_order",
             ]
         )
     }

@@ -8,7 +8,9 @@ import Testing
     static let hour = ConnectionQuery.updatedHourMilliseconds
 
     /// 60 rows created over two days (in pairs sharing a `created_at`, so `id` breaks ties),
-    /// updated from 30 hours ago to 2 hours ahead of now (a skewed clock, an import).
+    /// updated from 30 hours ago to 2 hours ahead of now (a skewed clock, an import); before them,
+    /// 24 rows created and last updated a day apart, 40 to 17 days ago, which a month's window
+    /// splits.
     static func seed(_ store: any SwitchboardStore, now: Int64) async throws -> (WorkspaceID, [Connection]) {
         let workspace = try await makeWorkspace(store)
         var rows: [Connection] = []
@@ -25,6 +27,16 @@ import Testing
             try await store.insert(row)
             rows.append(row)
         }
+        for day in 0..<24 {
+            var row = makeConnection(
+                in: workspace,
+                at: now - Int64(40 - day) * 24 * hour,
+                categories: day % 3 == 0 ? ["crm"] : ["hris"]
+            )
+            row.updatedAt = Timestamp(millisecondsSinceEpoch: row.createdAt.millisecondsSinceEpoch + hour)
+            try await store.insert(row)
+            rows.append(row)
+        }
         return (workspace, rows)
     }
 
@@ -34,7 +46,8 @@ import Testing
             let now = Timestamp.now().millisecondsSinceEpoch
             let (workspace, rows) = try await Self.seed(store, now: now)
             // Merged by hour (20 hours back), the bound in its own hour, one beyond the last hour
-            // (only the rows from the future), then sorted ranges: a month back, and from the future.
+            // (only the rows from the future), then wider windows: a month back (on SQLite, full
+            // pages walk the created_at index and the last one is sorted) and from the future.
             let windows: [(Int64, merged: Bool)] = [
                 (now - 20 * Self.hour, true), (now - 90_000, true), (now - 29 * Self.hour + 17, true),
                 (now - 24 * 30 * Self.hour, false), (now + Self.hour, false),
