@@ -39,8 +39,11 @@ import Testing
                 let expected = rows.filter { $0.updatedAt >= query.updatedGTE! }
                     .sorted { ($0.createdAt, $0.id.rawValue) > ($1.createdAt, $1.id.rawValue) }
                     .map(\.id)
-                // Page sizes vary: the choice must not hang on the first pages' limits.
-                for limit in [10, 1, 100, 1000, 10, 3, 250, 10] {
+                // Page sizes vary: the choice must not hang on the pages' limits. The first five
+                // (the custom plans PostgreSQL averages) are small pages, the cheapest custom plans:
+                // with the bound, limit and offset as plain parameters they win, and every page is
+                // planned.
+                for limit in [1, 1, 3, 1, 1, 10, 1000, 100] {
                     query.limit = limit
                     #expect(try await store.list(query).map(\.id) == Array(expected.prefix(limit)))
                 }
