@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -62,12 +63,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The egress policy: every outbound HTTP call goes through its client, which refuses
+        // internal destinations unless allowed and pins the address it checked.
+        .target(
+            name: "SwitchboardEgress",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Clients of external secrets managers (AWS Secrets Manager, Vault KV v2) over HTTP.
         // swift-crypto is used here only for SigV4's SHA-256 and HMAC.
         .target(
             name: "SwitchboardSecretsManagers",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardEgress",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -80,6 +93,7 @@ let package = Package(
             name: "SwitchboardOAuth",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardEgress",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -96,8 +110,10 @@ let package = Package(
                 "SwitchboardPostgres",
                 "SwitchboardSecretsManagers",
                 "SwitchboardOAuth",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "SwitchboardEgress",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,6 +140,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardEgress",
                 "SwitchboardServer",
                 "SwitchboardBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -159,10 +176,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchboardEgressTests",
+            dependencies: [
+                "SwitchboardEgress",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwitchboardSecretsManagersTests",
             dependencies: [
                 "SwitchboardCore",
                 "SwitchboardSecretsManagers",
+                "SwitchboardEgress",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -174,6 +203,7 @@ let package = Package(
             name: "SwitchboardServerTests",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardEgress",
                 "SwitchboardCrypto",
                 "SwitchboardSQLite",
                 "SwitchboardServer",

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SwitchboardCore
+import SwitchboardEgress
 
 /// Token-endpoint requests over HTTP (RFC 6749 §4.1.3, §6), classified for the refresher:
 /// an OAuth error answer is `.rejected`, while no answer, a 5xx or a 429 is `.unavailable` with
@@ -11,11 +12,11 @@ import SwitchboardCore
 /// It uses the composition root's shared `HTTPClient`, which refuses redirects: client secrets
 /// and refresh tokens go only to the host named in the catalog.
 public struct HTTPOAuthTokenClient: OAuthTokenClient {
-    private let httpClient: HTTPClient
+    private let httpClient: EgressClient
     /// Bounds one request; shorter than the refresh lease so a lease never lapses mid-call.
     private let timeout: TimeAmount
 
-    public init(httpClient: HTTPClient, timeout: TimeAmount = .seconds(10)) {
+    public init(httpClient: EgressClient, timeout: TimeAmount = .seconds(10)) {
         self.httpClient = httpClient
         self.timeout = timeout
     }
@@ -52,6 +53,8 @@ public struct HTTPOAuthTokenClient: OAuthTokenClient {
             throw CancellationError()
         } catch is NIOTooManyBytesError {
             throw TokenEndpointError.invalidResponse(status: 200, reason: "answer larger than 256 KiB")
+        } catch let refusal as EgressRefusal {
+            throw TokenEndpointError.notConfigured(refusal.description)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw TokenEndpointError.unavailable(status: nil, retryAfter: nil, reason: "timed out")
         } catch {

@@ -15,7 +15,7 @@ public struct SQLiteStore: SwitchboardStore {
     public init(path: String, logger: Logger) throws {
         self.path = path
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Self.restrictFiles(path: path, directory: directory)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.maximumReaderCount = 4
@@ -32,6 +32,27 @@ public struct SQLiteStore: SwitchboardStore {
     }
 
     public func close() throws { try pool.close() }
+
+    /// The data directory is created 0700 and the database file 0600 before SQLite opens it:
+    /// SQLite gives its -wal and -shm files the database file's mode, so all three hold
+    /// credentials' ciphertexts readable by the service's user only. Files of an older install
+    /// are narrowed the same way.
+    static func restrictFiles(path: String, directory: String) throws {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: directory) {
+            try manager.createDirectory(
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        }
+        if !manager.fileExists(atPath: path) {
+            _ = manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        for file in [path, path + "-wal", path + "-shm"] where manager.fileExists(atPath: file) {
+            try? manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+    }
 
     // MARK: Migrations
 

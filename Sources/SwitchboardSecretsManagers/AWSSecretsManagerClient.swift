@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SwitchboardCore
+import SwitchboardEgress
 
 /// AWS Secrets Manager over its JSON 1.1 API (`POST /` with `X-Amz-Target`), signed with SigV4.
 ///
@@ -32,7 +33,7 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
     }
 
     public let managerName = "aws-secrets-manager"
-    private let httpClient: HTTPClient
+    private let httpClient: EgressClient
     private let configuration: Configuration
     private let endpoint: String
     private let hostHeader: String
@@ -41,7 +42,7 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
 
     /// `httpClient` is owned by the caller, which shuts it down after the last request.
     public init(
-        httpClient: HTTPClient,
+        httpClient: EgressClient,
         configuration: Configuration,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws {
@@ -53,7 +54,7 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
             throw SecretsManagerConfigurationError("aws-secrets-manager region must be like us-east-1")
         }
         let endpoint = try SecretsManagerHTTP.normalizedEndpoint(
-            configuration.endpoint ?? "https://secretsmanager.\(configuration.region).amazonaws.com",
+            configuration.endpoint ?? Self.defaultEndpoint(region: configuration.region),
             manager: "aws-secrets-manager"
         )
         guard let url = URL(string: endpoint), let host = url.host, url.path.isEmpty || url.path == "/" else {
@@ -71,6 +72,8 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
         )
         self.now = now
     }
+
+    static func defaultEndpoint(region: String) -> String { "https://secretsmanager.\(region).amazonaws.com" }
 
     // MARK: Operations
 

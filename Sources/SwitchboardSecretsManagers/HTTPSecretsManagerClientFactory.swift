@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import SwitchboardCore
+import SwitchboardEgress
 
 /// Makes clients for registered secrets managers from their `auth` settings, all on one shared
 /// `HTTPClient` (owned by the composition root).
@@ -8,9 +9,9 @@ import SwitchboardCore
 /// - `aws`: `region`, `access_key_id`, `secret_access_key` (required); `session_token`, `endpoint`.
 /// - `hashicorp`: `address`, `token` (required); `mount` (default `secret`), `namespace`.
 public struct HTTPSecretsManagerClientFactory: SecretsManagerClientFactory {
-    private let httpClient: HTTPClient
+    private let httpClient: EgressClient
 
-    public init(httpClient: HTTPClient) { self.httpClient = httpClient }
+    public init(httpClient: EgressClient) { self.httpClient = httpClient }
 
     static let settings: [SecretsManagerType: (required: [String], optional: [String], visible: Set<String>)] = [
         .aws: (
@@ -20,6 +21,28 @@ public struct HTTPSecretsManagerClientFactory: SecretsManagerClientFactory {
     ]
 
     public func publicSettings(for type: SecretsManagerType) -> Set<String> { Self.settings[type]?.visible ?? [] }
+
+    /// The URL a manager's settings point at: what the egress policy must allow.
+    static func endpoint(type: SecretsManagerType, auth: [String: String]) -> (setting: String, url: String)? {
+        switch type {
+        case .aws:
+            guard let region = auth["region"] else { return nil }
+            return ("endpoint", auth["endpoint"] ?? AWSSecretsManagerClient.defaultEndpoint(region: region))
+        case .hashicorp:
+            return auth["address"].map { ("address", $0) }
+        default:
+            return nil
+        }
+    }
+
+    public func checkDestination(type: SecretsManagerType, auth: [String: String]) async throws(ValidationError) {
+        guard let (setting, url) = Self.endpoint(type: type, auth: auth) else { return }
+        do { _ = try await httpClient.destination(of: url) } catch let refusal as EgressRefusal {
+            throw ValidationError(field: "auth.\(setting)", message: "auth.\(setting): \(refusal.description)")
+        } catch {
+            throw ValidationError(field: "auth.\(setting)", message: "auth.\(setting) could not be checked")
+        }
+    }
 
     public func client(
         type: SecretsManagerType,

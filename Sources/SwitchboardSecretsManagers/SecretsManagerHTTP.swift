@@ -2,29 +2,15 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import SwitchboardCore
+import SwitchboardEgress
 
 /// The HTTP plumbing both clients share.
 ///
-/// The clients do not own an `HTTPClient`: the composition root creates one (with
-/// `clientConfiguration()`), passes it to every client, and shuts it down after the last
-/// request, so connections are pooled across managers and no client leaks an event loop.
+/// The clients do not own an HTTP client: the composition root creates one `EgressClient`
+/// (the egress policy every outbound call goes through), passes it to every client, and shuts
+/// it down after the last request, so connections are pooled and no client leaks an event loop.
+/// Redirects are refused there: a secret is never re-sent to a host it was not addressed to.
 public enum SecretsManagerHTTP {
-    /// An `HTTPClient` configuration with redirects refused (a secret is never re-sent to a host
-    /// it was not addressed to) and bounded timeouts. async-http-client retries a refused
-    /// connection until `connectTimeout`, so that is how long a dead manager takes to report.
-    /// `readTimeout` bounds a stall between two reads; each client's `requestTimeout` bounds a call.
-    public static func clientConfiguration(
-        connectTimeout: TimeAmount = .seconds(3),
-        readTimeout: TimeAmount = .seconds(10)
-    ) -> HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: connectTimeout, read: readTimeout)
-        )
-        configuration.connectionPool = .init(idleTimeout: .seconds(30))
-        return configuration
-    }
-
     /// Largest answer read: a secret is at most 64 KiB in AWS; Vault wraps it in a little JSON.
     static let maximumResponseBytes = 1 << 20
 
@@ -39,7 +25,7 @@ public enum SecretsManagerHTTP {
     /// not the driver's text, which may carry the URL with credentials in it.
     static func send(
         _ request: HTTPClientRequest,
-        with client: HTTPClient,
+        with client: EgressClient,
         timeout: TimeAmount,
         manager: String
     ) async throws -> Response {
@@ -52,6 +38,8 @@ public enum SecretsManagerHTTP {
             throw CancellationError()
         } catch is NIOTooManyBytesError {
             throw SecretsManagerError.invalidResponse(manager: manager, reason: "answer larger than 1 MiB")
+        } catch let refusal as EgressRefusal {
+            throw SecretsManagerError.refused(manager: manager, reason: refusal.description)
         } catch {
             throw SecretsManagerError.unreachable(manager: manager)
         }
@@ -75,13 +63,29 @@ public enum SecretsManagerHTTP {
         return out
     }
 
-    /// An endpoint without a trailing slash, checked to be an http(s) URL with a host.
+    /// An endpoint without a trailing slash, checked to be `http(s)://host[:port][/path]`: no user
+    /// information, query or fragment (a `?` or `#` at its end would move every request's path
+    /// into them, reaching any path on the host), and a path of plain characters only.
     static func normalizedEndpoint(_ endpoint: String, manager: String) throws -> String {
         var text = endpoint
         while text.hasSuffix("/") { text.removeLast() }
-        guard text.hasPrefix("http://") || text.hasPrefix("https://"), text.split(separator: "/").count >= 2 else {
-            throw SecretsManagerConfigurationError("\(manager) endpoint must be an http:// or https:// URL")
-        }
+        let invalid = SecretsManagerConfigurationError(
+            "\(manager) endpoint must be an http:// or https:// URL of the form scheme://host[:port][/path], without user information, query or fragment"
+        )
+        // `?`, `#` and `\` are refused anywhere: a parser that ends the authority at one of them
+        // and one that does not would disagree about the host.
+        guard !text.contains(where: { $0 == "?" || $0 == "#" || $0 == "\\" }),
+            let destination = Destination(text), !destination.hasUserInfo
+        else { throw invalid }
+        let afterScheme = text.drop { $0 != ":" }.dropFirst(3)
+        let path = afterScheme.drop { $0 != "/" }
+        guard
+            path.utf8.allSatisfy({ b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                    || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_")
+                    || b == UInt8(ascii: "~") || b == UInt8(ascii: "/")
+            }), !path.contains("//")
+        else { throw invalid }
         return text
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SwitchboardCore
+import SwitchboardEgress
 
 /// HashiCorp Vault (or OpenBao) KV secrets engine, version 2.
 ///
@@ -41,13 +42,13 @@ public struct VaultKVClient: SecretsManagerClient {
     }
 
     public let managerName = "vault"
-    private let httpClient: HTTPClient
+    private let httpClient: EgressClient
     private let configuration: Configuration
     private let address: String
     private let mountPath: String
 
     /// `httpClient` is owned by the caller, which shuts it down after the last request.
-    public init(httpClient: HTTPClient, configuration: Configuration) throws {
+    public init(httpClient: EgressClient, configuration: Configuration) throws {
         self.address = try SecretsManagerHTTP.normalizedEndpoint(configuration.address, manager: "vault")
         guard !configuration.token.isEmpty else {
             throw SecretsManagerConfigurationError("vault token is empty")

@@ -6,19 +6,21 @@ import SwitchboardCore
 /// Per-request state: Hummingbird's core storage, the peer's address and the authenticated caller.
 public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The TCP peer. Switchboard does not trust forwarding headers: behind a proxy this is the proxy.
+    /// The TCP peer. Forwarding headers are believed only from `--trusted-proxy` addresses.
     public let remoteAddress: SocketAddress?
     /// Set by `APIKeyMiddleware` on every `/unified` route.
     public var principal: Principal?
 
+    /// The client's IP address as text (the audit log's and the rate limiters' key): the TCP
+    /// peer, or what a trusted proxy reports (`ClientAddressMiddleware`).
+    var clientAddress: String?
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        clientAddress = remoteAddress?.ipAddress
         principal = nil
     }
-
-    /// The peer's IP address as text (the audit log's and the rate limiter's key).
-    var clientAddress: String? { remoteAddress?.ipAddress }
 
     /// The caller; only `APIKeyMiddleware`-guarded routes may ask.
     func requirePrincipal() throws -> Principal {

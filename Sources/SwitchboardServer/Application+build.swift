@@ -14,12 +14,21 @@ public func buildApplication(
 {
     let router = try buildRouter(runtime: runtime, configuration: configuration)
     if configuration.benchmarkCeiling { BenchmarkCeiling().register(on: router) }
+    let maximumConnections =
+        configuration.maximumConnections
+        ?? ServerConfiguration.defaultMaximumConnections(fileDescriptors: FileDescriptorLimit.current)
     return Application(
         router: router,
-        server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))),
+        server: .http1(
+            configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [UnreadBodyDeadlineHandler()],
+                idleTimeout: TimeAmount(configuration.idleTimeout)
+            )
+        ),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
-            serverName: "switchboard"
+            serverName: "switchboard",
+            availableConnectionsDelegate: MaximumAvailableConnections(maximumConnections, logger: runtime.logger)
         ),
         logger: runtime.logger
     )
@@ -28,11 +37,16 @@ public func buildApplication(
 /// Every route, its middleware, and a 405 with `Allow` for methods a known path does not support.
 func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
-    let routes = apiRoutes(runtime: runtime, maximumBodySize: configuration.maximumBodySize)
+    let routes = apiRoutes(
+        runtime: runtime,
+        bodyLimits: configuration.bodyLimits,
+        authorizeLimiter: RateLimiter(limit: configuration.authorizeRateLimit)
+    )
     var allowed: [String: Set<HTTPRequest.Method>] = ["/health": [.get], "/openapi.yaml": [.get]]
     for route in routes { allowed[route.routerPath, default: []].insert(route.method) }
 
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ClientAddressMiddleware(proxies: configuration.trustedProxies))
     router.add(
         middleware: RequestLimitsMiddleware(
             maximumURILength: configuration.maximumURILength,
@@ -51,7 +65,7 @@ func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws ->
         )
     }
 
-    let limiter = AuthFailureLimiter(limit: configuration.authenticationFailureLimit)
+    let limiter = RateLimiter(limit: configuration.authenticationFailureLimit)
     let authenticated = router.group().add(
         middleware: APIKeyMiddleware(workspaces: runtime.workspaces, limiter: limiter)
     )
@@ -62,20 +76,34 @@ func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws ->
         let handler = route.handler
         if route.requiresAPIKey {
             let group = route.keyConfirmedByRead ? confirmedByRead : authenticated
-            group.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
+            let scope = route.scope
+            group.on(RouterPath(route.routerPath), method: route.method) { request, context in
+                try checkPathParameters(context.parameters)
+                if let scope, !(try context.requirePrincipal().scopes.contains(scope)) {
+                    throw ServiceError.missingScope(scope)
+                }
+                return try await handler(request, context)
+            }
         } else {
-            router.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
+            router.on(RouterPath(route.routerPath), method: route.method) { request, context in
+                try checkPathParameters(context.parameters)
+                return try await handler(request, context)
+            }
         }
     }
     return router
 }
 
 /// All operations of the API (the document's paths, minus `/health` and `/openapi.yaml`).
-func apiRoutes(runtime: Runtime, maximumBodySize: Int) -> [Route] {
-    ConnectionRoutes(connections: runtime.connections, maximumBodySize: maximumBodySize).routes
-        + KeyRoutes(workspaces: runtime.workspaces, maximumBodySize: maximumBodySize).routes
+func apiRoutes(
+    runtime: Runtime,
+    bodyLimits: BodyLimits,
+    authorizeLimiter: RateLimiter = RateLimiter(limit: ServerConfiguration.defaultAuthorizeRateLimit)
+) -> [Route] {
+    ConnectionRoutes(connections: runtime.connections, bodyLimits: bodyLimits).routes
+        + KeyRoutes(workspaces: runtime.workspaces, bodyLimits: bodyLimits).routes
         + AuditRoutes(audit: runtime.audit).routes
-        + SecretsManagerRoutes(secretsManagers: runtime.secretsManagers, maximumBodySize: maximumBodySize).routes
-        + IntegrationRoutes(integrations: runtime.integrations, maximumBodySize: maximumBodySize).routes
-        + OAuthRoutes(authorization: runtime.authorization).routes
+        + SecretsManagerRoutes(secretsManagers: runtime.secretsManagers, bodyLimits: bodyLimits).routes
+        + IntegrationRoutes(integrations: runtime.integrations, bodyLimits: bodyLimits).routes
+        + OAuthRoutes(authorization: runtime.authorization, limiter: authorizeLimiter).routes
 }

@@ -4,24 +4,49 @@ import SwitchboardCore
 
 /// Services that run beside the HTTP server for the life of `serve`.
 public func backgroundServices(runtime: Runtime, configuration: ServerConfiguration) -> [any Service] {
-    guard let interval = configuration.refreshInterval else { return [] }
-    return [
-        BackgroundTokenRefresh(
-            refresher: runtime.refresher,
-            store: runtime.store,
-            interval: interval,
-            logger: runtime.logger
+    var services: [any Service] = [AuthorizationStatePurge(store: runtime.store, logger: runtime.logger)]
+    if let interval = configuration.refreshInterval {
+        services.append(
+            BackgroundTokenRefresh(
+                refresher: runtime.refresher,
+                interval: interval,
+                logger: runtime.logger
+            )
         )
-    ]
+    }
+    return services
 }
 
-/// Refreshes OAuth tokens before they expire, so callers rarely wait for a token endpoint, and
-/// purges spent or expired authorization states. With several replicas each pass claims rows the
-/// others are not claiming (`claimDueRefreshes` skips locked rows), so every connection is
-/// refreshed by one of them.
+/// Purges spent or expired authorization states and re-authorization tokens every few minutes,
+/// whether or not the token refresher runs: the anonymous authorize URL stores a row per call.
+struct AuthorizationStatePurge: Service {
+    let store: any AuthorizationStore
+    let logger: Logger
+    var interval: Duration = .seconds(300)
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                // Kept a day past expiry so a late callback is told "expired", not "unknown".
+                let cutoff = Timestamp.now().adding(seconds: -86_400)
+                _ = try await store.purgeExpiredAuthorizations(before: cutoff)
+            } catch {
+                logger.warning("Purging expired authorization states failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+        }
+    }
+}
+
+/// Refreshes OAuth tokens before they expire, so callers rarely wait for a token endpoint. With
+/// several replicas each pass claims rows the others are not claiming (`claimDueRefreshes` skips
+/// locked rows), so every connection is refreshed by one of them.
 struct BackgroundTokenRefresh: Service {
     let refresher: TokenRefresher
-    let store: any AuthorizationStore
     let interval: Duration
     let logger: Logger
 
@@ -29,19 +54,8 @@ struct BackgroundTokenRefresh: Service {
     static let batchSize = 25
 
     func run() async throws {
-        var lastPurge = ContinuousClock.now
         while !Task.isShuttingDownGracefully {
             await pass()
-            if ContinuousClock.now - lastPurge > .seconds(600) {
-                lastPurge = ContinuousClock.now
-                do {
-                    // Kept a day past expiry so a late callback is told "expired", not "unknown".
-                    let cutoff = Timestamp.now().adding(seconds: -86_400)
-                    _ = try await store.purgeExpiredAuthorizations(before: cutoff)
-                } catch {
-                    logger.warning("Purging expired authorization states failed", metadata: ["error": "\(error)"])
-                }
-            }
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {

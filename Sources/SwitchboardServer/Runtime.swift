@@ -1,7 +1,7 @@
-import AsyncHTTPClient
 import Logging
 import SwitchboardCore
 import SwitchboardCrypto
+import SwitchboardEgress
 import SwitchboardOAuth
 import SwitchboardPostgres
 import SwitchboardSQLite
@@ -33,6 +33,7 @@ public struct Runtime: Sendable {
         database: DatabaseLocation,
         masterKeys settings: MasterKeySettings,
         oauth: OAuthSettings = OAuthSettings(),
+        egress: EgressPolicy = EgressPolicy(),
         logger: Logger,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now,
         _ body: @Sendable (Runtime) async throws -> T
@@ -40,8 +41,9 @@ public struct Runtime: Sendable {
         // Resolve the keys first: a missing key must fail before anything touches the database.
         let keys = try MasterKeyLoader(settings: settings, dataDirectory: database.dataDirectory).load(logger: logger)
         let sealer = AESGCMSealer(keys: keys.source)
-        // One HTTP client for every secrets manager and token endpoint, shut down after the last request.
-        let httpClient = HTTPClient(configuration: SecretsManagerHTTP.clientConfiguration())
+        // One egress client for every secrets manager and token endpoint: the policy every
+        // outbound call goes through. Shut down after the last request.
+        let httpClient = EgressClient(policy: egress)
         let factory = HTTPSecretsManagerClientFactory(httpClient: httpClient)
         do {
             let result = try await withStore(database, logger: logger) { store in

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SwitchboardCore
+import SwitchboardEgress
 import SwitchboardServer
 
 @main
@@ -46,12 +47,14 @@ struct DatabaseOptions: ParsableArguments {
     func withRuntime<T: Sendable>(
         defaultLogLevel: String = "warning",
         oauth: OAuthSettings = OAuthSettings(),
+        egress: EgressPolicy = EgressPolicy(),
         _ body: @Sendable (Runtime) async throws -> T
     ) async throws -> T {
         try await Runtime.run(
             database: try location(),
             masterKeys: try MasterKeySettings.fromEnvironment(ProcessInfo.processInfo.environment),
             oauth: oauth,
+            egress: egress,
             logger: try logger(defaultLevel: defaultLogLevel),
             body
         )
@@ -134,10 +137,65 @@ struct Serve: AsyncParsableCommand {
             "Seconds an OAuth authorization may take before its state expires. Default: $SWITCHBOARD_OAUTH_STATE_TTL, else 600"
     )
     var oauthStateTTL: Int?
+    @Option(
+        name: .long,
+        help:
+            "Hosts (name, *.domain) or CIDR blocks outbound calls may reach although they are loopback, private, link-local or otherwise internal, comma-separated. Default: $SWITCHBOARD_EGRESS_ALLOW, else none"
+    )
+    var egressAllow: String?
+    @Option(
+        name: .long,
+        help:
+            "Proxies (addresses or CIDR blocks, comma-separated) whose X-Forwarded-For names the client; behind a TLS proxy, set it so rate limits and the audit log see clients, not the proxy. Default: $SWITCHBOARD_TRUSTED_PROXY, else none"
+    )
+    var trustedProxy: String?
+    @Option(
+        name: .long,
+        help:
+            "Open client connections at most; more wait in the listen backlog. Default: $SWITCHBOARD_MAX_CONNECTIONS, else the open-file limit less 96, at most 4096"
+    )
+    var maxConnections: Int?
+    @Option(
+        name: .long,
+        help:
+            "Seconds a request body may take to arrive; a slower one gets a 408 and the connection is closed. Default: 30"
+    )
+    var bodyReadTimeout: Double?
+    @Option(
+        name: .long,
+        help:
+            "Anonymous authorize-URL calls per client address, and per workspace, per minute. Default: $SWITCHBOARD_AUTHORIZE_RATE_LIMIT, else 60"
+    )
+    var authorizeRateLimit: Int?
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
         var configuration = ServerConfiguration(host: host, port: port)
+        let egress: EgressPolicy
+        do { egress = try EgressPolicy(parsing: egressAllow ?? environment("SWITCHBOARD_EGRESS_ALLOW") ?? "") } catch {
+            throw ValidationError("--egress-allow: \(error.description)")
+        }
+        do {
+            configuration.trustedProxies = try TrustedProxies(
+                parsing: trustedProxy ?? environment("SWITCHBOARD_TRUSTED_PROXY") ?? ""
+            )
+        } catch { throw ValidationError("--trusted-proxy: \(error.description)") }
+        if let bodyReadTimeout {
+            configuration.bodyReadTimeout = try seconds(bodyReadTimeout, "--body-read-timeout")
+        }
+        // A server that runs out of descriptors stops accepting: take all the system allows.
+        let fileDescriptors = FileDescriptorLimit.raiseToHardLimit()
+        configuration.maximumConnections =
+            try integer(maxConnections, "SWITCHBOARD_MAX_CONNECTIONS", "--max-connections", 1...1_000_000)
+            ?? ServerConfiguration.defaultMaximumConnections(fileDescriptors: fileDescriptors)
+        if let limit = try integer(
+            authorizeRateLimit,
+            "SWITCHBOARD_AUTHORIZE_RATE_LIMIT",
+            "--authorize-rate-limit",
+            1...1_000_000
+        ) {
+            configuration.authorizeRateLimit = limit
+        }
         if let idleTimeout { configuration.idleTimeout = try seconds(idleTimeout, "--idle-timeout") }
         if let shutdownTimeout { configuration.shutdownTimeout = try seconds(shutdownTimeout, "--shutdown-timeout") }
         if let limit = try authFailureLimit
@@ -158,18 +216,16 @@ struct Serve: AsyncParsableCommand {
         configuration.refreshInterval = interval == 0 ? nil : .seconds(interval)
         let settings = configuration
         let oauth = try oauthSettings()
-        try await options.withRuntime(defaultLogLevel: "info", oauth: oauth) { runtime in
+        try await options.withRuntime(defaultLogLevel: "info", oauth: oauth, egress: egress) { runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.
             if try await runtime.workspaces.workspaceCount() == 0 {
                 let (workspace, key) = try await runtime.workspaces.createWorkspace(name: "Default")
-                print(
-                    """
-                    Created the first workspace and its API key. The key is shown only this once: store it now.
-                      workspace_id: \(workspace.id)
-                      api_key:      \(key)
-                    """
+                try FirstKeyOutput.show(
+                    workspaceID: workspace.id.rawValue,
+                    key: key,
+                    directory: try options.location().dataDirectory ?? FileManager.default.currentDirectoryPath,
+                    logger: runtime.logger
                 )
-                fflush(nil)  // stdout may be a pipe: show the key now, not at exit
             }
             try await runUntilSignalled(
                 [try buildApplication(runtime: runtime, configuration: settings)]

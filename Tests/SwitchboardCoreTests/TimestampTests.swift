@@ -23,6 +23,8 @@ import Testing
         "", "2024", "2024-1-02", "2024-13-01", "2023-02-29", "2024-01-32", "2024-01-02T03:04:05",
         "2024-01-02T24:00:00Z", "2024-01-02T03:04:60Z", "2024-01-02T03:04:05.Z", "2024-01-02T03:04:05+0200",
         "2024-01-02T03:04:05Z ", "0000-01-01", "1704164645", "2024-01-02 03:04:05Z", "2024-01-02T03:04:05.1234567890Z",
+        // Past 9999 or before 0001 once the offset is applied: refused, not stored as year 0000.
+        "9999-12-31T23:59:59-23:59", "9999-12-31T23:00:00-01:00", "0001-01-01T00:00:00+00:01",
     ])
     func rejectsEverythingElse(_ text: String) {
         #expect(Timestamp(rfc3339: text) == nil)
@@ -44,6 +46,12 @@ import Testing
         #expect(time.rfc3339.hasSuffix("Z"))
         #expect(time.rfc3339.count == 24)
         #expect(Timestamp(rfc3339: time.rfc3339) == time)
+    }
+
+    @Test func theYearBoundsHoldAfterTheOffset() throws {
+        #expect(try #require(Timestamp(rfc3339: "9999-12-31T23:59:59.999Z")).rfc3339 == "9999-12-31T23:59:59.999Z")
+        #expect(try #require(Timestamp(rfc3339: "9999-12-31T23:59:59+01:00")).rfc3339 == "9999-12-31T22:59:59.000Z")
+        #expect(try #require(Timestamp(rfc3339: "0001-01-01T00:59:00+00:59")).rfc3339 == "0001-01-01T00:00:00.000Z")
     }
 
     @Test func formatsKnownInstants() {

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import SwitchboardCore
+import SwitchboardEgress
 import Testing
 
 @testable import SwitchboardSecretsManagers
@@ -25,7 +26,7 @@ struct SecretsManagerFailureTests {
 
     static func clients(
         address: String,
-        httpClient: HTTPClient,
+        httpClient: EgressClient,
         requestTimeout: TimeAmount = .seconds(10)
     ) throws
         -> [any SecretsManagerClient]
@@ -182,6 +183,27 @@ struct SecretsManagerFailureTests {
                     httpClient: httpClient,
                     configuration: .init(region: "US East", credentials: TestManager.awsCredentials)
                 )
+            }
+            // A `?` or `#` would move every request path into the query or fragment (any path on
+            // the host); user information and odd path characters are refused the same way.
+            for address in [
+                "http://127.0.0.1:8200/v1/sys/raw?", "http://127.0.0.1:8200#", "http://user:pw@127.0.0.1:8200",
+                "http://127.0.0.1:8200/a b", "http://127.0.0.1:8200\\@evil", "ftp://127.0.0.1", "http://",
+                "http://127.0.0.1:8200/%2e%2e/",
+            ] {
+                #expect(throws: SecretsManagerConfigurationError.self, "\(address)") {
+                    try VaultKVClient(httpClient: httpClient, configuration: .init(address: address, token: "t"))
+                }
+                #expect(throws: SecretsManagerConfigurationError.self, "\(address)") {
+                    try AWSSecretsManagerClient(
+                        httpClient: httpClient,
+                        configuration: .init(
+                            region: "us-east-1",
+                            credentials: TestManager.awsCredentials,
+                            endpoint: address
+                        )
+                    )
+                }
             }
         }
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SwitchboardCore
+import SwitchboardEgress
 import SwitchboardSecretsManagers
 import Testing
 
@@ -64,7 +65,7 @@ enum TestManager: String, CaseIterable, Sendable, CustomTestStringConvertible {
         secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
     )
 
-    func makeClient(httpClient: HTTPClient) throws -> any SecretsManagerClient {
+    func makeClient(httpClient: EgressClient) throws -> any SecretsManagerClient {
         switch self {
         case .aws:
             guard let url = Self.value("SWITCHBOARD_TEST_MOTO_URL") else {
@@ -97,9 +98,13 @@ enum TestManager: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// Runs `body` with an `HTTPClient` and shuts it down whatever happens.
 func withHTTPClient<T>(
     connectTimeout: TimeAmount = .seconds(3),
-    _ body: (HTTPClient) async throws -> T
+    _ body: (EgressClient) async throws -> T
 ) async throws -> T {
-    let httpClient = HTTPClient(configuration: SecretsManagerHTTP.clientConfiguration(connectTimeout: connectTimeout))
+    // Loopback peers (moto, OpenBao, fakes) are internal addresses: the tests allow them.
+    let httpClient = EgressClient(
+        policy: EgressPolicy(allowed: [.network(.v4(0x7F00_0000), bits: 8)]),
+        configuration: EgressClient.defaultConfiguration(connectTimeout: connectTimeout)
+    )
     do {
         let result = try await body(httpClient)
         try await httpClient.shutdown()

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SwitchboardCore
+import SwitchboardEgress
 import SwitchboardSecretsManagers
 import Testing
 
@@ -27,7 +28,7 @@ struct VaultNamespaceTests {
                 request.headers.add(name: "X-Vault-Token", value: token)
                 if let namespace { request.headers.add(name: "X-Vault-Namespace", value: namespace) }
                 request.body = .bytes(Array(body.utf8))
-                let response = try await httpClient.execute(request, timeout: .seconds(10))
+                let response = try await httpClient.execute(request, deadline: .now() + .seconds(10))
                 #expect((200..<300).contains(response.status.code), "\(path): \(response.status)")
             }
             try await admin("/v1/sys/namespaces/\(namespace)", namespace: nil, body: "{}")

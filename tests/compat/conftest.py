@@ -69,7 +69,8 @@ def server_ctx(switchboard_bin: Path, run_id: str) -> Iterator[CompatServer]:
             os.environ.get("SWITCHBOARD_DATABASE_URL")
             or f"sqlite:{workdir / 'switchboard.sqlite'}"
         )
-        server = CompatServer(switchboard_bin, database_url, workdir)
+        # moto and OpenBao listen on loopback, which the egress policy refuses unless allowed.
+        server = CompatServer(switchboard_bin, database_url, workdir, serve_args=["--egress-allow", "127.0.0.1"])
         # Workspaces A and B exist before the server starts (so it creates none itself).
         server.workspace_a = server.create_workspace(f"compat-A-{run_id}")
         server.workspace_b = server.create_workspace(f"compat-B-{run_id}")

@@ -314,6 +314,8 @@ class OAuthServer(SwitchboardServer):
     def serve_args(self) -> List[str]:  # type: ignore[override]
         return [
             *self._extra_args,
+            # The OAuth provider listens on loopback, which the egress policy refuses unless allowed.
+            "--egress-allow", "127.0.0.1",
             "--integrations-dir", str(self.integrations_dir),
             "--public-url", f"http://127.0.0.1:{self.port}",
         ]  # fmt: skip

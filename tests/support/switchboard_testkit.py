@@ -21,7 +21,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
@@ -161,6 +161,8 @@ class SwitchboardServer:
         # Extra `serve` flags, such as --idle-timeout or --shutdown-timeout.
         self.serve_args: List[str] = list(serve_args)
         self.env = server_env(database_url)
+        # Run in the child between fork and exec (e.g. to set resource limits); None for none.
+        self.preexec_fn: Optional[Callable[[], None]] = None
         self.proc: Optional[subprocess.Popen] = None
         self.port: Optional[int] = None
         stem = f"serve-{name}" if name else "serve"
@@ -247,6 +249,7 @@ class SwitchboardServer:
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=err,
+                    preexec_fn=self.preexec_fn,
                 )
             ok, last_error = self._wait_healthy()
             if ok:

@@ -62,4 +62,7 @@ public protocol SecretsManagerClientFactory: Sendable {
         name: String
     ) throws(ValidationError)
         -> any SecretsManagerClient
+    /// Checks, before a manager is registered, that the egress policy lets Switchboard call the
+    /// address its settings name (a `ValidationError` naming the host and the rule otherwise).
+    func checkDestination(type: SecretsManagerType, auth: [String: String]) async throws(ValidationError)
 }

@@ -58,7 +58,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public enum Rounding: Sendable { case down, up }
 
     /// Parses RFC 3339 (`Z` or `±hh:mm`, optional fraction) or a bare `YYYY-MM-DD` (midnight UTC).
-    /// Years are limited to 0001...9999. Returns nil for anything else.
+    /// Years are limited to 0001...9999, also after the offset is applied (`9999-12-31T23:59:59-23:59`
+    /// is past 9999 in UTC). Returns nil for anything else.
     public init?(rfc3339 text: String, rounding: Rounding = .down) {
         let b = Array(text.utf8)
         func digits(_ start: Int, _ count: Int) -> Int64? {
@@ -117,8 +118,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             return nil
         }
         let secondsOfDay = hour * 3600 + minute * 60 + second - offsetMinutes * 60
-        millisecondsSinceEpoch = (dayNumber * 86_400 + secondsOfDay) * 1000 + millis
+        let instant = (dayNumber * 86_400 + secondsOfDay) * 1000 + millis
+        // The offset can carry a time written in year 9999 (or 0001) past the years this type
+        // writes back: such an instant is refused, not stored as one it would print wrongly.
+        guard Self.representable.contains(instant) else { return nil }
+        millisecondsSinceEpoch = instant
     }
+
+    /// 0001-01-01T00:00:00.000Z through 9999-12-31T23:59:59.999Z, in milliseconds since the epoch.
+    static let representable: ClosedRange<Int64> =
+        Self.days(fromCivil: 1, 1, 1) * 86_400_000...(Self.days(fromCivil: 9999, 12, 31) + 1) * 86_400_000 - 1
 
     private static func daysIn(month: Int64, year: Int64) -> Int64 {
         switch month {

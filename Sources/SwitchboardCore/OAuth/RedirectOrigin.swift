@@ -4,7 +4,10 @@ import Foundation
 public enum RedirectOrigin {
     /// The origin of `url`, or nil if it is not an absolute https URL (http only for loopback
     /// hosts) without user info. With `allowPath: false`, anything after the origin is refused.
+    /// Only printable ASCII is accepted: a raw CR, LF, space, backslash or a character such as
+    /// U+2028 is read differently by browsers, proxies and header writers, so it never passes.
     public static func normalize(_ url: String, allowPath: Bool = true) -> String? {
+        guard url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }) else { return nil }
         guard url.utf8.count <= 2048, let components = URLComponents(string: url),
             let scheme = components.scheme?.lowercased(), let host = components.host?.lowercased(), !host.isEmpty,
             components.user == nil, components.password == nil

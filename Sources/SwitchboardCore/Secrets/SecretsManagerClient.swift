@@ -29,11 +29,14 @@ public enum SecretsManagerError: Error, Sendable, Equatable, CustomStringConvert
     case invalidName(manager: String, reason: String)
     /// The manager answered 2xx but the body was not what its API documents.
     case invalidResponse(manager: String, reason: String)
+    /// The egress policy refused the manager's address; nothing was sent (`reason` names the
+    /// host and the rule).
+    case refused(manager: String, reason: String)
 
     public var manager: String {
         switch self {
         case .unreachable(let manager), .rejected(let manager, _, _), .notFound(let manager),
-            .invalidName(let manager, _), .invalidResponse(let manager, _):
+            .invalidName(let manager, _), .invalidResponse(let manager, _), .refused(let manager, _):
             manager
         }
     }
@@ -50,6 +53,8 @@ public enum SecretsManagerError: Error, Sendable, Equatable, CustomStringConvert
             "invalid secret name for secrets manager \(manager): \(reason)"
         case .invalidResponse(let manager, let reason):
             "secrets manager \(manager) sent an unexpected answer: \(reason)"
+        case .refused(let manager, let reason):
+            "secrets manager \(manager) not called: \(reason)"
         }
     }
 }

@@ -174,6 +174,18 @@ public struct AuthorizationService: Sendable {
         case .alreadyUsed: return .refused("this authorization was already completed; start a new one")
         case .consumed(let found): pending = found
         }
+        // The redirects were checked when the flow started; the allowlist may have lost their
+        // origin since, and a removed origin must not receive the browser (or its connection id).
+        let allowed = try await store.workspace(id: pending.workspaceID)?.redirectOrigins ?? []
+        func stillAllowed(_ url: String?) -> Bool {
+            guard let url else { return true }
+            return RedirectOrigin.normalize(url).map(allowed.contains) ?? false
+        }
+        guard stillAllowed(pending.successRedirect), stillAllowed(pending.failureRedirect) else {
+            return .refused(
+                "the redirect's origin was removed from the workspace's redirect_origins; start a new authorization"
+            )
+        }
         func fail(_ error: String) -> CallbackResult {
             guard let url = pending.failureRedirect else { return .refused("authorization failed: \(error)") }
             return .redirect(FormEncoding.appending([("error", error)], to: url))

@@ -65,9 +65,10 @@ public struct SecretsManagerService: Sendable {
             for dc in input.dcs { try Limits.checkLabel(dc, field: "dcs") }
         } catch { throw ServiceError.invalid(error) }
         // Building a client validates every setting (required keys, URL forms) before anything is stored.
-        do { _ = try factory.client(type: type, auth: input.auth, name: name) } catch {
-            throw ServiceError.invalid(error)
-        }
+        do {
+            _ = try factory.client(type: type, auth: input.auth, name: name)
+            try await factory.checkDestination(type: type, auth: input.auth)
+        } catch { throw ServiceError.invalid(error) }
         let time = now()
         let id = SecretsManagerID.generate(at: time)
         let manager = SecretsManager(

@@ -66,16 +66,29 @@ public struct WorkspaceService: Sendable {
         return try await store.apiKeys(workspace: principal.workspaceID)
     }
 
-    /// Revokes the key named by its id, its `sbk_<id>` prefix or the whole key. With a principal,
-    /// only a key of its workspace; without one (an operator's CLI command), any key.
+    /// Revokes the key named by its id or its `sbk_<id>` prefix; the operator's CLI (no
+    /// principal) also takes the whole key. With a principal, only a key of its workspace whose
+    /// scopes it holds all of (a `keys:admin`-only key cannot revoke a full-access key); without
+    /// one, any key. Errors never repeat the reference beyond a well-formed id.
     public func revokeKey(_ reference: String, by principal: Principal?) async throws -> APIKeyRecord {
         if let principal { try principal.require(.keysAdmin) }
-        let notFound = ServiceError.apiKeyNotFound(
-            reference.count > 24 ? String(reference.prefix(20)) + "…" : reference
-        )
-        guard let id = APIKey.id(fromReference: reference), let key = try await store.apiKey(id: id),
-            principal == nil || principal?.workspaceID == key.workspaceID
+        if principal != nil, APIKey.id(inKey: reference) != nil {
+            // A secret in a URL ends up in proxy and access logs: refuse it rather than use it.
+            throw ServiceError.invalid(
+                ValidationError(
+                    field: "id",
+                    message:
+                        "send the key's id or its sbk_<id> prefix, never the whole key; this key's secret has now been sent in a URL, so revoke it and issue a new one"
+                )
+            )
+        }
+        guard let id = APIKey.id(fromReference: reference) else { throw ServiceError.apiKeyNotFound("") }
+        let notFound = ServiceError.apiKeyNotFound(id)
+        guard let key = try await store.apiKey(id: id), principal == nil || principal?.workspaceID == key.workspaceID
         else { throw notFound }
+        if let principal, let missing = key.scopes.sorted.first(where: { !principal.scopes.contains($0) }) {
+            throw ServiceError.missingScope(missing)
+        }
         if principal?.keyID == id {
             // A key revoking itself would lock its caller out mid-session, often the last admin key.
             throw ServiceError.conflict(

@@ -8,13 +8,17 @@ import SwitchboardCore
 struct AuditRoutes: Sendable {
     let audit: AuditService
 
+    /// Links are built from this, never from the request's path (`//switchboard/audit` would
+    /// otherwise yield a network-path reference to a host named `switchboard`).
+    static let path = "/switchboard/audit"
+
     static let parameterNames: Set<String> = ["connection_id", "action", "actor", "since", "until", "before", "limit"]
 
     var routes: [Route] {
         [
             Route(
                 method: .get,
-                path: "/switchboard/audit",
+                path: Self.path,
                 operationID: "listAuditRecords",
                 statuses: Route.authenticatedStatuses.union([200, 400]),
                 requiresAPIKey: true,
@@ -36,7 +40,7 @@ struct AuditRoutes: Sendable {
         if records.count == query.limit, let last = records.last?.sequence {
             var next = parameters
             next.values["before"] = [String(last)]
-            response.headers[.link] = "<\(request.uri.path)?\(next.encoded)>; rel=\"next\""
+            response.headers[.link] = "<\(Self.path)?\(next.encoded)>; rel=\"next\""
         }
         return response
     }

@@ -6,7 +6,7 @@ import SwitchboardCore
 /// `/unified/connection`: list, create, get, update (PUT and PATCH alike) and delete.
 struct ConnectionRoutes: Sendable {
     let connections: ConnectionService
-    let maximumBodySize: Int
+    let bodyLimits: BodyLimits
 
     var routes: [Route] {
         // 502: a secrets manager that holds a connection's credentials failed.
@@ -25,8 +25,9 @@ struct ConnectionRoutes: Sendable {
                 method: .post,
                 path: "/unified/connection",
                 operationID: "createUnifiedConnection",
-                statuses: common.union([200, 400, 404, 413, 415]),
+                statuses: common.union([200, 400, 404, 408, 413, 415]),
                 requiresAPIKey: true,
+                scope: .connectionsWrite,
                 handler: create
             ),
             Route(
@@ -42,16 +43,18 @@ struct ConnectionRoutes: Sendable {
                 method: .put,
                 path: "/unified/connection/{id}",
                 operationID: "updateUnifiedConnection",
-                statuses: common.union([200, 400, 404, 409, 413, 415]),
+                statuses: common.union([200, 400, 404, 408, 409, 413, 415]),
                 requiresAPIKey: true,
+                scope: .connectionsWrite,
                 handler: update
             ),
             Route(
                 method: .patch,
                 path: "/unified/connection/{id}",
                 operationID: "patchUnifiedConnection",
-                statuses: common.union([200, 400, 404, 409, 413, 415]),
+                statuses: common.union([200, 400, 404, 408, 409, 413, 415]),
                 requiresAPIKey: true,
+                scope: .connectionsWrite,
                 handler: update
             ),
             Route(
@@ -83,7 +86,7 @@ struct ConnectionRoutes: Sendable {
 
     @Sendable func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let input = try ConnectionWire.input(fromBody: try await request.jsonBody(maximumSize: maximumBodySize))
+        let input = try ConnectionWire.input(fromBody: try await request.jsonBody(bodyLimits))
         return Self.respond(with: try await connections.create(input, by: principal))
     }
 
@@ -95,7 +98,7 @@ struct ConnectionRoutes: Sendable {
     @Sendable func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let id = try Self.id(context)
-        let input = try ConnectionWire.input(fromBody: try await request.jsonBody(maximumSize: maximumBodySize))
+        let input = try ConnectionWire.input(fromBody: try await request.jsonBody(bodyLimits))
         return Self.respond(with: try await connections.update(id, with: input, by: principal))
     }
 

@@ -7,7 +7,7 @@ import SwitchboardCore
 /// workspace's OAuth clients and redirect allowlist (scope `integrations:admin`).
 struct IntegrationRoutes: Sendable {
     let integrations: IntegrationService
-    let maximumBodySize: Int
+    let bodyLimits: BodyLimits
 
     static let parameterNames: Set<String> = [
         "active", "categories", "env", "limit", "offset", "summary", "type", "updated_gte",
@@ -44,8 +44,9 @@ struct IntegrationRoutes: Sendable {
                 method: .put,
                 path: "/switchboard/integration/{integration_type}",
                 operationID: "enableWorkspaceIntegration",
-                statuses: common.union([200, 400, 404, 409, 413, 415]),
+                statuses: common.union([200, 400, 404, 408, 409, 413, 415]),
                 requiresAPIKey: true,
+                scope: .integrationsAdmin,
                 handler: enable
             ),
             Route(
@@ -68,8 +69,9 @@ struct IntegrationRoutes: Sendable {
                 method: .patch,
                 path: "/switchboard/workspace",
                 operationID: "patchWorkspace",
-                statuses: common.union([200, 400, 413, 415]),
+                statuses: common.union([200, 400, 408, 413, 415]),
                 requiresAPIKey: true,
+                scope: .integrationsAdmin,
                 handler: patchWorkspace
             ),
         ]
@@ -97,7 +99,7 @@ struct IntegrationRoutes: Sendable {
 
     @Sendable func enable(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let body = try Self.object(try await request.jsonBody(maximumSize: maximumBodySize))
+        let body = try Self.object(try await request.jsonBody(bodyLimits))
         let type = context.parameters.get("integration_type") ?? ""
         let integration = try await integrations.enable(
             type: type,
@@ -124,7 +126,7 @@ struct IntegrationRoutes: Sendable {
 
     @Sendable func patchWorkspace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let body = try Self.object(try await request.jsonBody(maximumSize: maximumBodySize))
+        let body = try Self.object(try await request.jsonBody(bodyLimits))
         guard let origins = try Self.strings(body, "redirect_origins") else {
             throw APIError.invalidBody(
                 "redirect_origins is required: an array of origins such as https://app.example.com"

@@ -7,7 +7,7 @@ import SwitchboardCore
 /// its creation; listings show ids, scopes and dates only.
 struct KeyRoutes: Sendable {
     let workspaces: WorkspaceService
-    let maximumBodySize: Int
+    let bodyLimits: BodyLimits
 
     var routes: [Route] {
         let common = Route.authenticatedStatuses
@@ -24,8 +24,9 @@ struct KeyRoutes: Sendable {
                 method: .post,
                 path: "/switchboard/apikey",
                 operationID: "createApiKey",
-                statuses: common.union([200, 400, 413, 415]),
+                statuses: common.union([200, 400, 408, 413, 415]),
                 requiresAPIKey: true,
+                scope: .keysAdmin,
                 handler: create
             ),
             Route(
@@ -50,7 +51,7 @@ struct KeyRoutes: Sendable {
 
     @Sendable func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let scopes = try Self.scopes(fromBody: try await request.jsonBody(maximumSize: maximumBodySize))
+        let scopes = try Self.scopes(fromBody: try await request.jsonBody(bodyLimits))
         let (record, key) = try await workspaces.createKey(scopes: scopes, by: principal)
         var writer = JSONWriter(reservingCapacity: 384)
         Self.write(record, secret: key, to: &writer)

@@ -6,6 +6,8 @@ import SwitchboardCore
 /// the provider's callback, and re-authorization tokens.
 struct OAuthRoutes: Sendable {
     let authorization: AuthorizationService
+    /// Anonymous authorize calls per client address and per workspace (each call stores a row).
+    let limiter: RateLimiter
 
     static let authorizeParameterNames: Set<String> = [
         "success_redirect", "failure_redirect", "state", "external_xref", "scopes", "redirect", "env", "lang",
@@ -18,7 +20,7 @@ struct OAuthRoutes: Sendable {
                 method: .get,
                 path: "/unified/integration/auth/{workspace_id}/{integration_type}",
                 operationID: "getUnifiedIntegrationAuth",
-                statuses: [200, 302, 400, 404, 409, 414, 500, 503],
+                statuses: [200, 302, 400, 404, 409, 414, 429, 500, 503],
                 requiresAPIKey: false,
                 handler: authorize
             ),
@@ -42,6 +44,20 @@ struct OAuthRoutes: Sendable {
     }
 
     @Sendable func authorize(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let workspace = context.parameters.get("workspace_id") ?? ""
+        for (key, subject) in [
+            ("address " + (context.clientAddress ?? "unknown"), "this address"),
+            ("workspace " + workspace, "this workspace"),
+        ] {
+            if let seconds = limiter.admit(key) {
+                throw APIError(
+                    status: .tooManyRequests,
+                    code: "too_many_authorizations",
+                    message: "too many authorizations started from \(subject); retry in \(seconds) s",
+                    headers: [.retryAfter: String(seconds)]
+                )
+            }
+        }
         let parameters = try QueryParameters(query: request.uri.query)
         var authorize = AuthorizationService.Request(
             workspaceID: context.parameters.get("workspace_id") ?? "",

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import SwitchboardCore
 
 /// One operation of the HTTP API, as declared in openapi.yaml. The router is built from these
 /// values, and a test checks them against the document both ways.
@@ -16,12 +17,16 @@ struct Route: Sendable {
     /// The handler's database read confirms the key is unrevoked (`Principal.keyConfirmed`), so
     /// authentication need not read it first.
     var keyConfirmedByRead = false
+    /// The scope the operation needs, checked before the handler runs (and so before it reads a
+    /// body): a key that may not call the route gets its 403 without the server reading a megabyte.
+    /// The service checks it again, with the revocation check.
+    var scope: Scope? = nil
     let handler: Handler
 
-    /// What every API-key route can answer besides its own statuses: no or bad key, a key without
-    /// the scope, a request target too long, too many failed attempts, a server fault, the
-    /// database down.
-    static let authenticatedStatuses: Set<Int> = [401, 403, 414, 429, 500, 503]
+    /// What every API-key route can answer besides its own statuses: a malformed parameter (a
+    /// control character in an id or filter) or body framing, no or bad key, a key without the
+    /// scope, a request target too long, too many failed attempts, a server fault, the database down.
+    static let authenticatedStatuses: Set<Int> = [400, 401, 403, 414, 429, 500, 503]
 
     /// Hummingbird's form of `path`: `{id}` becomes `:id`.
     var routerPath: String {

@@ -7,7 +7,7 @@ import SwitchboardCore
 /// non-secret settings (region, endpoint, address, mount, namespace).
 struct SecretsManagerRoutes: Sendable {
     let secretsManagers: SecretsManagerService
-    let maximumBodySize: Int
+    let bodyLimits: BodyLimits
 
     static let parameterNames: Set<String> = ["limit", "offset"]
 
@@ -26,8 +26,9 @@ struct SecretsManagerRoutes: Sendable {
                 method: .post,
                 path: "/unified/secretsmanager",
                 operationID: "createUnifiedSecretsmanager",
-                statuses: common.union([200, 400, 413, 415]),
+                statuses: common.union([200, 400, 408, 413, 415]),
                 requiresAPIKey: true,
+                scope: .secretsManagersAdmin,
                 handler: create
             ),
             Route(
@@ -79,7 +80,7 @@ struct SecretsManagerRoutes: Sendable {
 
     @Sendable func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let input = try Self.input(fromBody: try await request.jsonBody(maximumSize: maximumBodySize))
+        let input = try Self.input(fromBody: try await request.jsonBody(bodyLimits))
         return Self.respond(with: try await secretsManagers.create(input, by: principal))
     }
 

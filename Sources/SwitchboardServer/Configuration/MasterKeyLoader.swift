@@ -67,8 +67,21 @@ public struct MasterKeyLoader: Sendable {
             )
         }
         let file = KeyFile(path: (dataDirectory as NSString).appendingPathComponent(Self.keyFileName))
+        defer {
+            logger.warning(
+                """
+                THE MASTER KEY IS STORED BESIDE THE DATABASE (\(file.path)): a copy of the data directory \
+                (a backup, a snapshot) carries both the ciphertexts and the key that opens them. Keep the key \
+                elsewhere with \(MasterKeySettings.fileVariable) or \(MasterKeySettings.keysVariable) (docs/security.md).
+                """
+            )
+        }
         if file.exists { return try open(file, logger: logger) }
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: dataDirectory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         let ring = KeyRing(active: try KeyRing.masterKey(base64: KeyRing.generateMasterKeyBase64()))
         try file.save(ring)
         logger.warning(

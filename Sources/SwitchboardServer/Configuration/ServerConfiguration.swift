@@ -30,6 +30,26 @@ public struct ServerConfiguration: Sendable {
     public var refreshInterval: Duration? = .seconds(30)
     /// Serves the benchmark's HTTP ceiling route (`/__bench/ceiling`); `switchboard bench` only.
     public var benchmarkCeiling = false
+    /// A request body must arrive within this time; a trickling client gets a 408 and is closed.
+    public var bodyReadTimeout: Duration = defaultBodyReadTimeout
+    /// Open client connections at most; past it, new ones wait in the listen backlog until one
+    /// closes (nil: `defaultMaximumConnections(fileDescriptors:)` of the process's limit).
+    public var maximumConnections: Int?
+    /// Proxies whose `X-Forwarded-For` is believed (CIDR blocks); empty: the TCP peer is the client.
+    public var trustedProxies: TrustedProxies = TrustedProxies()
+    /// Anonymous authorize-URL calls per client address and per workspace, per minute.
+    public var authorizeRateLimit = defaultAuthorizeRateLimit
+
+    var bodyLimits: BodyLimits { BodyLimits(maximumSize: maximumBodySize, readTimeout: bodyReadTimeout) }
+
+    public static let defaultBodyReadTimeout = Duration.seconds(30)
+    public static let defaultAuthorizeRateLimit = 60
+
+    /// The connection cap for a process allowed `fileDescriptors` open files: what is left after
+    /// a reserve for the database, the log and outbound calls, at most 4,096.
+    public static func defaultMaximumConnections(fileDescriptors: Int) -> Int {
+        max(16, min(4096, fileDescriptors - 96))
+    }
 
     public static let defaultMaximumBodySize = 1 << 20
     public static let defaultIdleTimeout = Duration.seconds(30)

@@ -1,5 +1,7 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOHTTP1
 import SwitchboardCore
 
 /// An error as the client sees it: a status, a stable code and a message naming what was wrong.
@@ -66,8 +68,12 @@ extension APIError {
                 self = .notFound("no connection with id \"\(id.rawValue)\" in this workspace")
             case .workspaceNotFound(let id):
                 self = .notFound("no workspace with id \"\(id)\"")
-            case .apiKeyNotFound(let reference):
-                self = .notFound("no API key \"\(reference)\"")
+            case .apiKeyNotFound(let id):
+                self = .notFound(
+                    id.isEmpty
+                        ? "no API key with that reference: send the key's id or its sbk_<id> prefix"
+                        : "no API key \"\(id)\" in this workspace"
+                )
             case .unauthenticated:
                 self = .unauthorized("the API key is not valid")
             case .secretsManagerNotFound(let id):
@@ -126,6 +132,15 @@ extension APIError {
                 message: "the server is shutting down; retry",
                 headers: [.retryAfter: "1"]
             )
+        case is NIOTooManyBytesError:
+            // A body streamed past the limit (chunked, so no Content-Length to refuse up front).
+            self = APIError(
+                status: .contentTooLarge,
+                code: "payload_too_large",
+                message: "the request body is larger than allowed"
+            )
+        case is HTTPParserError:
+            self = .unreadableBody
         case let error as HTTPError:
             // Raised by Hummingbird itself (unknown route, body too large, ...).
             switch error.status {
@@ -168,11 +183,24 @@ extension APIError {
                 code: "invalid_field",
                 message: "the secret name is not valid for the secrets manager \(manager): \(reason)"
             )
-        case .rejected, .notFound, .invalidResponse:
+        case .rejected(_, let status, _):
+            // The manager's own error text is never relayed: it may be any service's answer.
+            self = APIError(
+                status: .badGateway,
+                code: "secrets_manager_error",
+                message: "the secrets manager \(manager) refused the request (HTTP \(status))"
+            )
+        case .notFound, .invalidResponse:
             self = APIError(
                 status: .badGateway,
                 code: "secrets_manager_error",
                 message: "the secrets manager \(manager) failed: \(failure)"
+            )
+        case .refused(_, let reason):
+            self = APIError(
+                status: .forbidden,
+                code: "egress_refused",
+                message: "the secrets manager \(manager) was not called: \(reason)"
             )
         }
     }

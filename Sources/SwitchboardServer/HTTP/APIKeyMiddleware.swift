@@ -4,12 +4,12 @@ import SwitchboardCore
 
 /// Authenticates `Authorization: <key>` or `Authorization: Bearer <key>` (the official SDK sends the
 /// key bare; Unified's docs show Bearer) and records the caller in the context. Addresses that keep
-/// failing are refused for a while (`AuthFailureLimiter`). On routes whose read confirms the key
+/// failing are refused for a while (`RateLimiter`). On routes whose read confirms the key
 /// itself (`Route.keyConfirmedByRead`), the revocation check is left to that read.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let workspaces: WorkspaceService
-    let limiter: AuthFailureLimiter
+    let limiter: RateLimiter
     var deferringRevocationCheck = false
 
     func handle(
@@ -20,14 +20,10 @@ struct APIKeyMiddleware: RouterMiddleware {
         -> Response
     {
         let address = context.clientAddress ?? "unknown"
-        if let seconds = limiter.retryAfter(address) {
-            throw APIError(
-                status: .tooManyRequests,
-                code: "too_many_failed_authentications",
-                message: "too many requests with an invalid API key from this address; retry in \(seconds) s",
-                headers: [.retryAfter: String(seconds)]
-            )
-        }
+        // A locked-out address may still present a valid key: only failing attempts are
+        // throttled, so a flood of bad keys from a shared address (a proxy, a NAT) never locks
+        // out the clients whose keys work. A failing attempt from it is a 429, not a 401.
+        let lockedOut = limiter.retryAfter(address)
         do {
             guard let header = request.headers[.authorization], !header.isEmpty else {
                 throw APIError.unauthorized(
@@ -45,11 +41,20 @@ struct APIKeyMiddleware: RouterMiddleware {
             )
             return try await next(request, context)
         } catch let error as APIError where error.status == .unauthorized {
-            limiter.recordFailure(address)
-            throw error
+            limiter.record(address)
+            throw lockedOut.map(Self.tooManyFailures) ?? error
         } catch ServiceError.unauthenticated {
-            limiter.recordFailure(address)
-            throw ServiceError.unauthenticated
+            limiter.record(address)
+            throw lockedOut.map(Self.tooManyFailures) ?? ServiceError.unauthenticated
         }
+    }
+
+    static func tooManyFailures(retryAfter seconds: Int) -> APIError {
+        APIError(
+            status: .tooManyRequests,
+            code: "too_many_failed_authentications",
+            message: "too many requests with an invalid API key from this address; retry in \(seconds) s",
+            headers: [.retryAfter: String(seconds)]
+        )
     }
 }

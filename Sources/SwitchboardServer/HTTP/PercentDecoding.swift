@@ -1,3 +1,5 @@
+import Hummingbird
+
 /// Decodes one URL component: `%XX` escapes, and `+` as a space when `plusIsSpace` (query
 /// strings). Nil when an escape is malformed or the decoded bytes are not UTF-8.
 ///
@@ -36,5 +38,24 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
     case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
     case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
     default: nil
+    }
+}
+
+/// True when `text` holds a C0 control character (NUL, CR, LF, tab...) or DEL: no identifier,
+/// filter or URL parameter accepts one, and PostgreSQL text cannot hold NUL at all.
+func containsControlCharacter(_ text: String) -> Bool {
+    text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+}
+
+/// Refuses a request whose path parameters (ids, types) decode to a control character, before
+/// any handler, key check or SQL sees them.
+func checkPathParameters(_ parameters: Parameters) throws(APIError) {
+    for (name, raw) in parameters {
+        guard let decoded = percentDecoded(raw, plusIsSpace: false) else { continue }
+        if containsControlCharacter(decoded) {
+            throw APIError.invalidParameter(
+                "the path parameter \(name) contains a control character (NUL, CR, LF, ...), which no id holds"
+            )
+        }
     }
 }

@@ -11,6 +11,11 @@ struct QueryParameters: Sendable {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = try Self.decode(parts[0])
             let value = parts.count > 1 ? try Self.decode(parts[1]) : ""
+            guard !containsControlCharacter(name), !containsControlCharacter(value) else {
+                throw APIError.invalidParameter(
+                    "the query parameter \"\(name.filter { !containsControlCharacter(String($0)) }.prefix(40))\" contains a control character (NUL, CR, LF, ...), which no parameter accepts"
+                )
+            }
             values[name, default: []].append(value)
         }
     }

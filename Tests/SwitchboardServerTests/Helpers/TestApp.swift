@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import SwitchboardCore
+import SwitchboardEgress
 import SwitchboardServer
 import SwitchboardTestSupport
 import Synchronization
@@ -44,6 +45,10 @@ func testCatalog() throws -> IntegrationCatalog {
         operatorDirectory: root.appendingPathComponent("tests/oauth/integrations").path
     )
 }
+
+/// The test peers (moto, OpenBao) listen on loopback, which the egress policy refuses by default:
+/// tests allow it as `--egress-allow 127.0.0.1` would, except those that test the refusal.
+let testEgress = EgressPolicy(allowed: [.network(.v4(0x7F00_0001), bits: 32)])
 
 /// A test master key (base64 of 32 bytes); never used outside tests.
 let testMasterKey = Data(repeating: 7, count: 32).base64EncodedString()
@@ -150,6 +155,7 @@ func withApp(
     clock: ManualClock = ManualClock(),
     setup: TestingSetup = .router,
     maximumBodySize: Int = 1 << 20,
+    egress: EgressPolicy = testEgress,
     _ body: @Sendable (TestAPI) async throws -> Void
 ) async throws {
     try await withTemporaryDirectory { directory in
@@ -158,6 +164,7 @@ func withApp(
             clock: clock,
             setup: setup,
             maximumBodySize: maximumBodySize,
+            egress: egress,
             body
         )
     }
@@ -169,6 +176,7 @@ func withApp(
                 clock: clock,
                 setup: setup,
                 maximumBodySize: maximumBodySize,
+                egress: egress,
                 body
             )
         }
@@ -180,12 +188,14 @@ private func withApp(
     clock: ManualClock,
     setup: TestingSetup,
     maximumBodySize: Int,
+    egress: EgressPolicy,
     _ body: @Sendable (TestAPI) async throws -> Void
 ) async throws {
     try await Runtime.run(
         database: database,
         masterKeys: MasterKeySettings(inlineKeys: testMasterKey),
         oauth: OAuthSettings(catalog: try testCatalog(), publicURL: "http://127.0.0.1:8080"),
+        egress: egress,
         logger: testLogger,
         now: clock.tick
     ) { runtime in

@@ -1,12 +1,13 @@
 import Foundation
 import Synchronization
 
-/// Counts failed authentications per client address in fixed windows. An address that fails
-/// `limit` times within `window` is refused (429 with `Retry-After`) until its window ends, before
-/// any key lookup, so guessing keys costs the guesser time and the database nothing.
+/// Counts events per key (a client address, a workspace) in fixed windows. A key that reaches
+/// `limit` events within `window` is over the limit until its window ends. Used for failed
+/// authentications (only failures count: a valid key is never refused) and for anonymous
+/// authorize-URL calls.
 ///
-/// Per process: with several replicas an address gets `limit` tries per replica and window.
-final class AuthFailureLimiter: Sendable {
+/// Per process: with several replicas a key gets `limit` events per replica and window.
+final class RateLimiter: Sendable {
     private struct Entry {
         var windowStart: ContinuousClock.Instant
         var failures: Int
@@ -33,7 +34,14 @@ final class AuthFailureLimiter: Sendable {
         }
     }
 
-    func recordFailure(_ address: String, now: ContinuousClock.Instant = .now) {
+    /// Records one event for `key` and returns the seconds to wait if that puts it over the limit.
+    func admit(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
+        if let seconds = retryAfter(key, now: now) { return seconds }
+        record(key, now: now)
+        return nil
+    }
+
+    func record(_ address: String, now: ContinuousClock.Instant = .now) {
         entries.withLock { entries in
             if var entry = entries[address], now - entry.windowStart < window {
                 entry.failures += 1
