@@ -215,4 +215,44 @@ import Testing
             #expect(callback.text.contains("redirect_origins"))
         }
     }
+
+    /// Changing `integration_type` would send the stored refresh token (and the other
+    /// integration's client secret) to the other integration's token endpoint: refused while
+    /// credentials are held, unless `auth` is replaced in the same request. A subdomain that picks
+    /// a token host must be a plain DNS label.
+    @Test func theIntegrationTypeCannotMoveStoredCredentialsAndSubdomainsAreLabels() async throws {
+        try await withApp { api in
+            let held = try await api.create(connectionBody(extra: #""auth":{"access_token":"a","refresh_token":"r"}"#))
+            let id = try #require(held["id"] as? String)
+            let moved = try await api.send(
+                .patch,
+                "/unified/connection/\(id)",
+                body: #"{"integration_type":"zendesk"}"#
+            )
+            #expect(moved.status == .conflict, "\(moved.text)")
+            #expect(moved.errorMessage.contains("integration_type"))
+            let replaced = try await api.send(
+                .patch,
+                "/unified/connection/\(id)",
+                body: #"{"integration_type":"zendesk","auth":{"access_token":"z","meta":{"subdomain":"acme"}}}"#
+            )
+            #expect(replaced.status == .ok, "\(replaced.text)")
+            let bare = try #require(try await api.create(connectionBody())["id"] as? String)
+            let retyped = try await api.send(
+                .patch,
+                "/unified/connection/\(bare)",
+                body: #"{"integration_type":"salesforce"}"#
+            )
+            #expect(retyped.status == .ok)
+            for subdomain in ["evil.com/x", "a.b", "-a", "", String(repeating: "a", count: 64)] {
+                let response = try await api.send(
+                    .post,
+                    "/unified/connection",
+                    body: connectionBody(extra: #""auth":{"access_token":"a","meta":{"subdomain":"\#(subdomain)"}}"#)
+                )
+                #expect(response.status == .badRequest, "\(subdomain)")
+                #expect(response.errorMessage.contains("auth.meta.subdomain"))
+            }
+        }
+    }
 }

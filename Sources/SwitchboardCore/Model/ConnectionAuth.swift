@@ -70,7 +70,18 @@ public struct ConnectionAuth: Sendable, Equatable, CustomStringConvertible, Cust
                     )
                 }
                 accepted[name] = .string(timestamp.rfc3339)
-            case (.object, .object):
+            case (.object, .object(let inner)):
+                // `meta.subdomain` picks the host tokens are sent to (Zendesk, BambooHR): only a
+                // plain DNS label, which cannot steer a request to another domain.
+                if name == "meta", let subdomain = inner.first(where: { $0.key == "subdomain" })?.value {
+                    guard case .string(let label) = subdomain, AuthorizationService.isDNSLabel(label) else {
+                        throw ValidationError(
+                            field: "auth.meta.subdomain",
+                            message:
+                                "auth.meta.subdomain must be a plain DNS label: letters, digits and hyphens, at most 63"
+                        )
+                    }
+                }
                 accepted[name] = member
             default:
                 let expected: String

@@ -373,12 +373,16 @@ public struct AuthorizationService: Sendable {
     /// not a plain DNS label (which could otherwise steer requests to another host).
     static func fill(_ template: String, subdomain: String?) -> String? {
         guard template.contains("{subdomain}") else { return template }
-        guard let subdomain, (1...63).contains(subdomain.utf8.count),
-            subdomain.utf8.allSatisfy({ b in
-                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D
-            }), !subdomain.hasPrefix("-"), !subdomain.hasSuffix("-")
-        else { return nil }
+        guard let subdomain, isDNSLabel(subdomain) else { return nil }
         return template.replacingOccurrences(of: "{subdomain}", with: subdomain)
+    }
+
+    /// 1 to 63 letters, digits and hyphens, not starting or ending with a hyphen.
+    static func isDNSLabel(_ text: String) -> Bool {
+        (1...63).contains(text.utf8.count)
+            && text.utf8.allSatisfy({ b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D
+            }) && !text.hasPrefix("-") && !text.hasSuffix("-")
     }
 
     /// A provider's error code as safe to put in the caller's URL: `[a-z0-9_]`, at most 64.

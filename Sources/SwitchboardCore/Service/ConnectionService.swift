@@ -139,6 +139,7 @@ public struct ConnectionService: Sendable {
         let time = now()
         let before = try await current(id, workspace)
         let external = try await externalCredentials(of: before)
+        try Self.checkTypeChange(from: before, input, holdsExternalCredentials: external != nil)
         if external != nil || input.secretsmanagerID.isPresent {
             try Self.checkLocationUnchanged(before.fields, input)
         }
@@ -162,6 +163,7 @@ public struct ConnectionService: Sendable {
                 throw ServiceError.invalid(error)
             }
             try Self.validate(connection.fields)
+            try Self.checkTypeChange(from: current, input, holdsExternalCredentials: external != nil)
             if current.fields.secretsmanagerID != before.fields.secretsmanagerID {
                 throw ServiceError.conflict("the connection's secrets manager changed meanwhile; retry")
             }
@@ -193,6 +195,24 @@ public struct ConnectionService: Sendable {
             let mayRead = principal.scopes.contains(.connectionsCredentials)
             return RevealedConnection(connection: updated, auth: mayRead ? auth : nil)
         }
+    }
+
+    /// A connection's tokens belong to its integration: changing `integration_type` while it
+    /// holds credentials would send its refresh token (and the other integration's client
+    /// secret) to the other integration's token endpoint. Refused unless `auth` is replaced in
+    /// the same request.
+    static func checkTypeChange(
+        from current: Connection,
+        _ input: ConnectionInput,
+        holdsExternalCredentials: Bool
+    ) throws(ServiceError) {
+        guard case .value(let type) = input.integrationType, type != current.fields.integrationType,
+            current.sealedAuth != nil || holdsExternalCredentials
+        else { return }
+        if case .value = input.auth { return }
+        throw .conflict(
+            "integration_type cannot change from \"\(current.fields.integrationType)\" while the connection holds its credentials: send the new integration's auth in the same request, or create a new connection"
+        )
     }
 
     /// Deletes the connection. Credentials kept in a secrets manager are removed there first: if
