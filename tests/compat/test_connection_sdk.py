@@ -707,15 +707,31 @@ def _seed_for_update(sdk: UnifiedTo) -> shared.Connection:
 
 
 @pytest.mark.parametrize("method", ["update", "patch"])
+def test_integration_type_cannot_move_stored_credentials(sdk_a: UnifiedTo, method):
+    """A type change would send the stored refresh token to the other integration's token
+    endpoint: refused (409) unless the request replaces auth too."""
+    write = update if method == "update" else patch
+    orig = _seed_for_update(sdk_a)
+    with pytest.raises(errors.SDKError) as refused:
+        write(sdk_a, orig.id, integration_type="salesforce")
+    assert refused.value.status_code == 409
+    assert "integration_type" in refused.value.body
+    assert get(sdk_a, orig.id).integration_type == orig.integration_type
+    moved = write(sdk_a, orig.id, integration_type="salesforce", auth={"access_token": "sf-at"})
+    assert moved.integration_type == "salesforce"
+
+
+@pytest.mark.parametrize("method", ["update", "patch"])
 def test_write_changes_fields_and_keeps_auth_when_not_sent(sdk_a: UnifiedTo, method):
     write = update if method == "update" else patch
     orig = _seed_for_update(sdk_a)
     new_ref = xref()
+    # integration_type stays: moving stored credentials to another integration is refused (below).
     res = write(
         sdk_a,
         orig.id,
         categories=["crm", "ticketing"],
-        integration_type="salesforce",
+        integration_type="hubspot",
         permissions=["crm_contact_read", "crm_deal_write"],
         environment="Sandbox",
         external_xref=new_ref,
@@ -726,7 +742,7 @@ def test_write_changes_fields_and_keeps_auth_when_not_sent(sdk_a: UnifiedTo, met
     assert res.created_at == orig.created_at
     assert res.updated_at >= orig.updated_at
     assert values(res.categories) == ["crm", "ticketing"]
-    assert res.integration_type == "salesforce"
+    assert res.integration_type == "hubspot"
     assert values(res.permissions) == ["crm_contact_read", "crm_deal_write"]
     assert res.environment == "Sandbox"
     assert res.external_xref == new_ref

@@ -100,3 +100,55 @@ def closed_by_peer(sock: socket.socket, within: float) -> Optional[float]:
         if not chunk:
             return time.monotonic() - start
     return None
+
+
+def read_until_closed(sock: socket.socket, within: float) -> Tuple[bytes, Optional[float]]:
+    """Everything the server sends until it closes `sock` (EOF or a reset), and the seconds that
+    took; None for the seconds if the connection was still open after `within`."""
+    start = time.monotonic()
+    deadline = start + within
+    data = b""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return data, None
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return data, None
+        except ConnectionResetError:
+            return data, time.monotonic() - start
+        if not chunk:
+            return data, time.monotonic() - start
+        data += chunk
+
+
+def parse_response(data: bytes) -> Tuple[int, Dict[str, str], bytes, bytes]:
+    """The first response in `data` (as read by `read_until_closed`) and the bytes after it, which
+    are empty unless the server wrote more than one response. Raises ValueError when `data` holds
+    no complete response."""
+    if b"\r\n\r\n" not in data:
+        raise ValueError(f"no complete response head in {len(data)} bytes")
+    raw_head, rest = data.split(b"\r\n\r\n", 1)
+    lines = raw_head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers: Dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while True:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            if len(rest) < size + 2:
+                raise ValueError("response ends inside a chunk")
+            if size == 0:
+                return status, headers, body, rest[2:]
+            body += rest[:size]
+            rest = rest[size + 2 :]
+    length = int(headers.get("content-length", "0"))
+    if len(rest) < length:
+        raise ValueError(f"response body is {len(rest)} of {length} bytes")
+    return status, headers, rest[:length], rest[length:]

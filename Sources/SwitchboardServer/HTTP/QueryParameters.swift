@@ -11,9 +11,11 @@ struct QueryParameters: Sendable {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = try Self.decode(parts[0])
             let value = parts.count > 1 ? try Self.decode(parts[1]) : ""
-            guard !containsControlCharacter(name), !containsControlCharacter(value) else {
+            // Filter values may match stored text holding tabs or newlines (an external_xref
+            // can), but never NUL, which PostgreSQL text cannot hold and SQLite would cut at.
+            guard !name.utf8.contains(0), !value.utf8.contains(0) else {
                 throw APIError.invalidParameter(
-                    "the query parameter \"\(name.filter { !containsControlCharacter(String($0)) }.prefix(40))\" contains a control character (NUL, CR, LF, ...), which no parameter accepts"
+                    "the query parameter \"\(name.filter { $0 != "\u{0}" }.prefix(40))\" contains a NUL character (%00), which no parameter accepts"
                 )
             }
             values[name, default: []].append(value)
