@@ -46,20 +46,13 @@ public struct EgressPolicy: Sendable, Equatable {
     }
 
     static func rule(_ item: String) throws(EgressPolicyError) -> Rule {
-        let parts = item.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count == 2 {
-            guard let address = IPAddress(parts[0]) else {
-                throw EgressPolicyError("\"\(item.prefix(64))\" is not a CIDR block such as 10.0.0.0/8 or fd00::/8")
+        if item.contains("/") || IPAddress(item) != nil {
+            guard let network = IPNetwork(item) else {
+                throw EgressPolicyError(
+                    "\"\(item.prefix(64))\" is not an address or CIDR block such as 10.0.0.0/8 or fd00::/8 (prefix length at most 32 or 128)"
+                )
             }
-            let maximum = if case .v4 = address { 32 } else { 128 }
-            guard let bits = Int(parts[1]), (0...maximum).contains(bits) else {
-                throw EgressPolicyError("\"\(item.prefix(64))\": the prefix length must be 0 to \(maximum)")
-            }
-            return .network(address, bits: bits)
-        }
-        if let address = IPAddress(item) {
-            let bits = if case .v4 = address { 32 } else { 128 }
-            return .network(address, bits: bits)
+            return .network(network.address, bits: network.bits)
         }
         let name = item.lowercased()
         if name.hasPrefix("*.") {
