@@ -10,13 +10,13 @@ public struct EgressPolicy: Sendable, Equatable {
     public enum Rule: Sendable, Equatable, CustomStringConvertible {
         case host(String)
         case domain(String)  // `*.example.com`: subdomains of example.com
-        case network(IPAddress, bits: Int)
+        case network(IPNetwork)
 
         public var description: String {
             switch self {
             case .host(let name): name
             case .domain(let suffix): "*." + suffix
-            case .network(let address, let bits): "\(address)/\(bits)"
+            case .network(let network): network.description
             }
         }
     }
@@ -26,11 +26,6 @@ public struct EgressPolicy: Sendable, Equatable {
     public init(allowed: [Rule] = []) {
         self.allowed = allowed
     }
-
-    /// The policy that refuses nothing: for tests of the clients themselves, never for `serve`.
-    public static let unrestricted = EgressPolicy(allowed: [
-        .network(.v4(0), bits: 0), .network(.v6(Array(repeating: 0, count: 16)), bits: 0),
-    ])
 
     /// Parses `--egress-allow`'s comma-separated list.
     public init(parsing text: String) throws(EgressPolicyError) {
@@ -52,7 +47,7 @@ public struct EgressPolicy: Sendable, Equatable {
                     "\"\(item.prefix(64))\" is not an address or CIDR block such as 10.0.0.0/8 or fd00::/8 (prefix length at most 32 or 128)"
                 )
             }
-            return .network(network.address, bits: network.bits)
+            return .network(network)
         }
         let name = item.lowercased()
         if name.hasPrefix("*.") {
@@ -93,12 +88,7 @@ public struct EgressPolicy: Sendable, Equatable {
     public func check(_ address: IPAddress, host: String) throws(EgressRefusal) {
         if allowsName(host) { return }
         guard let restricted = address.restrictedClass else { return }
-        for case .network(let network, let bits) in allowed where address.isWithin(network, bits: bits) { return }
-        if let v4 = address.embeddedV4 {
-            for case .network(let network, let bits) in allowed where IPAddress.v4(v4).isWithin(network, bits: bits) {
-                return
-            }
-        }
+        for case .network(let network) in allowed where network.contains(address) { return }
         throw EgressRefusal(
             host: host,
             reason: "it resolves to \(address), a \(restricted) address; allow it with --egress-allow"

@@ -183,6 +183,11 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
     public var address: IPAddress
     public var bits: Int
 
+    public init(address: IPAddress, bits: Int) {
+        self.address = address
+        self.bits = bits
+    }
+
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let address = IPAddress(parts[0]) else { return nil }

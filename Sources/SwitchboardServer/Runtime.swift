@@ -43,8 +43,8 @@ public struct Runtime: Sendable {
         let sealer = AESGCMSealer(keys: keys.source)
         // One egress client for every secrets manager and token endpoint: the policy every
         // outbound call goes through. Shut down after the last request.
-        let httpClient = EgressClient(policy: egress)
-        let factory = HTTPSecretsManagerClientFactory(httpClient: httpClient)
+        let egressClient = EgressClient(policy: egress)
+        let factory = HTTPSecretsManagerClientFactory(httpClient: egressClient)
         do {
             let result = try await withStore(database, logger: logger) { store in
                 let secretsManagers = SecretsManagerService(store: store, sealer: sealer, factory: factory, now: now)
@@ -54,7 +54,7 @@ public struct Runtime: Sendable {
                     integrations: integrations,
                     store: store,
                     sealer: sealer,
-                    client: HTTPOAuthTokenClient(httpClient: httpClient),
+                    client: HTTPOAuthTokenClient(httpClient: egressClient),
                     policy: oauth.refreshPolicy,
                     now: now
                 )
@@ -81,7 +81,7 @@ public struct Runtime: Sendable {
                             connections: connections,
                             store: store,
                             hasher: SHA256APIKeyHasher(),
-                            tokenClient: HTTPOAuthTokenClient(httpClient: httpClient),
+                            tokenClient: HTTPOAuthTokenClient(httpClient: egressClient),
                             callbackURL: oauth.callbackURL,
                             stateLifetime: oauth.stateLifetime,
                             now: now
@@ -94,10 +94,10 @@ public struct Runtime: Sendable {
                     )
                 )
             }
-            try await httpClient.shutdown()
+            try await egressClient.shutdown()
             return result
         } catch {
-            try? await httpClient.shutdown()
+            try? await egressClient.shutdown()
             throw error
         }
     }

@@ -183,11 +183,15 @@ struct Serve: AsyncParsableCommand {
         if let bodyReadTimeout {
             configuration.bodyReadTimeout = try seconds(bodyReadTimeout, "--body-read-timeout")
         }
-        // A server that runs out of descriptors stops accepting: take all the system allows.
-        let fileDescriptors = FileDescriptorLimit.raiseToHardLimit()
-        configuration.maximumConnections =
-            try integer(maxConnections, "SWITCHBOARD_MAX_CONNECTIONS", "--max-connections", 1...1_000_000)
-            ?? ServerConfiguration.defaultMaximumConnections(fileDescriptors: fileDescriptors)
+        // A server that runs out of descriptors stops accepting: take all the system allows (the
+        // default connection cap is derived from the raised limit when the application is built).
+        FileDescriptorLimit.raiseToHardLimit()
+        configuration.maximumConnections = try integer(
+            maxConnections,
+            "SWITCHBOARD_MAX_CONNECTIONS",
+            "--max-connections",
+            1...1_000_000
+        )
         if let limit = try integer(
             authorizeRateLimit,
             "SWITCHBOARD_AUTHORIZE_RATE_LIMIT",

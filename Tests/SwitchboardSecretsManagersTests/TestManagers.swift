@@ -102,7 +102,7 @@ func withHTTPClient<T>(
 ) async throws -> T {
     // Loopback peers (moto, OpenBao, fakes) are internal addresses: the tests allow them.
     let httpClient = EgressClient(
-        policy: EgressPolicy(allowed: [.network(.v4(0x7F00_0000), bits: 8)]),
+        policy: EgressPolicy(allowed: [.network(IPNetwork(address: .v4(0x7F00_0000), bits: 8))]),
         configuration: EgressClient.defaultConfiguration(connectTimeout: connectTimeout)
     )
     do {

@@ -21,6 +21,19 @@ def head(method: str, target: str, headers: Dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+def split_head(data: bytes) -> Tuple[int, Dict[str, str], bytes]:
+    """The status and headers (names lower-cased) of the response head at the start of `data`,
+    which holds a whole head, and the bytes after it."""
+    raw_head, rest = data.split(b"\r\n\r\n", 1)
+    lines = raw_head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers: Dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, rest
+
+
 def read_response(sock: socket.socket, timeout: float = 10.0) -> Tuple[int, Dict[str, str], bytes]:
     """Reads one response (Content-Length or chunked). Raises ConnectionError if the server
     closes first."""
@@ -31,13 +44,7 @@ def read_response(sock: socket.socket, timeout: float = 10.0) -> Tuple[int, Dict
         if not chunk:
             raise ConnectionError(f"connection closed before a response head ({len(data)} bytes read)")
         data += chunk
-    raw_head, rest = data.split(b"\r\n\r\n", 1)
-    lines = raw_head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers: Dict[str, str] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+    status, headers, rest = split_head(data)
     if "content-length" in headers:
         length = int(headers["content-length"])
         while len(rest) < length:
@@ -130,13 +137,7 @@ def parse_response(data: bytes) -> Tuple[int, Dict[str, str], bytes, bytes]:
     no complete response."""
     if b"\r\n\r\n" not in data:
         raise ValueError(f"no complete response head in {len(data)} bytes")
-    raw_head, rest = data.split(b"\r\n\r\n", 1)
-    lines = raw_head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers: Dict[str, str] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+    status, headers, rest = split_head(data)
     if headers.get("transfer-encoding", "").lower() == "chunked":
         body = b""
         while True:

@@ -253,18 +253,26 @@ def test_nul_in_ids_and_filters_is_a_400(api):
 # ----- 4. slow bodies --------------------------------------------------------------------------
 
 
-def test_refused_trickled_body_is_not_drained(api):
-    """After a refusal that never reads the body (no key, 10 MB declared), the server closes the
-    connection instead of draining a trickle that could hold it for hours."""
+def trickled_exchange(port: int, headers: Dict[str, str], every: float, within: float):
+    """POSTs a head to /unified/connection, then trickles its body one byte per `every` seconds
+    while reading what the server answers within `within` seconds."""
     stop = threading.Event()
-    with connect(api.server.port) as sock:
-        sock.sendall(head("POST", "/unified/connection", {**JSON, "Content-Length": str(10 * 1000 * 1000)}))
-        sender = trickle(sock, b" ", 0.1, stop)
+    with connect(port) as sock:
+        sock.sendall(head("POST", "/unified/connection", headers))
+        sender = trickle(sock, b" ", every, stop)
         try:
-            got = exchange(sock, within=3.5)
+            return exchange(sock, within=within)
         finally:
             stop.set()
             sender.join(timeout=5)
+
+
+def test_refused_trickled_body_is_not_drained(api):
+    """After a refusal that never reads the body (no key, 10 MB declared), the server closes the
+    connection instead of draining a trickle that could hold it for hours."""
+    got = trickled_exchange(
+        api.server.port, {**JSON, "Content-Length": str(10 * 1000 * 1000)}, every=0.1, within=3.5
+    )
     assert_refused_and_closed("anonymous 10 MB trickle (within 3.5 s)", got, 401, "unauthorized")
     assert_healthy(api)
     assert_no_error_logs(api.server)
@@ -274,16 +282,10 @@ def test_body_read_timeout_answers_408_and_closes(make_server):
     """A body trickled one byte per 0.5 s never trips the idle timeout, so the whole body has a
     deadline (`--body-read-timeout`): past it the client gets a 408 and the connection closes."""
     client = serve(make_server, "--body-read-timeout", "2", name="bodytimeout")
-    stop = threading.Event()
     try:
-        with connect(client.server.port) as sock:
-            sock.sendall(head("POST", "/unified/connection", {**client.auth_headers, **JSON, "Content-Length": "100"}))
-            sender = trickle(sock, b" ", 0.5, stop)
-            try:
-                got = exchange(sock, within=8.0)
-            finally:
-                stop.set()
-                sender.join(timeout=5)
+        got = trickled_exchange(
+            client.server.port, {**client.auth_headers, **JSON, "Content-Length": "100"}, every=0.5, within=8.0
+        )
         assert got.answered < 4.0, f"the 408 took {got.answered:.2f} s with a 2 s body timeout"
         assert_refused_and_closed("authenticated trickled body", got, 408, "body_timeout")
         assert client.get("/unified/connection", params={"limit": 1}).status_code == 200

@@ -48,7 +48,7 @@ func testCatalog() throws -> IntegrationCatalog {
 
 /// The test peers (moto, OpenBao) listen on loopback, which the egress policy refuses by default:
 /// tests allow it as `--egress-allow 127.0.0.1` would, except those that test the refusal.
-let testEgress = EgressPolicy(allowed: [.network(.v4(0x7F00_0001), bits: 32)])
+let testEgress = EgressPolicy(allowed: [.network(IPNetwork(address: .v4(0x7F00_0001), bits: 32))])
 
 /// A test master key (base64 of 32 bytes); never used outside tests.
 let testMasterKey = Data(repeating: 7, count: 32).base64EncodedString()
