@@ -85,8 +85,9 @@ public struct Principal: Sendable, Equatable {
         try requireScope(scope)
     }
 
-    /// The scope check alone, for the reads that confirm the key themselves.
-    func requireScope(_ scope: Scope) throws(ServiceError) {
+    /// The scope check alone, for the reads that confirm the key themselves, and for the route
+    /// table's check before a body is read (the service then checks again, with revocation).
+    public func requireScope(_ scope: Scope) throws(ServiceError) {
         guard scopes.contains(scope) else { throw .missingScope(scope) }
     }
 }
