@@ -250,5 +250,40 @@ enum PostgresMigrations {
                 "DROP INDEX connections_by_created_mask",
             ]
         ),
+        (
+            "0008_external_secret_ownership",
+            [
+                // Secrets Switchboard created in external managers, and the connection each
+                // belongs to: only these are ever overwritten or deleted. One owner per name.
+                """
+                CREATE TABLE external_secrets (
+                    secretsmanager_id TEXT COLLATE "C" NOT NULL,
+                    name TEXT COLLATE "C" NOT NULL,
+                    workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id),
+                    connection_id TEXT COLLATE "C" NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (secretsmanager_id, name)
+                )
+                """,
+                "CREATE INDEX external_secrets_by_connection ON external_secrets(connection_id)",
+                // Connections from before keep owning the secrets Switchboard wrote for them (the
+                // first connection of a shared name wins).
+                """
+                INSERT INTO external_secrets (secretsmanager_id, name, workspace_id, connection_id, created_at)
+                    SELECT c.secretsmanager_id,
+                           COALESCE(CASE m.type WHEN 'aws' THEN c.auth_aws_arn WHEN 'hashicorp' THEN c.auth_hashi_vault_path END,
+                                    c.secretsmanager_key, 'switchboard/' || c.workspace_id || '/' || c.id),
+                           c.workspace_id, c.id, c.created_at
+                    FROM connections c
+                    JOIN secrets_managers m ON m.id = c.secretsmanager_id AND m.workspace_id = c.workspace_id
+                    WHERE c.auth_ciphertext IS NULL
+                    ORDER BY c.created_at, c.id
+                ON CONFLICT DO NOTHING
+                """,
+                // Pending authorizations per workspace, oldest first: each workspace keeps a
+                // bounded number (the insert evicts the oldest).
+                "CREATE INDEX oauth_states_by_workspace ON oauth_states(workspace_id, created_at)",
+            ]
+        ),
     ]
 }

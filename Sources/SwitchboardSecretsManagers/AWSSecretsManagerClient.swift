@@ -79,20 +79,13 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
 
     public func put(name: String, value: [UInt8]) async throws {
         try validate(name)
-        var payload: [String: String] = [:]
-        if let text = String(validating: value, as: UTF8.self) {
-            payload["SecretString"] = text
-        } else {
-            payload["SecretBinary"] = Data(value).base64EncodedString()
-        }
+        let payload = Self.payload(value)
         // An ARN names a secret that exists already; CreateSecret takes only a plain name.
         if !name.hasPrefix("arn:") {
-            var create = payload
-            create["Name"] = name
-            create["ClientRequestToken"] = UUID().uuidString
-            let answer = try await call("CreateSecret", create)
-            if answer.isSuccess { return }
-            guard answer.errorType == "ResourceExistsException" else { throw rejection(answer) }
+            do {
+                try await createSecret(name: name, payload: payload)
+                return
+            } catch SecretsManagerError.alreadyExists {}
         }
         var update = payload
         update["SecretId"] = name
@@ -101,6 +94,33 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
         if answer.isSuccess { return }
         if answer.errorType == "ResourceNotFoundException" { throw SecretsManagerError.notFound(manager: managerName) }
         throw rejection(answer)
+    }
+
+    public func create(name: String, value: [UInt8]) async throws {
+        try validate(name)
+        guard !name.hasPrefix("arn:") else {
+            // An ARN can only name a secret that exists.
+            throw SecretsManagerError.alreadyExists(manager: managerName)
+        }
+        try await createSecret(name: name, payload: Self.payload(value))
+    }
+
+    private func createSecret(name: String, payload: [String: String]) async throws {
+        var create = payload
+        create["Name"] = name
+        create["ClientRequestToken"] = UUID().uuidString
+        let answer = try await call("CreateSecret", create)
+        if answer.isSuccess { return }
+        if answer.errorType == "ResourceExistsException" {
+            throw SecretsManagerError.alreadyExists(manager: managerName)
+        }
+        throw rejection(answer)
+    }
+
+    /// `SecretString` for UTF-8, `SecretBinary` otherwise.
+    private static func payload(_ value: [UInt8]) -> [String: String] {
+        if let text = String(validating: value, as: UTF8.self) { return ["SecretString": text] }
+        return ["SecretBinary": Data(value).base64EncodedString()]
     }
 
     public func get(name: String) async throws -> [UInt8]? {

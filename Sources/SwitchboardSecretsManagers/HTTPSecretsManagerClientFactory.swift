@@ -8,6 +8,7 @@ import SwitchboardEgress
 /// Settings (`auth` of `POST /unified/secretsmanager`):
 /// - `aws`: `region`, `access_key_id`, `secret_access_key` (required); `session_token`, `endpoint`.
 /// - `hashicorp`: `address`, `token` (required); `mount` (default `secret`), `namespace`.
+/// - both: `prefix`, where connections may name secrets (`SecretsManagerService.prefix`).
 public struct HTTPSecretsManagerClientFactory: SecretsManagerClientFactory {
     private let httpClient: EgressClient
 
@@ -15,9 +16,12 @@ public struct HTTPSecretsManagerClientFactory: SecretsManagerClientFactory {
 
     static let settings: [SecretsManagerType: (required: [String], optional: [String], visible: Set<String>)] = [
         .aws: (
-            ["region", "access_key_id", "secret_access_key"], ["session_token", "endpoint"], ["region", "endpoint"]
+            ["region", "access_key_id", "secret_access_key"], ["session_token", "endpoint", "prefix"],
+            ["region", "endpoint", "prefix"]
         ),
-        .hashicorp: (["address", "token"], ["mount", "namespace"], ["address", "mount", "namespace"]),
+        .hashicorp: (
+            ["address", "token"], ["mount", "namespace", "prefix"], ["address", "mount", "namespace", "prefix"]
+        ),
     ]
 
     public func publicSettings(for type: SecretsManagerType) -> Set<String> { Self.settings[type]?.visible ?? [] }

@@ -65,6 +65,15 @@ public struct VaultKVClient: SecretsManagerClient {
     // MARK: Operations
 
     public func put(name: String, value: [UInt8]) async throws {
+        try await write(name: name, value: value, createOnly: false)
+    }
+
+    /// Check-and-set with version 0: Vault writes only if the secret has no version yet.
+    public func create(name: String, value: [UInt8]) async throws {
+        try await write(name: name, value: value, createOnly: true)
+    }
+
+    private func write(name: String, value: [UInt8], createOnly: Bool) async throws {
         let path = try secretPath(name)
         let data: [String: String] =
             if let text = String(validating: value, as: UTF8.self) {
@@ -72,11 +81,25 @@ public struct VaultKVClient: SecretsManagerClient {
             } else {
                 ["value_base64": Data(value).base64EncodedString()]
             }
-        guard let body = try? JSONSerialization.data(withJSONObject: ["data": data], options: [.sortedKeys]) else {
+        var document: [String: Any] = ["data": data]
+        if createOnly { document["options"] = ["cas": 0] }
+        guard let body = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]) else {
             throw SecretsManagerError.invalidName(manager: managerName, reason: "value could not be encoded as JSON")
         }
         let response = try await send(.POST, "/v1/\(mountPath)/data/\(path)", body: Array(body), secret: value)
+        if createOnly, Self.isCheckAndSetMismatch(response) {
+            throw SecretsManagerError.alreadyExists(manager: managerName)
+        }
         guard (200..<300).contains(response.status.code) else { throw rejection(response, secret: value) }
+    }
+
+    /// Vault's answer to a check-and-set write whose version did not match: a 400 saying so.
+    static func isCheckAndSetMismatch(_ response: SecretsManagerHTTP.Response) -> Bool {
+        guard response.status == .badRequest,
+            let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+            let errors = object["errors"] as? [String]
+        else { return false }
+        return errors.contains { $0.contains("check-and-set") }
     }
 
     public func get(name: String) async throws -> [UInt8]? {

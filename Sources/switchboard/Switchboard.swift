@@ -356,6 +356,7 @@ struct Copy: AsyncParsableCommand {
               api keys:    \(report.apiKeys)
               secrets managers: \(report.secretsManagers)
               workspace integrations: \(report.workspaceIntegrations)
+              external secrets owned: \(report.externalSecrets)
               connections: \(report.connections)
               audit records: \(report.auditRecords)
               skipped (already in the target): \(report.skipped)

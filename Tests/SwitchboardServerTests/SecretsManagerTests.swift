@@ -133,6 +133,117 @@ import Testing
         }
     }
 
+    /// Switchboard writes and deletes only secrets it created for a connection. Naming another
+    /// application's secret outside the manager's prefix takes `secretsmanagers:admin` and adopts
+    /// it read-only; a secret that exists is never overwritten by a create; two connections never
+    /// own one secret; another workspace's `switchboard/<id>/` names are out of reach even for a
+    /// workspace that registered the same manager.
+    @Test(arguments: Manager.enabled)
+    func onlySecretsSwitchboardCreatedAreWrittenOrDeleted(_ manager: Manager) async throws {
+        guard let settings = manager.settings() else { throw NotConfigured() }
+        try await withApp { api in
+            let managerID = try #require(
+                try await register(api, manager, settings: settings).jsonObject()["id"] as? String
+            )
+            let client = try await api.runtime.secretsManagers.client(
+                for: SecretsManagerID(rawValue: managerID),
+                workspace: api.workspace
+            ).client
+            let suffix = UUID().uuidString.prefix(8).lowercased()
+            let foreign = "otherapp-\(suffix)/token"
+            let precious = Array(#"{"access_token":"other-application-token"}"#.utf8)
+            try await client.put(name: foreign, value: precious)
+            let writer = try await api.makeKey(
+                ScopeSet([.connectionsRead, .connectionsWrite, .connectionsCredentials])
+            )
+            func create(_ name: String, auth: Bool, key: String) async throws -> TestResponse {
+                let credentials = auth ? #","auth":{"access_token":"mine"}"# : ""
+                return try await api.send(
+                    .post,
+                    "/unified/connection",
+                    body: connectionBody(extra: #""secretsmanager_id":"\#(managerID)","secretsmanager_key":"\#(name)""#)
+                        .dropLast() + credentials + "}",
+                    key: .some(key)
+                )
+            }
+
+            // Outside the prefix: a connections:write key may neither overwrite nor read it.
+            for auth in [true, false] {
+                let refused = try await create(foreign, auth: auth, key: writer)
+                #expect(refused.status == .forbidden, "\(refused.text)")
+                #expect(refused.errorMessage.contains("secretsmanagers:admin"))
+            }
+            // An administrator adopts it: readable, never written or deleted.
+            let adopted = try await create(foreign, auth: false, key: api.key)
+            #expect(adopted.status == .ok, "\(adopted.text)")
+            let adoptedID = try #require(try adopted.jsonObject()["id"] as? String)
+            let read = try await api.send(.get, "/unified/connection/\(adoptedID)").jsonObject()
+            #expect((read["auth"] as? [String: Any])?["access_token"] as? String == "other-application-token")
+            for body in [#"{"auth":{"access_token":"overwritten"}}"#, #"{"auth":null}"#] {
+                let write = try await api.send(.patch, "/unified/connection/\(adoptedID)", body: body)
+                #expect(write.status == .conflict, "\(body): \(write.text)")
+            }
+            #expect(try await api.send(.delete, "/unified/connection/\(adoptedID)").status == .ok)
+            #expect(try await client.get(name: foreign) == precious)
+            // Even an administrator's create never overwrites a secret that exists.
+            let overwrite = try await create(foreign, auth: true, key: api.key)
+            #expect(overwrite.status == .conflict && overwrite.errorMessage.contains("already holds"))
+            #expect(try await client.get(name: foreign) == precious)
+
+            // Inside the prefix: created and owned by the first connection only.
+            let shared = "switchboard/\(api.workspace.rawValue)/shared-\(suffix)"
+            let first = try await create(shared, auth: true, key: writer)
+            #expect(first.status == .ok, "\(first.text)")
+            let firstID = try #require(try first.jsonObject()["id"] as? String)
+            #expect(try await create(shared, auth: true, key: writer).status == .conflict)
+            let second = try await create(shared, auth: false, key: writer)
+            #expect(second.status == .ok)
+            let secondID = try #require(try second.jsonObject()["id"] as? String)
+            #expect(
+                try await api.send(.patch, "/unified/connection/\(secondID)", body: #"{"auth":{"access_token":"x"}}"#)
+                    .status == .conflict
+            )
+            #expect(try await api.send(.delete, "/unified/connection/\(secondID)").status == .ok)
+            #expect(try await client.get(name: shared) != nil, "deleting the adopter deleted the owner's secret")
+            #expect(try await api.send(.delete, "/unified/connection/\(firstID)").status == .ok)
+            #expect(try await client.get(name: shared) == nil)
+
+            // Another workspace that registers the same manager cannot reach this one's names,
+            // nor set its prefix there.
+            let otherManager = try await api.send(
+                .post,
+                "/unified/secretsmanager",
+                body: #"{"name":"same","type":"\#(manager.rawValue)","auth":\#(Self.json(settings))}"#,
+                key: .some(api.otherKey)
+            )
+            let otherID = try #require(try otherManager.jsonObject()["id"] as? String)
+            let crossing = try await api.send(
+                .post,
+                "/unified/connection",
+                body: connectionBody(
+                    extra:
+                        #""secretsmanager_id":"\#(otherID)","secretsmanager_key":"\#(shared)","auth":{"access_token":"x"}"#
+                ),
+                key: .some(api.otherKey)
+            )
+            #expect(crossing.status == .badRequest && crossing.errorMessage.contains("another workspace"))
+            var reaching = settings
+            reaching["prefix"] = "switchboard/\(api.workspace.rawValue)/"
+            let prefixed = try await api.send(
+                .post,
+                "/unified/secretsmanager",
+                body: #"{"name":"reach","type":"\#(manager.rawValue)","auth":\#(Self.json(reaching))}"#,
+                key: .some(api.otherKey)
+            )
+            #expect(prefixed.status == .badRequest && prefixed.errorMessage.contains("auth.prefix"))
+            try await client.delete(name: foreign)
+        }
+    }
+
+    static func json(_ settings: [String: String]) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: settings), as: UTF8.self)
+    }
+
     @Test(arguments: Manager.allCases)
     func anUnreachableManagerIsA503NamingItAndLeavesNothingBehind(_ manager: Manager) async throws {
         try await withApp { api in

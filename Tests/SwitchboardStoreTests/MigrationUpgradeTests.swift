@@ -26,6 +26,21 @@ import Testing
                 environment, is_paused, created_at, updated_at, version)
             VALUES ('c', 'w', 'hubspot', '', '', 'crm', 1, 'Production', FALSE, 1, 2, 3)
             """,
+            """
+            INSERT INTO secrets_managers (id, workspace_id, name, type, dcs, auth_key_id, auth_ciphertext, created_at,
+                updated_at)
+            VALUES ('m', 'w', 'vault', 'hashicorp', '', 'k', \(blob), 1, 1)
+            """,
+            """
+            INSERT INTO connections (id, workspace_id, integration_type, name_sort, permissions, categories, category_mask,
+                environment, is_paused, created_at, updated_at, version, secretsmanager_id, auth_hashi_vault_path)
+            VALUES ('e1', 'w', 'hubspot', '', '', 'crm', 1, 'Production', FALSE, 1, 2, 3, 'm', 'kv/app')
+            """,
+            """
+            INSERT INTO connections (id, workspace_id, integration_type, name_sort, permissions, categories, category_mask,
+                environment, is_paused, created_at, updated_at, version, secretsmanager_id)
+            VALUES ('e2', 'w', 'hubspot', '', '', 'crm', 1, 'Production', FALSE, 1, 2, 3, 'm')
+            """,
         ]
     }
 
@@ -37,6 +52,12 @@ import Testing
         )
         #expect(connection.refresh == nil && connection.version == 3)
         #expect(try await store.workspace(id: WorkspaceID(rawValue: "w"))?.redirectOrigins == [])
+        // Secrets Switchboard wrote for connections before 0008 stay theirs.
+        let manager = SecretsManagerID(rawValue: "m")
+        #expect(try await store.externalSecretOwner(secretsManager: manager, name: "kv/app")?.rawValue == "e1")
+        #expect(
+            try await store.externalSecretOwner(secretsManager: manager, name: "switchboard/w/e2")?.rawValue == "e2"
+        )
     }
 
     @Test func sqliteUpgradesA0003Database() async throws {
@@ -64,7 +85,7 @@ import Testing
         #expect(
             try await store.migrate() == [
                 "0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
-                "0007_updated_at_in_created_order",
+                "0007_updated_at_in_created_order", "0008_external_secret_ownership",
             ]
         )
         try await Self.checkUpgraded(store)
@@ -93,7 +114,7 @@ import Testing
                 #expect(
                     try await store.migrate() == [
                         "0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
-                        "0007_updated_at_in_created_order",
+                        "0007_updated_at_in_created_order", "0008_external_secret_ownership",
                     ]
                 )
                 try await Self.checkUpgraded(store)

@@ -24,6 +24,39 @@ import Testing
         }
     }
 
+    /// One owner per secret name: a second claim fails until the first is released.
+    @Test(arguments: StoreBackend.enabled)
+    func externalSecretsHaveOneOwner(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            let manager = SecretsManagerID(rawValue: "sm_1")
+            func record(_ connection: String) -> ExternalSecretRecord {
+                ExternalSecretRecord(
+                    secretsManagerID: manager,
+                    name: "switchboard/w/x",
+                    workspaceID: workspace,
+                    connectionID: ConnectionID(rawValue: connection),
+                    createdAt: Timestamp(millisecondsSinceEpoch: 1)
+                )
+            }
+            #expect(try await store.externalSecretOwner(secretsManager: manager, name: "switchboard/w/x") == nil)
+            #expect(try await store.claimExternalSecret(record("a")))
+            #expect(try await !store.claimExternalSecret(record("b")))
+            #expect(
+                try await store.externalSecretOwner(secretsManager: manager, name: "switchboard/w/x")?.rawValue == "a"
+            )
+            #expect(
+                try await store.externalSecretOwner(
+                    secretsManager: SecretsManagerID(rawValue: "sm_2"),
+                    name: "switchboard/w/x"
+                ) == nil
+            )
+            try await store.releaseExternalSecret(secretsManager: manager, name: "switchboard/w/x")
+            #expect(try await store.claimExternalSecret(record("b")))
+            #expect(try await store.allExternalSecrets() == [record("b")])
+        }
+    }
+
     @Test(arguments: StoreBackend.enabled)
     func anotherWorkspacesRowBehavesAsMissing(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
@@ -228,6 +261,7 @@ import Testing
                 "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
                 "0004_oauth",
                 "0005_list_filters_in_indexes", "0006_updated_gte_by_hour", "0007_updated_at_in_created_order",
+                "0008_external_secret_ownership",
             ]
             #expect(applied == all)
             #expect(try await store.migrate().isEmpty)
@@ -253,7 +287,7 @@ import Testing
                 "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
                 "0004_oauth",
                 "0005_list_filters_in_indexes",
-                "0006_updated_gte_by_hour", "0007_updated_at_in_created_order",
+                "0006_updated_gte_by_hour", "0007_updated_at_in_created_order", "0008_external_secret_ownership",
             ]
         )
     }

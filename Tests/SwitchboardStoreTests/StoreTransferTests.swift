@@ -126,6 +126,14 @@ import Testing
                     expiresAt: time
                 )
             )
+            let owned = ExternalSecretRecord(
+                secretsManagerID: manager.manager.id,
+                name: "switchboard/first/conn",
+                workspaceID: manager.manager.workspaceID,
+                connectionID: originals[0].id,
+                createdAt: time
+            )
+            #expect(try await source.claimExternalSecret(owned))
             let written = originals
             try await to.withStore { target in
                 // when
@@ -136,6 +144,8 @@ import Testing
                     report.connections, report.auditRecords, report.skipped,
                 ]
                 #expect(counts == [2, 3, 1, 1, 23, 11, 0])
+                #expect(report.externalSecrets == 1)
+                #expect(try await target.allExternalSecrets() == [owned])
                 #expect(try await target.allSecretsManagers() == [manager])
                 #expect(try await target.allWorkspaceIntegrations() == [integration])
                 #expect(try await target.workspace(id: first)?.redirectOrigins == ["https://app.example.com"])
@@ -158,7 +168,7 @@ import Testing
                     try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false)
                 }
                 let again = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: true)
-                #expect(again.skipped == 2 + 3 + 1 + 1 + 23 + 11)
+                #expect(again.skipped == 2 + 3 + 1 + 1 + 23 + 11 + 1)
             }
         }
     }
@@ -233,7 +243,7 @@ import Testing
                     "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
                     "0004_oauth",
                     "0005_list_filters_in_indexes",
-                    "0006_updated_gte_by_hour", "0007_updated_at_in_created_order",
+                    "0006_updated_gte_by_hour", "0007_updated_at_in_created_order", "0008_external_secret_ownership",
                 ]
             )
         }

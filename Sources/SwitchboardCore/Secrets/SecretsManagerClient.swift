@@ -6,8 +6,12 @@
 public protocol SecretsManagerClient: Sendable {
     /// The manager's name as errors show it, e.g. "aws-secrets-manager" or "vault".
     var managerName: String { get }
-    /// Stores `value` under `name`, creating the secret or replacing its current value.
+    /// Stores `value` under `name`, creating the secret or replacing its current value. Called
+    /// only for secrets Switchboard created (`ExternalSecretRecord`).
     func put(name: String, value: [UInt8]) async throws
+    /// Creates the secret `name` holding `value`, and fails with `alreadyExists` (writing nothing)
+    /// when a secret of that name exists: Switchboard never overwrites a secret it did not create.
+    func create(name: String, value: [UInt8]) async throws
     /// The current value stored under `name`, or nil when there is none.
     func get(name: String) async throws -> [UInt8]?
     /// Removes the secret and all its versions. Removing a missing secret succeeds.
@@ -29,6 +33,8 @@ public enum SecretsManagerError: Error, Sendable, Equatable, CustomStringConvert
     case invalidName(manager: String, reason: String)
     /// The manager answered 2xx but the body was not what its API documents.
     case invalidResponse(manager: String, reason: String)
+    /// `create` found a secret of that name already there; nothing was written.
+    case alreadyExists(manager: String)
     /// The egress policy refused the manager's address; nothing was sent (`reason` names the
     /// host and the rule).
     case refused(manager: String, reason: String)
@@ -36,7 +42,8 @@ public enum SecretsManagerError: Error, Sendable, Equatable, CustomStringConvert
     public var manager: String {
         switch self {
         case .unreachable(let manager), .rejected(let manager, _, _), .notFound(let manager),
-            .invalidName(let manager, _), .invalidResponse(let manager, _), .refused(let manager, _):
+            .invalidName(let manager, _), .invalidResponse(let manager, _), .refused(let manager, _),
+            .alreadyExists(let manager):
             manager
         }
     }
@@ -53,6 +60,8 @@ public enum SecretsManagerError: Error, Sendable, Equatable, CustomStringConvert
             "invalid secret name for secrets manager \(manager): \(reason)"
         case .invalidResponse(let manager, let reason):
             "secrets manager \(manager) sent an unexpected answer: \(reason)"
+        case .alreadyExists(let manager):
+            "secrets manager \(manager) already holds a secret under that name"
         case .refused(let manager, let reason):
             "secrets manager \(manager) not called: \(reason)"
         }

@@ -1,15 +1,62 @@
 import Foundation
 
-/// Credentials a connection keeps in a registered secrets manager: which client, under which name.
+/// Credentials a connection keeps in a registered secrets manager: which client, under which
+/// name, and whether Switchboard created that secret for this connection.
+///
+/// Switchboard overwrites and deletes only secrets it created (an `ExternalSecretRecord` names
+/// the owning connection). A connection that names a secret that already exists adopts it: it
+/// reads it, and never writes or deletes it.
 struct ExternalCredentials: Sendable {
     let client: any SecretsManagerClient
     /// The secret's name in the manager.
     let name: String
     /// How errors name the manager: its registered name and id.
     let label: String
+    let managerID: SecretsManagerID
+    let connection: Connection
+    let secretsManagers: SecretsManagerService
 
-    func put(_ auth: ConnectionAuth) async throws {
-        try await mapped { try await client.put(name: name, value: auth.json) }
+    /// Stores `auth`: over the secret when this connection created it, else by creating it
+    /// (claiming its name first, so two connections never create one secret). A secret that
+    /// exists and is not this connection's is left as it is (409).
+    func write(_ auth: ConnectionAuth) async throws {
+        switch try await secretsManagers.owner(of: name, in: managerID) {
+        case connection.id?:
+            try await mapped { try await client.put(name: name, value: auth.json) }
+        case _?:
+            throw ServiceError.conflict(
+                "another connection owns the secret \"\(name.prefix(256))\" in \(label); name another secret"
+            )
+        case nil:
+            guard try await secretsManagers.claim(name, in: managerID, for: connection) else {
+                throw ServiceError.conflict(
+                    "another connection claimed the secret \"\(name.prefix(256))\" in \(label) meanwhile; name another secret"
+                )
+            }
+            do { try await mapped { try await client.create(name: name, value: auth.json) } } catch {
+                try? await secretsManagers.release(name, in: managerID)
+                throw error
+            }
+        }
+    }
+
+    /// Deletes the secret if this connection created it (true), and leaves an adopted one (false).
+    @discardableResult
+    func deleteIfOwned() async throws -> Bool {
+        guard try await secretsManagers.owner(of: name, in: managerID) == connection.id else { return false }
+        try await mapped { try await client.delete(name: name) }
+        try await secretsManagers.release(name, in: managerID)
+        return true
+    }
+
+    /// `auth: null` on an update: deletes the secret this connection created; an adopted one is
+    /// not Switchboard's to delete (409).
+    func delete() async throws {
+        guard try await deleteIfOwned() else {
+            throw ServiceError.conflict(
+                "the secret \"\(name.prefix(256))\" in \(label) was not created by Switchboard for this connection, so Switchboard does not delete it"
+            )
+        }
     }
 
     /// The stored `auth`, validated like a request's: the manager is outside Switchboard's control.
@@ -25,8 +72,6 @@ struct ExternalCredentials: Sendable {
         }
     }
 
-    func delete() async throws { try await mapped { try await client.delete(name: name) } }
-
     private func mapped<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch let error as SecretsManagerError {
             throw ServiceError.secretsManagerFailed(manager: label, error)
@@ -37,18 +82,27 @@ struct ExternalCredentials: Sendable {
 extension ConnectionService {
     /// Where `connection` keeps its credentials when it names a secrets manager; nil when they are
     /// sealed in its row. The secret's name is, by the manager's type, `auth_aws_arn` or
-    /// `auth_hashi_vault_path` when set, else `secretsmanager_key`, else
-    /// `switchboard/<workspace id>/<connection id>`.
+    /// `auth_hashi_vault_path` when set, else `secretsmanager_key`, else the manager's prefix
+    /// (by default `switchboard/<workspace id>/`) followed by the connection id.
     ///
-    /// A new connection must name a registered manager (`creating`: otherwise a 404 naming the
-    /// id). A stored one whose `secretsmanager_id` names none is a row from before managers could
-    /// be registered, when the field was free text: its credentials, if any, are in its row.
-    func externalCredentials(of connection: Connection, creating: Bool = false) async throws -> ExternalCredentials? {
+    /// A new connection (`creatingBy`) must name a registered manager (otherwise a 404 naming the
+    /// id), and a name it chooses must lie under the manager's prefix unless its key holds
+    /// `secretsmanagers:admin`; names under another workspace's `switchboard/<id>/` are never
+    /// reachable. A stored connection whose `secretsmanager_id` names no manager is a row from
+    /// before managers could be registered, when the field was free text: its credentials, if
+    /// any, are in its row.
+    func externalCredentials(
+        of connection: Connection,
+        creatingBy principal: Principal? = nil
+    ) async throws
+        -> ExternalCredentials?
+    {
+        let creating = principal != nil
         guard let raw = connection.fields.secretsmanagerID, creating || connection.sealedAuth == nil else {
             return nil
         }
         let id = SecretsManagerID(rawValue: raw)
-        let found: (client: any SecretsManagerClient, type: SecretsManagerType)
+        let found: SecretsManagerService.Resolved
         do {
             found = try await secretsManagers.client(for: id, workspace: connection.workspaceID)
         } catch ServiceError.secretsManagerNotFound where !creating {
@@ -61,10 +115,62 @@ extension ConnectionService {
             case .hashicorp: fields.authHashiVaultPath
             default: nil
             }
-        let name =
-            specific ?? fields.secretsmanagerKey
-            ?? "switchboard/\(connection.workspaceID.rawValue)/\(connection.id.rawValue)"
-        return ExternalCredentials(client: found.client, name: name, label: "\(found.type.rawValue) \"\(raw)\"")
+        let chosen = specific ?? fields.secretsmanagerKey
+        let legacyDefault = "switchboard/\(connection.workspaceID.rawValue)/\(connection.id.rawValue)"
+        let defaultName =
+            found.prefix == SecretsManagerService.defaultPrefix(workspace: connection.workspaceID)
+            ? legacyDefault : found.prefix + connection.id.rawValue
+        if let principal, let chosen {
+            try Self.checkChosenName(chosen, prefix: found.prefix, workspace: connection.workspaceID, by: principal)
+        }
+        return ExternalCredentials(
+            client: found.client,
+            name: chosen ?? defaultName,
+            label: "\(found.type.rawValue) \"\(raw)\"",
+            managerID: id,
+            connection: connection,
+            secretsManagers: secretsManagers
+        )
+    }
+
+    /// A secret name a connection chooses: under the manager's prefix for any writer; elsewhere
+    /// only with `secretsmanagers:admin` (adopting another application's secret is an
+    /// administrator's decision); never under another workspace's `switchboard/<id>/`. An AWS
+    /// ARN is judged by the secret name it carries.
+    static func checkChosenName(
+        _ chosen: String,
+        prefix: String,
+        workspace: WorkspaceID,
+        by principal: Principal
+    ) throws(ServiceError) {
+        let name = Self.secretName(inARN: chosen) ?? chosen
+        let own = SecretsManagerService.defaultPrefix(workspace: workspace)
+        if name.hasPrefix("switchboard/"), !name.hasPrefix(own) {
+            throw .invalid(
+                ValidationError(
+                    field: "secretsmanager_key",
+                    message:
+                        "the secret name \"\(name.prefix(256))\" lies under another workspace's switchboard/ names, which no connection of this workspace may use"
+                )
+            )
+        }
+        guard name.hasPrefix(prefix) else {
+            guard principal.scopes.contains(.secretsManagersAdmin) else {
+                throw .missingScope(.secretsManagersAdmin)
+            }
+            return
+        }
+    }
+
+    /// The secret name in an AWS Secrets Manager ARN (`arn:aws:secretsmanager:R:A:secret:NAME-abcdef`).
+    static func secretName(inARN arn: String) -> String? {
+        guard arn.hasPrefix("arn:"), let range = arn.range(of: ":secret:") else { return nil }
+        var name = String(arn[range.upperBound...])
+        // AWS appends a hyphen and six random characters to the name.
+        if let dash = name.lastIndex(of: "-"), name.distance(from: dash, to: name.endIndex) == 7 {
+            name = String(name[..<dash])
+        }
+        return name
     }
 
     /// Credentials do not move between stores: the fields that say where they live are fixed once

@@ -46,12 +46,12 @@ public struct ConnectionService: Sendable {
             updatedAt: time
         )
         let record = AuditRecord(.connectionCreate, by: principal, at: time, connection: id)
-        if let external = try await externalCredentials(of: connection, creating: true) {
+        if let external = try await externalCredentials(of: connection, creatingBy: principal) {
             // The secret first: no row ever points at credentials that were never stored. If the
-            // row then fails, the secret just written is removed again.
-            if let auth { try await external.put(auth) }
+            // row then fails, the secret just created is removed again.
+            if let auth { try await external.write(auth) }
             do { try await store.insert(connection, audit: record) } catch {
-                if auth != nil { try? await external.delete() }
+                if auth != nil { try? await external.deleteIfOwned() }
                 throw error
             }
         } else {
@@ -151,7 +151,7 @@ public struct ConnectionService: Sendable {
             switch input.auth {
             case .absent: break
             case .null: try await external.delete()
-            case .value(let auth): try await external.put(auth)
+            case .value(let auth): try await external.write(auth)
             }
         }
         let record = AuditRecord(.connectionUpdate, by: principal, at: time, connection: id)
@@ -215,12 +215,14 @@ public struct ConnectionService: Sendable {
         )
     }
 
-    /// Deletes the connection. Credentials kept in a secrets manager are removed there first: if
-    /// the manager cannot be reached nothing is deleted, so no credential is left behind.
+    /// Deletes the connection. A secret Switchboard created for it in a secrets manager is removed
+    /// there first (if the manager cannot be reached nothing is deleted, so no credential is left
+    /// behind); an adopted secret is left as it is.
     public func delete(_ id: ConnectionID, by principal: Principal) async throws {
         try principal.require(.connectionsWrite)
         let connection = try await current(id, principal.workspaceID)
-        if let external = try await externalCredentials(of: connection) { try await external.delete() }
+        // A secret Switchboard created goes with its connection; an adopted one stays.
+        if let external = try await externalCredentials(of: connection) { try await external.deleteIfOwned() }
         let record = AuditRecord(.connectionDelete, by: principal, at: now(), connection: id)
         guard try await store.delete(id: id, workspace: principal.workspaceID, audit: record) else {
             throw ServiceError.connectionNotFound(id)

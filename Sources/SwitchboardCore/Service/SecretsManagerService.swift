@@ -44,6 +44,34 @@ public struct SecretsManagerService: Sendable {
         public var publicAuth: [String: String]
     }
 
+    /// Where a workspace's connections may name secrets in a manager without
+    /// `secretsmanagers:admin`, unless the manager's `prefix` setting says otherwise. Names under
+    /// `switchboard/` outside it belong to other workspaces and are never reachable.
+    public static func defaultPrefix(workspace: WorkspaceID) -> String { "switchboard/\(workspace.rawValue)/" }
+
+    /// A manager's `prefix` setting, checked: it must end with `/` and may not reach into another
+    /// workspace's `switchboard/<id>/` names.
+    static func prefix(_ setting: String?, workspace: WorkspaceID) throws(ValidationError) -> String {
+        let own = defaultPrefix(workspace: workspace)
+        guard let setting else { return own }
+        guard !setting.isEmpty, setting.hasSuffix("/"), !setting.hasPrefix("/"),
+            !setting.split(separator: "/").contains(where: { $0 == "." || $0 == ".." })
+        else {
+            throw ValidationError(
+                field: "auth.prefix",
+                message: "auth.prefix must be a path ending with /, such as apps/crm/ (default \(own))"
+            )
+        }
+        guard !setting.hasPrefix("switchboard/") || setting.hasPrefix(own) else {
+            throw ValidationError(
+                field: "auth.prefix",
+                message:
+                    "auth.prefix may not name another workspace's switchboard/ secrets; use \(own) or a path below it"
+            )
+        }
+        return setting
+    }
+
     public func create(_ input: Input, by principal: Principal) async throws -> View {
         try principal.require(.secretsManagersAdmin)
         // Spaces and tabs around the name are dropped (the spec's pattern says as much).
@@ -67,6 +95,7 @@ public struct SecretsManagerService: Sendable {
         // Building a client validates every setting (required keys, URL forms) before anything is stored.
         do {
             _ = try factory.client(type: type, auth: input.auth, name: name)
+            _ = try Self.prefix(input.auth["prefix"], workspace: principal.workspaceID)
             try await factory.checkDestination(type: type, auth: input.auth)
         } catch { throw ServiceError.invalid(error) }
         let time = now()
@@ -111,24 +140,51 @@ public struct SecretsManagerService: Sendable {
         }
     }
 
-    /// A client for the workspace's manager `id`, and its type.
-    public func client(
-        for id: SecretsManagerID,
-        workspace: WorkspaceID
-    ) async throws -> (
-        client: any SecretsManagerClient, type: SecretsManagerType
-    ) {
+    /// A registered manager ready to call: its client, type and name prefix.
+    public struct Resolved: Sendable {
+        public var client: any SecretsManagerClient
+        public var type: SecretsManagerType
+        /// Where the workspace's connections may name secrets without `secretsmanagers:admin`.
+        public var prefix: String
+    }
+
+    /// A client for the workspace's manager `id`, with its type and prefix.
+    public func client(for id: SecretsManagerID, workspace: WorkspaceID) async throws -> Resolved {
         let stored = try await stored(id, workspace: workspace)
         let auth = try open(stored)
         do {
-            return (
-                try factory.client(type: stored.manager.type, auth: auth, name: stored.manager.name),
-                stored.manager.type
+            return Resolved(
+                client: try factory.client(type: stored.manager.type, auth: auth, name: stored.manager.name),
+                type: stored.manager.type,
+                prefix: try Self.prefix(auth["prefix"], workspace: workspace)
             )
         } catch {
             // Settings were validated at registration; a failure now means this version reads them differently.
             throw ServiceError.invalid(error)
         }
+    }
+
+    // MARK: Ownership of the secrets Switchboard creates
+
+    /// Records that `connection` creates `name`; false when another connection owns the name.
+    func claim(_ name: String, in manager: SecretsManagerID, for connection: Connection) async throws -> Bool {
+        try await store.claimExternalSecret(
+            ExternalSecretRecord(
+                secretsManagerID: manager,
+                name: name,
+                workspaceID: connection.workspaceID,
+                connectionID: connection.id,
+                createdAt: now()
+            )
+        )
+    }
+
+    func owner(of name: String, in manager: SecretsManagerID) async throws -> ConnectionID? {
+        try await store.externalSecretOwner(secretsManager: manager, name: name)
+    }
+
+    func release(_ name: String, in manager: SecretsManagerID) async throws {
+        try await store.releaseExternalSecret(secretsManager: manager, name: name)
     }
 
     private func stored(_ id: SecretsManagerID, workspace: WorkspaceID) async throws -> StoredSecretsManager {

@@ -9,6 +9,8 @@ public enum StoreCopy {
         public var connections = 0
         public var secretsManagers = 0
         public var workspaceIntegrations = 0
+        /// Ownership records of secrets Switchboard created in external managers.
+        public var externalSecrets = 0
         public var auditRecords = 0
         /// Rows that were already in the target (same id) and were left as they are.
         public var skipped = 0
@@ -45,6 +47,9 @@ public enum StoreCopy {
         let integrations = try await source.allWorkspaceIntegrations()
         report.workspaceIntegrations = integrations.count
         report.skipped += integrations.count - (try await target.importWorkspaceIntegrations(integrations))
+        let secrets = try await source.allExternalSecrets()
+        report.externalSecrets = secrets.count
+        report.skipped += secrets.count - (try await target.importExternalSecrets(secrets))
         var after: ConnectionID?
         while true {
             let batch = try await source.connections(after: after, limit: batchSize)

@@ -109,6 +109,16 @@ public protocol SecretsManagerStore: Sendable {
     /// How many connections of the workspace keep their credentials in this manager.
     func connectionCount(secretsManager id: SecretsManagerID, workspace: WorkspaceID) async throws -> Int
 
+    /// Records that Switchboard creates `record.name` for its connection; false (and nothing
+    /// recorded) when the name is already owned by a connection.
+    func claimExternalSecret(_ record: ExternalSecretRecord) async throws -> Bool
+
+    /// The connection that owns the secret `name` of the manager, if Switchboard created it.
+    func externalSecretOwner(secretsManager id: SecretsManagerID, name: String) async throws -> ConnectionID?
+
+    /// Forgets the ownership of `name` (after the secret was deleted, or its creation failed).
+    func releaseExternalSecret(secretsManager id: SecretsManagerID, name: String) async throws
+
     /// Deletes the manager and appends `audit` in one transaction, unless a connection still uses
     /// it; returns false (and appends nothing) if there was none.
     func deleteSecretsManager(id: SecretsManagerID, workspace: WorkspaceID, audit: AuditRecord) async throws -> Bool
@@ -222,6 +232,13 @@ public protocol StoreTransfer: Sendable {
     /// Inserts the managers in one transaction, skipping any whose id exists. Returns how many
     /// were inserted.
     func importSecretsManagers(_ managers: [StoredSecretsManager]) async throws -> Int
+
+    /// Every ownership record of secrets Switchboard created in external managers.
+    func allExternalSecrets() async throws -> [ExternalSecretRecord]
+
+    /// Inserts them in one transaction, skipping any whose (manager, name) exists. Returns how
+    /// many were inserted.
+    func importExternalSecrets(_ records: [ExternalSecretRecord]) async throws -> Int
 
     /// Every workspace integration of every workspace, client secrets still sealed.
     func allWorkspaceIntegrations() async throws -> [StoredWorkspaceIntegration]

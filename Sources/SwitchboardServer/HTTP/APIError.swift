@@ -196,6 +196,13 @@ extension APIError {
                 code: "secrets_manager_error",
                 message: "the secrets manager \(manager) failed: \(failure)"
             )
+        case .alreadyExists:
+            self = APIError(
+                status: .conflict,
+                code: "secret_exists",
+                message:
+                    "the secrets manager \(manager) already holds a secret under that name, and Switchboard writes only secrets it created: name another secret, or omit auth to adopt this one"
+            )
         case .refused(_, let reason):
             self = APIError(
                 status: .forbidden,
