@@ -8,19 +8,31 @@ extension PostgresStore {
         failure_redirect, permissions, subdomain, connection_id, created_at, expires_at
         """
 
-    public func insert(_ state: AuthorizationState) async throws {
+    public func insert(_ state: AuthorizationState, keepingAtMost limit: Int) async throws {
         try await mapped { [client, logger] in
-            _ = try await client.query(
-                """
-                INSERT INTO oauth_states (\(unescaped: Self.stateColumns))
-                VALUES (\(ByteBuffer(bytes: state.stateHash)), \(state.workspaceID.rawValue), \(state.integrationType),
-                        \(state.environment), \(state.externalXref), \(state.callerState), \(state.successRedirect),
-                        \(state.failureRedirect), \(state.permissions.map(\.name).joined(separator: ",")),
-                        \(state.subdomain), \(state.connectionID?.rawValue), \(state.createdAt.millisecondsSinceEpoch),
-                        \(state.expiresAt.millisecondsSinceEpoch))
-                """,
-                logger: logger
-            )
+            try await client.withTransaction(logger: logger) { connection in
+                _ = try await connection.query(
+                    """
+                    INSERT INTO oauth_states (\(unescaped: Self.stateColumns))
+                    VALUES (\(ByteBuffer(bytes: state.stateHash)), \(state.workspaceID.rawValue),
+                            \(state.integrationType), \(state.environment), \(state.externalXref), \(state.callerState),
+                            \(state.successRedirect), \(state.failureRedirect),
+                            \(state.permissions.map(\.name).joined(separator: ",")), \(state.subdomain),
+                            \(state.connectionID?.rawValue), \(state.createdAt.millisecondsSinceEpoch),
+                            \(state.expiresAt.millisecondsSinceEpoch))
+                    """,
+                    logger: logger
+                )
+                // Walks the workspace's (workspace_id, created_at) index past the newest `limit`.
+                _ = try await connection.query(
+                    """
+                    DELETE FROM oauth_states WHERE state_hash IN (
+                        SELECT state_hash FROM oauth_states WHERE workspace_id = \(state.workspaceID.rawValue)
+                        ORDER BY created_at DESC OFFSET \(limit))
+                    """,
+                    logger: logger
+                )
+            }
         }
     }
 

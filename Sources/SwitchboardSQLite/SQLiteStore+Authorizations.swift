@@ -8,7 +8,7 @@ extension SQLiteStore {
         failure_redirect, permissions, subdomain, connection_id, created_at, expires_at, used_at
         """
 
-    public func insert(_ state: AuthorizationState) async throws {
+    public func insert(_ state: AuthorizationState, keepingAtMost limit: Int) async throws {
         try await mapped {
             try await pool.write { db in
                 try db.execute(
@@ -23,6 +23,15 @@ extension SQLiteStore {
                         state.connectionID?.rawValue, state.createdAt.millisecondsSinceEpoch,
                         state.expiresAt.millisecondsSinceEpoch,
                     ]
+                )
+                // Walks the workspace's (workspace_id, created_at) index past the newest `limit`.
+                try db.execute(
+                    sql: """
+                        DELETE FROM oauth_states WHERE state_hash IN (
+                            SELECT state_hash FROM oauth_states WHERE workspace_id = ?
+                            ORDER BY created_at DESC LIMIT -1 OFFSET ?)
+                        """,
+                    arguments: [state.workspaceID.rawValue, limit]
                 )
             }
         }

@@ -23,6 +23,38 @@ import Testing
         )
     }
 
+    /// Each workspace keeps a bounded number of pending states: a new one evicts the oldest of its
+    /// own workspace, never another workspace's.
+    @Test(arguments: StoreBackend.enabled)
+    func pendingStatesAreBoundedPerWorkspaceOldestFirst(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let workspace = try await makeWorkspace(store)
+            let other = try await makeWorkspace(store, name: "other")
+            var otherState = Self.state([200], in: other)
+            otherState.createdAt = Self.time(-1)
+            try await store.insert(otherState, keepingAtMost: 3)
+            for i in 0..<5 {
+                var state = Self.state([UInt8(i)], in: workspace)
+                state.createdAt = Self.time(Int64(i))
+                try await store.insert(state, keepingAtMost: 3)
+            }
+            for i in 0..<2 {
+                #expect(try await store.consumeAuthorizationState(hash: [UInt8(i)], at: Self.time(10)) == .unknown)
+            }
+            for i in 2..<5 {
+                guard case .consumed = try await store.consumeAuthorizationState(hash: [UInt8(i)], at: Self.time(10))
+                else {
+                    Issue.record("state \(i) was evicted")
+                    continue
+                }
+            }
+            guard case .consumed = try await store.consumeAuthorizationState(hash: [200], at: Self.time(10)) else {
+                Issue.record("another workspace's state was evicted")
+                return
+            }
+        }
+    }
+
     @Test(arguments: StoreBackend.enabled)
     func ofTwentyConcurrentConsumersExactlyOneConsumesTheState(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in

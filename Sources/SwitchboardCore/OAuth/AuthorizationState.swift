@@ -2,6 +2,9 @@
 /// the provider's callback. Only a hash of the `state` sent to the provider is stored, and the PKCE
 /// verifier is derived from that `state`, so the table holds nothing that completes a flow.
 public struct AuthorizationState: Sendable, Equatable {
+    /// Pending authorizations a workspace keeps at most; a new one evicts the oldest.
+    public static let pendingLimitPerWorkspace = 10_000
+
     /// SHA-256 of the opaque `state` value.
     public var stateHash: [UInt8]
     public var workspaceID: WorkspaceID

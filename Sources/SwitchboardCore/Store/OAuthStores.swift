@@ -34,7 +34,9 @@ public protocol IntegrationStore: Sendable {
 
 /// Pending authorizations and re-authorization tokens: short-lived, single-use.
 public protocol AuthorizationStore: Sendable {
-    func insert(_ state: AuthorizationState) async throws
+    /// Inserts the state and, in the same transaction, evicts the workspace's oldest pending
+    /// states beyond `limit`: the anonymous authorize URL cannot grow the table without bound.
+    func insert(_ state: AuthorizationState, keepingAtMost limit: Int) async throws
 
     /// Spends the state with this hash, atomically: of any number of concurrent callers (in any
     /// process), exactly one gets `.consumed`. Expiry is the caller's to check.
@@ -93,4 +95,11 @@ public protocol TokenRefreshStore: Sendable {
 
     /// Releases the lease without writing, if `owner` holds it.
     func releaseRefreshLease(id: ConnectionID, owner: String) async throws
+}
+
+extension AuthorizationStore {
+    /// Inserts with the default per-workspace bound.
+    public func insert(_ state: AuthorizationState) async throws {
+        try await insert(state, keepingAtMost: AuthorizationState.pendingLimitPerWorkspace)
+    }
 }
