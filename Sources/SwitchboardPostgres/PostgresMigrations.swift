@@ -283,6 +283,22 @@ enum PostgresMigrations {
                 // Pending authorizations per workspace, oldest first: each workspace keeps a
                 // bounded number (the insert evicts the oldest).
                 "CREATE INDEX oauth_states_by_workspace ON oauth_states(workspace_id, created_at)",
+                // Single-use tokens an application's backend mints for the authorize URL, and the
+                // workspace setting that makes the authorize URL require one.
+                "ALTER TABLE workspaces ADD COLUMN authorize_requires_token BOOLEAN NOT NULL DEFAULT FALSE",
+                """
+                CREATE TABLE authorize_tokens (
+                    token_hash BYTEA PRIMARY KEY,
+                    workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id),
+                    external_xref TEXT,
+                    integration_type TEXT,
+                    environment TEXT,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    used_at BIGINT
+                )
+                """,
+                "CREATE INDEX authorize_tokens_by_expiry ON authorize_tokens(expires_at)",
             ]
         ),
     ]

@@ -98,13 +98,67 @@ extension PostgresStore {
         }
     }
 
+    static let authorizeTokenColumns =
+        "token_hash, workspace_id, external_xref, integration_type, environment, created_at, expires_at"
+
+    public func insert(_ token: AuthorizeToken, audit: AuditRecord) async throws {
+        try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                _ = try await connection.query(
+                    """
+                    INSERT INTO authorize_tokens (\(unescaped: Self.authorizeTokenColumns))
+                    VALUES (\(ByteBuffer(bytes: token.tokenHash)), \(token.workspaceID.rawValue), \(token.externalXref),
+                            \(token.integrationType), \(token.environment), \(token.createdAt.millisecondsSinceEpoch),
+                            \(token.expiresAt.millisecondsSinceEpoch))
+                    """,
+                    logger: logger
+                )
+                _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
+            }
+        }
+    }
+
+    public func consumeAuthorizeToken(
+        hash: [UInt8],
+        workspace: WorkspaceID,
+        at time: Timestamp
+    ) async throws
+        -> AuthorizeToken?
+    {
+        try await mapped { [client, logger] in
+            // One conditional UPDATE: of concurrent consumers only one sees the row come back.
+            let rows = try await client.query(
+                """
+                UPDATE authorize_tokens SET used_at = \(time.millisecondsSinceEpoch)
+                WHERE token_hash = \(ByteBuffer(bytes: hash)) AND workspace_id = \(workspace.rawValue)
+                  AND used_at IS NULL AND expires_at > \(time.millisecondsSinceEpoch)
+                RETURNING \(unescaped: Self.authorizeTokenColumns)
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode((ByteBuffer, String, String?, String?, String?, Int64, Int64).self) {
+                return AuthorizeToken(
+                    tokenHash: Array(row.0.readableBytesView),
+                    workspaceID: WorkspaceID(rawValue: row.1),
+                    externalXref: row.2,
+                    integrationType: row.3,
+                    environment: row.4,
+                    createdAt: Timestamp(millisecondsSinceEpoch: row.5),
+                    expiresAt: Timestamp(millisecondsSinceEpoch: row.6)
+                )
+            }
+            return nil
+        }
+    }
+
     public func purgeExpiredAuthorizations(before time: Timestamp) async throws -> Int {
         try await mapped { [client, logger] in
             let rows = try await client.query(
                 """
                 WITH states AS (DELETE FROM oauth_states WHERE expires_at < \(time.millisecondsSinceEpoch) RETURNING 1),
-                     tokens AS (DELETE FROM reauth_tokens WHERE expires_at < \(time.millisecondsSinceEpoch) RETURNING 1)
-                SELECT (SELECT COUNT(*) FROM states) + (SELECT COUNT(*) FROM tokens)
+                     tokens AS (DELETE FROM reauth_tokens WHERE expires_at < \(time.millisecondsSinceEpoch) RETURNING 1),
+                     minted AS (DELETE FROM authorize_tokens WHERE expires_at < \(time.millisecondsSinceEpoch) RETURNING 1)
+                SELECT (SELECT COUNT(*) FROM states) + (SELECT COUNT(*) FROM tokens) + (SELECT COUNT(*) FROM minted)
                 """,
                 logger: logger
             )

@@ -93,6 +93,28 @@ extension PostgresStore {
         }
     }
 
+    public func setAuthorizeRequiresToken(
+        _ required: Bool,
+        workspace: WorkspaceID,
+        audit: AuditRecord
+    ) async throws
+        -> Bool
+    {
+        try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                let updated = try await !connection.query(
+                    """
+                    UPDATE workspaces SET authorize_requires_token = \(required)
+                    WHERE id = \(workspace.rawValue) RETURNING 1
+                    """,
+                    logger: logger
+                ).collect().isEmpty
+                if updated { _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger) }
+                return updated
+            }
+        }
+    }
+
     public func workspaceIntegrationsSealed(
         notWith keyID: String,
         after: (workspace: WorkspaceID, type: String)?,

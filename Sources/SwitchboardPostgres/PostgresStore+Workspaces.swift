@@ -103,14 +103,14 @@ extension PostgresStore {
         }
     }
 
-    static let workspaceColumns = "id, name, created_at, redirect_origins"
-    typealias WorkspaceRow = (String, String, Int64, String)
+    static let workspaceColumns = "id, name, created_at, redirect_origins, authorize_requires_token"
+    typealias WorkspaceRow = (String, String, Int64, String, Bool)
 
     static func insertWorkspaceQuery(_ workspace: Workspace) -> PostgresQuery {
         """
         INSERT INTO workspaces (\(unescaped: workspaceColumns))
         VALUES (\(workspace.id.rawValue), \(workspace.name), \(workspace.createdAt.millisecondsSinceEpoch),
-                \(lines(workspace.redirectOrigins)))
+                \(lines(workspace.redirectOrigins)), \(workspace.authorizeRequiresToken))
         """
     }
 
@@ -119,7 +119,8 @@ extension PostgresStore {
             id: WorkspaceID(rawValue: row.0),
             name: row.1,
             createdAt: Timestamp(millisecondsSinceEpoch: row.2),
-            redirectOrigins: lines(row.3)
+            redirectOrigins: lines(row.3),
+            authorizeRequiresToken: row.4
         )
     }
 

@@ -240,6 +240,21 @@ enum SQLiteMigrations {
             -- Pending authorizations per workspace, oldest first: each workspace keeps a bounded
             -- number (AuthorizationStore.insert evicts the oldest).
             CREATE INDEX oauth_states_by_workspace ON oauth_states(workspace_id, created_at);
+
+            -- Single-use tokens an application's backend mints for the authorize URL, and the
+            -- workspace setting that makes the authorize URL require one.
+            ALTER TABLE workspaces ADD COLUMN authorize_requires_token INTEGER NOT NULL DEFAULT 0;
+            CREATE TABLE authorize_tokens (
+                token_hash BLOB PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                external_xref TEXT,
+                integration_type TEXT,
+                environment TEXT,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                used_at INTEGER
+            ) STRICT;
+            CREATE INDEX authorize_tokens_by_expiry ON authorize_tokens(expires_at);
             """
         ),
     ]

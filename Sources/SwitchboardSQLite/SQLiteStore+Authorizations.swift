@@ -102,6 +102,64 @@ extension SQLiteStore {
         }
     }
 
+    static let authorizeTokenColumns =
+        "token_hash, workspace_id, external_xref, integration_type, environment, created_at, expires_at"
+
+    public func insert(_ token: AuthorizeToken, audit: AuditRecord) async throws {
+        try await mapped {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO authorize_tokens (\(Self.authorizeTokenColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        Data(token.tokenHash), token.workspaceID.rawValue, token.externalXref, token.integrationType,
+                        token.environment, token.createdAt.millisecondsSinceEpoch,
+                        token.expiresAt.millisecondsSinceEpoch,
+                    ]
+                )
+                try Self.appendAudit([audit], db)
+            }
+        }
+    }
+
+    public func consumeAuthorizeToken(
+        hash: [UInt8],
+        workspace: WorkspaceID,
+        at time: Timestamp
+    ) async throws
+        -> AuthorizeToken?
+    {
+        try await mapped {
+            // One writer at a time: the read and the conditional update cannot interleave.
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE authorize_tokens SET used_at = ?
+                        WHERE token_hash = ? AND workspace_id = ? AND used_at IS NULL AND expires_at > ?
+                        """,
+                    arguments: [
+                        time.millisecondsSinceEpoch, Data(hash), workspace.rawValue, time.millisecondsSinceEpoch,
+                    ]
+                )
+                guard db.changesCount == 1 else { return nil }
+                return try Row.fetchOne(
+                    db,
+                    sql: "SELECT \(Self.authorizeTokenColumns) FROM authorize_tokens WHERE token_hash = ?",
+                    arguments: [Data(hash)]
+                ).map { row in
+                    AuthorizeToken(
+                        tokenHash: Array(row[0] as Data),
+                        workspaceID: WorkspaceID(rawValue: row[1]),
+                        externalXref: row[2],
+                        integrationType: row[3],
+                        environment: row[4],
+                        createdAt: Timestamp(millisecondsSinceEpoch: row[5]),
+                        expiresAt: Timestamp(millisecondsSinceEpoch: row[6])
+                    )
+                }
+            }
+        }
+    }
+
     public func purgeExpiredAuthorizations(before time: Timestamp) async throws -> Int {
         try await mapped {
             try await pool.write { db in
@@ -112,6 +170,11 @@ extension SQLiteStore {
                 var deleted = db.changesCount
                 try db.execute(
                     sql: "DELETE FROM reauth_tokens WHERE expires_at < ?",
+                    arguments: [time.millisecondsSinceEpoch]
+                )
+                deleted += db.changesCount
+                try db.execute(
+                    sql: "DELETE FROM authorize_tokens WHERE expires_at < ?",
                     arguments: [time.millisecondsSinceEpoch]
                 )
                 deleted += db.changesCount

@@ -92,6 +92,26 @@ extension SQLiteStore {
         }
     }
 
+    public func setAuthorizeRequiresToken(
+        _ required: Bool,
+        workspace: WorkspaceID,
+        audit: AuditRecord
+    ) async throws
+        -> Bool
+    {
+        try await mapped {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "UPDATE workspaces SET authorize_requires_token = ? WHERE id = ?",
+                    arguments: [required, workspace.rawValue]
+                )
+                guard db.changesCount == 1 else { return false }
+                try Self.appendAudit([audit], db)
+                return true
+            }
+        }
+    }
+
     public func workspaceIntegrationsSealed(
         notWith keyID: String,
         after: (workspace: WorkspaceID, type: String)?,

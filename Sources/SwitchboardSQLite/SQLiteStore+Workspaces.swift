@@ -84,14 +84,14 @@ extension SQLiteStore {
         }
     }
 
-    static let workspaceColumns = "id, name, created_at, redirect_origins"
+    static let workspaceColumns = "id, name, created_at, redirect_origins, authorize_requires_token"
 
     static func insertWorkspace(_ workspace: Workspace, orIgnore: Bool, _ db: Database) throws {
         try db.execute(
-            sql: "INSERT \(orIgnore ? "OR IGNORE " : "")INTO workspaces (\(workspaceColumns)) VALUES (?, ?, ?, ?)",
+            sql: "INSERT \(orIgnore ? "OR IGNORE " : "")INTO workspaces (\(workspaceColumns)) VALUES (?, ?, ?, ?, ?)",
             arguments: [
                 workspace.id.rawValue, workspace.name, workspace.createdAt.millisecondsSinceEpoch,
-                lines(workspace.redirectOrigins),
+                lines(workspace.redirectOrigins), workspace.authorizeRequiresToken,
             ]
         )
     }
@@ -101,7 +101,8 @@ extension SQLiteStore {
             id: WorkspaceID(rawValue: row[0]),
             name: row[1],
             createdAt: Timestamp(millisecondsSinceEpoch: row[2]),
-            redirectOrigins: lines(row[3] as String)
+            redirectOrigins: lines(row[3] as String),
+            authorizeRequiresToken: row[4]
         )
     }
 

@@ -103,5 +103,5 @@ func apiRoutes(
         + AuditRoutes(audit: runtime.audit).routes
         + SecretsManagerRoutes(secretsManagers: runtime.secretsManagers, bodyLimits: bodyLimits).routes
         + IntegrationRoutes(integrations: runtime.integrations, bodyLimits: bodyLimits).routes
-        + OAuthRoutes(authorization: runtime.authorization, limiter: authorizeLimiter).routes
+        + OAuthRoutes(authorization: runtime.authorization, bodyLimits: bodyLimits, limiter: authorizeLimiter).routes
 }

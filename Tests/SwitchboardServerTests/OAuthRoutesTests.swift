@@ -91,8 +91,11 @@ import Testing
             )
             #expect(front.status == .ok)
             #expect(try front.jsonArray().count == types.count)
+            // An unknown workspace id reads as a workspace that enabled nothing: anonymous callers
+            // do not learn which ids exist.
             let missing = try await api.send(.get, "/unified/integration/workspace/nope", key: .some(nil))
-            #expect(missing.status == .notFound)
+            #expect(missing.status == .ok)
+            #expect(try missing.jsonArray().allSatisfy { $0["is_active"] as? Bool == false })
         }
     }
 
@@ -150,11 +153,15 @@ import Testing
 
     @Test func theAuthorizeURLRefusesWhatItCannotHonour() async throws {
         try await withApp { api in
-            #expect(try await authURL(api, "", workspace: "nope").status == .notFound)
-            #expect(try await authURL(api, "", type: "nope").status == .notFound)
+            // An unknown workspace, an unknown integration and one not enabled read the same to an
+            // anonymous caller.
+            let unknownWorkspace = try await authURL(api, "", workspace: "nope")
+            let unknownType = try await authURL(api, "", type: "nope")
             let disabled = try await authURL(api, "")
-            #expect(disabled.status == .conflict)
-            #expect(disabled.errorMessage.contains("not enabled"))
+            for response in [unknownWorkspace, unknownType, disabled] {
+                #expect(response.status == .notFound)
+                #expect(response.errorMessage.contains("no OAuth integration"))
+            }
             try await enableMock(api)
             let open = try await authURL(api, "success_redirect=https://evil.example.com/x")
             #expect(open.status == .badRequest)
@@ -169,7 +176,7 @@ import Testing
             #expect(try await authURL(api, "connection_id=x").status == .badRequest)
             #expect(try await authURL(api, "redirect=maybe").status == .badRequest)
             // An API-key integration has no authorization flow.
-            #expect(try await authURL(api, "", type: "bamboohr").status == .conflict)
+            #expect(try await authURL(api, "", type: "bamboohr").status == .notFound)
         }
     }
 

@@ -258,4 +258,65 @@ import Testing
             }
         }
     }
+
+    /// A workspace can require a single-use token minted by its backend on the anonymous
+    /// authorize URL, so knowing the workspace id no longer lets anyone plant a connection.
+    @Test func theAuthorizeURLCanRequireATokenMintedByTheBackend() async throws {
+        let oauth = OAuthRoutesTests()
+        try await withApp { api in
+            try await oauth.enableMock(api)
+            #expect(try await oauth.authURL(api, "external_xref=anyone").status == .ok)
+            let required = try await api.send(
+                .patch,
+                "/switchboard/workspace",
+                body: #"{"authorize_requires_token":true}"#
+            )
+            #expect(try required.jsonObject()["authorize_requires_token"] as? Bool == true)
+            #expect(try required.jsonObject()["redirect_origins"] as? [String] == [OAuthRoutesTests.app])
+            let open = try await oauth.authURL(api, "external_xref=anyone")
+            #expect(open.status == .forbidden && open.errorMessage.contains("requires a token"))
+
+            func mint(_ body: String, key: String? = nil) async throws -> TestResponse {
+                try await api.send(.post, "/switchboard/authorize-token", body: body, key: .some(key ?? api.key))
+            }
+            let reader = try await api.makeKey(ScopeSet([.connectionsRead]))
+            #expect(try await mint(#"{"external_xref":"user-7"}"#, key: reader).status == .forbidden)
+            #expect(try await mint(#"{"integration_type":"bamboohr"}"#).status == .badRequest)
+            let minted = try await mint(#"{"external_xref":"user-7","integration_type":"mock"}"#)
+            #expect(minted.status == .ok && minted.headers[.cacheControl] == "no-store")
+            let token = try #require(try minted.jsonObject()["token"] as? String)
+            #expect(try await oauth.authURL(api, "token=\(token)").status == .ok)
+            let reused = try await oauth.authURL(api, "token=\(token)")
+            #expect(reused.status == .forbidden && reused.errorMessage.contains("already used"))
+
+            // A token is bound to its external_xref and integration.
+            for query in ["external_xref=someone-else", ""] {
+                let other = try #require(
+                    try await mint(#"{"external_xref":"user-8","integration_type":"hubspot"}"#).jsonObject()["token"]
+                        as? String
+                )
+                let refused = try await oauth.authURL(api, "token=\(other)" + (query.isEmpty ? "" : "&" + query))
+                #expect(refused.status == .forbidden, "\(refused.status)")
+            }
+            let mismatched = try #require(
+                try await mint(#"{"external_xref":"user-9"}"#).jsonObject()["token"] as? String
+            )
+            #expect(try await oauth.authURL(api, "token=\(mismatched)&external_xref=someone-else").status == .forbidden)
+            // Another workspace's token opens nothing here.
+            let foreign = try #require(
+                try await api.send(
+                    .post,
+                    "/switchboard/authorize-token",
+                    body: #"{"external_xref":"user-7"}"#,
+                    key: .some(api.otherKey)
+                ).jsonObject()["token"] as? String
+            )
+            #expect(try await oauth.authURL(api, "token=\(foreign)").status == .forbidden)
+            let actions = try await api.send(.get, "/switchboard/audit?limit=100").jsonArray().compactMap {
+                $0["action"] as? String
+            }
+            #expect(actions.contains("authorize_token.create"))
+            #expect(actions.contains("workspace.authorize_requires_token.update"))
+        }
+    }
 }

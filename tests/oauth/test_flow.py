@@ -139,6 +139,15 @@ def test_full_flow_with_pkce(setup, provider, integration, http):
     assert [c["id"] for c in setup.connections(env=env)] == [connection_id]
     assert setup.connections() == [], "a Sandbox connection is listed under Production"
 
+    # The audit record of the flow-made connection names the browser's address.
+    audit = http.get(
+        f"{server.base_url}/switchboard/audit",
+        params={"connection_id": connection_id, "action": "connection.create"},
+        headers=setup.headers,
+    )
+    assert audit.status_code == 200, audit.status_code
+    assert [(r["actor"], r.get("client_address")) for r in audit.json()] == [("oauth", "127.0.0.1")]
+
 
 def test_callback_without_success_redirect_names_the_connection(setup, provider, integration, http):
     flow = Flow()
@@ -277,9 +286,10 @@ def test_integration_not_enabled_is_refused(server, make_setup, provider, integr
     setup = make_setup(server)
     r = http.delete(f"{server.base_url}/switchboard/integration/{integration.type}", headers=setup.headers)
     assert r.status_code == 200, r.status_code
+    # Not enabled and not in the catalog read the same to an anonymous caller.
     with pytest.raises(errors.SDKError) as info:
         get_authorize_url(setup, integration)
-    assert info.value.raw_response.status_code == 409, info.value.raw_response.status_code
+    assert info.value.raw_response.status_code == 404, info.value.raw_response.status_code
     with pytest.raises(errors.SDKError) as info:
         get_authorize_url(setup, integration, integration_type="no-such-integration")
     assert info.value.raw_response.status_code == 404, info.value.raw_response.status_code

@@ -36,7 +36,8 @@ def test_schemathesis_against_served_spec(make_server, workdir, figures):
     minimum = env_int("SWITCHBOARD_FUZZ_MIN_REQUESTS", 2000)
     examples = env_int("SWITCHBOARD_FUZZ_EXAMPLES", 60)
     seed = env_int("SWITCHBOARD_FUZZ_SEED", random.randrange(1 << 31))
-    server = make_server(name="fuzz")
+    # The authorize URL's rate limit would answer most fuzzed calls 429, leaving its logic untested.
+    server = make_server("--authorize-rate-limit", "1000000", name="fuzz")
     workspace = server.create_workspace("fuzz")
     server.start()
 
@@ -57,9 +58,11 @@ def test_schemathesis_against_served_spec(make_server, workdir, figures):
         # redirect allowlist, the permissions an integration can grant, single-use reauth tokens,
         # and states the server issued.
         # A secrets manager's address must also pass the egress policy (no loopback, private or
-        # link-local address unless allowed), which depends on DNS and the server's settings.
+        # link-local address unless allowed), which depends on DNS and the server's settings; an
+        # authorize token's integration_type must be an OAuth integration of the catalog, which an
+        # operator can extend.
         "[[operations]]\n"
-        'include-operation-id = "createUnifiedSecretsmanager"\n'
+        'include-operation-id = ["createUnifiedSecretsmanager", "createAuthorizeToken"]\n'
         "checks.positive_data_acceptance.expected-statuses = "
         '["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]\n'
         "[[operations]]\n"

@@ -18,6 +18,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case integrationEnable = "integration.enable"
     case integrationDisable = "integration.disable"
     case redirectOriginsUpdate = "workspace.redirect_origins.update"
+    case authorizeTokenSettingUpdate = "workspace.authorize_requires_token.update"
+    case authorizeTokenCreate = "authorize_token.create"
 }
 
 /// One append-only audit entry: who (key id), what, which connection or key, when, from where.

@@ -5,12 +5,23 @@ public struct Workspace: Sendable, Equatable {
     public var createdAt: Timestamp
     /// Origins (`https://app.example.com`) that OAuth authorizations may redirect end users to.
     public var redirectOrigins: [String]
+    /// When true, the anonymous authorize URL needs a single-use token the application's backend
+    /// minted (`POST /switchboard/authorize-token`), so nobody who merely knows the workspace id
+    /// can plant a connection for any `external_xref`.
+    public var authorizeRequiresToken: Bool
 
-    public init(id: WorkspaceID, name: String, createdAt: Timestamp, redirectOrigins: [String] = []) {
+    public init(
+        id: WorkspaceID,
+        name: String,
+        createdAt: Timestamp,
+        redirectOrigins: [String] = [],
+        authorizeRequiresToken: Bool = false
+    ) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.redirectOrigins = redirectOrigins
+        self.authorizeRequiresToken = authorizeRequiresToken
     }
 }
 

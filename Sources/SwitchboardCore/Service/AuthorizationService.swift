@@ -57,6 +57,8 @@ public struct AuthorizationService: Sendable {
         public var subdomain: String?
         public var connectionID: String?
         public var reauthToken: String?
+        /// A token from `POST /switchboard/authorize-token`; required when the workspace says so.
+        public var token: String?
 
         public init(workspaceID: String, integrationType: String) {
             self.workspaceID = workspaceID
@@ -68,18 +70,16 @@ public struct AuthorizationService: Sendable {
     /// Records a pending authorization and returns the provider's authorize URL for it.
     public func authorizeURL(_ request: Request) async throws -> String {
         let workspaceID = WorkspaceID(rawValue: request.workspaceID)
-        guard let workspace = try await store.workspace(id: workspaceID) else {
-            throw ServiceError.workspaceNotFound(request.workspaceID)
-        }
         let type = request.integrationType
-        guard let definition = catalog.definition(type) else { throw ServiceError.integrationNotFound(type) }
-        guard let oauth = definition.oauth2 else {
-            throw ServiceError.conflict(
-                "integration \"\(type)\" uses \(definition.authKind.rawValue) credentials, not OAuth 2: create its connections with POST /unified/connection"
+        // An unknown workspace, an integration outside the catalog, one without an OAuth flow and
+        // one the workspace has not enabled all read the same to an anonymous caller.
+        guard let workspace = try await store.workspace(id: workspaceID), let definition = catalog.definition(type),
+            let oauth = definition.oauth2,
+            let client = try await integrations.client(type: type, workspace: workspaceID, requireActive: true)
+        else {
+            throw ServiceError.notFound(
+                "no OAuth integration \"\(type.prefix(64))\" is enabled for workspace \"\(request.workspaceID.prefix(64))\" (API-key integrations are created with POST /unified/connection)"
             )
-        }
-        guard let client = try await integrations.client(type: type, workspace: workspaceID, requireActive: true) else {
-            throw ServiceError.conflict("integration \"\(type)\" is not enabled in this workspace")
         }
         let environment = request.environment ?? ConnectionFields.defaultEnvironment
         let permissions: [Permission]
@@ -111,6 +111,9 @@ public struct AuthorizationService: Sendable {
         } catch { throw ServiceError.invalid(error) }
 
         let connectionID = try await checkReauthorization(request, workspace: workspaceID)
+        let minted = try await spendAuthorizeToken(request, workspace: workspace)
+        let externalXref = minted?.externalXref ?? request.externalXref
+        let chosenEnvironment = minted?.environment ?? environment
         let state = OpaqueToken.generate()
         let time = now()
         try await store.insert(
@@ -118,8 +121,8 @@ public struct AuthorizationService: Sendable {
                 stateHash: hasher.hash(state),
                 workspaceID: workspaceID,
                 integrationType: type,
-                environment: environment,
-                externalXref: request.externalXref,
+                environment: chosenEnvironment,
+                externalXref: externalXref,
                 callerState: request.state,
                 successRedirect: request.successRedirect,
                 failureRedirect: request.failureRedirect,
@@ -163,7 +166,13 @@ public struct AuthorizationService: Sendable {
 
     /// Handles the provider's redirect back: spends the state, exchanges the code, stores the
     /// connection, and says where the browser goes next.
-    public func complete(code: String?, state: String?, error providerError: String?) async throws -> CallbackResult {
+    /// `clientAddress` (the browser's) is recorded on the audit record of the connection made.
+    public func complete(
+        code: String?,
+        state: String?,
+        error providerError: String?,
+        clientAddress: String? = nil
+    ) async throws -> CallbackResult {
         guard let state, OpaqueToken.isWellFormed(state) else {
             return .refused("the state parameter is missing or malformed")
         }
@@ -230,7 +239,8 @@ public struct AuthorizationService: Sendable {
                     integrationType: pending.integrationType,
                     auth: auth,
                     permissions: pending.permissions,
-                    actor: Self.actor
+                    actor: Self.actor,
+                    clientAddress: clientAddress
                 )
             } catch ServiceError.connectionNotFound {
                 return fail("connection_not_found")
@@ -249,7 +259,8 @@ public struct AuthorizationService: Sendable {
                 ),
                 auth: auth,
                 workspace: pending.workspaceID,
-                actor: Self.actor
+                actor: Self.actor,
+                clientAddress: clientAddress
             )
         }
         guard let success = pending.successRedirect else { return .completed(connection.id) }
@@ -283,6 +294,81 @@ public struct AuthorizationService: Sendable {
         return (token, expiresAt)
     }
 
+    /// How long a minted authorize token stays usable.
+    public static let authorizeTokenLifetime: Int64 = 600
+
+    /// `POST /switchboard/authorize-token`: a single-use token for one end user's authorization,
+    /// binding the connection's `external_xref` and optionally its integration and environment.
+    public func createAuthorizeToken(
+        externalXref: String?,
+        integrationType: String?,
+        environment: String?,
+        by principal: Principal
+    ) async throws -> (token: String, expiresAt: Timestamp) {
+        try principal.require(.connectionsWrite)
+        do throws(ValidationError) {
+            if let externalXref {
+                try Limits.checkLabel(externalXref, field: "external_xref", maximum: Limits.indexedLabelLength)
+            }
+            if let environment {
+                try Limits.checkRequiredLabel(environment, field: "env", maximum: Limits.shortLabelLength)
+            }
+        } catch { throw ServiceError.invalid(error) }
+        if let integrationType, catalog.definition(integrationType)?.oauth2 == nil {
+            throw ServiceError.invalid(
+                ValidationError(
+                    field: "integration_type",
+                    message:
+                        "integration_type \"\(integrationType.prefix(64))\" is not an OAuth 2 integration of the catalog"
+                )
+            )
+        }
+        let token = OpaqueToken.generate()
+        let time = now()
+        let expiresAt = time.adding(seconds: Self.authorizeTokenLifetime)
+        try await store.insert(
+            AuthorizeToken(
+                tokenHash: hasher.hash(token),
+                workspaceID: principal.workspaceID,
+                externalXref: externalXref,
+                integrationType: integrationType,
+                environment: environment,
+                createdAt: time,
+                expiresAt: expiresAt
+            ),
+            audit: AuditRecord(.authorizeTokenCreate, by: principal, at: time, target: externalXref)
+        )
+        return (token, expiresAt)
+    }
+
+    /// Spends the request's authorize token, if any; refuses a request without one when the
+    /// workspace requires it, and one whose bindings the request contradicts. Every refusal reads
+    /// the same, so a caller learns nothing about tokens it does not hold.
+    private func spendAuthorizeToken(_ request: Request, workspace: Workspace) async throws -> AuthorizeToken? {
+        guard let presented = request.token else {
+            guard !workspace.authorizeRequiresToken else {
+                throw ServiceError.forbidden(
+                    "this workspace requires a token from POST /switchboard/authorize-token on its authorize URL"
+                )
+            }
+            return nil
+        }
+        let refused = ServiceError.forbidden(
+            "the token is unknown, expired, already used or made for another authorization"
+        )
+        guard OpaqueToken.isWellFormed(presented),
+            let minted = try await store.consumeAuthorizeToken(
+                hash: hasher.hash(presented),
+                workspace: workspace.id,
+                at: now()
+            )
+        else { throw refused }
+        if let bound = minted.integrationType, bound != request.integrationType { throw refused }
+        if let xref = request.externalXref, xref != minted.externalXref { throw refused }
+        if let environment = request.environment, let bound = minted.environment, environment != bound { throw refused }
+        return minted
+    }
+
     /// The connection to re-authorize, after spending its token; nil for a new connection.
     private func checkReauthorization(_ request: Request, workspace: WorkspaceID) async throws -> ConnectionID? {
         switch (request.connectionID, request.reauthToken) {
@@ -292,37 +378,27 @@ public struct AuthorizationService: Sendable {
                 ValidationError(field: "connection_id", message: "connection_id and reauth_token go together")
             )
         case (let raw?, let token?):
-            let id = ConnectionID(rawValue: raw)
-            guard OpaqueToken.isWellFormed(token) else {
-                throw ServiceError.invalid(ValidationError(field: "reauth_token", message: "reauth_token is malformed"))
-            }
-            guard let connection = try await store.connection(id: id, workspace: workspace) else {
-                throw ServiceError.connectionNotFound(id)
-            }
-            guard connection.fields.integrationType == request.integrationType else {
-                throw ServiceError.invalid(
-                    ValidationError(
-                        field: "connection_id",
-                        message:
-                            "connection \(raw) is of integration \"\(connection.fields.integrationType)\", not \"\(request.integrationType)\""
-                    )
+            // Every way this can fail reads the same: an anonymous caller learns nothing of the
+            // connection (its existence, its integration, where its credentials live).
+            let refused = ServiceError.invalid(
+                ValidationError(
+                    field: "reauth_token",
+                    message:
+                        "reauth_token is unknown, expired or already used, or was not issued for this connection_id and integration"
                 )
-            }
-            guard connection.fields.secretsmanagerID == nil else {
-                throw ServiceError.conflict("connection \(raw) keeps its credentials in a secrets manager")
-            }
-            guard
+            )
+            let id = ConnectionID(rawValue: raw)
+            guard OpaqueToken.isWellFormed(token),
+                let connection = try await store.connection(id: id, workspace: workspace),
+                connection.fields.integrationType == request.integrationType,
+                connection.fields.secretsmanagerID == nil,
                 try await store.consumeReauthToken(
                     hash: hasher.hash(token),
                     connection: id,
                     workspace: workspace,
                     at: now()
                 )
-            else {
-                throw ServiceError.invalid(
-                    ValidationError(field: "reauth_token", message: "reauth_token is unknown, expired or already used")
-                )
-            }
+            else { throw refused }
             return id
         }
     }

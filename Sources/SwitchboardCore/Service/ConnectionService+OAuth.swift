@@ -5,7 +5,8 @@ extension ConnectionService {
         fields: ConnectionFields,
         auth: ConnectionAuth,
         workspace: WorkspaceID,
-        actor: String
+        actor: String,
+        clientAddress: String? = nil
     ) async throws -> Connection {
         try Self.validate(fields)
         let time = now()
@@ -25,7 +26,8 @@ extension ConnectionService {
             at: time,
             actor: actor,
             action: .connectionCreate,
-            connectionID: id
+            connectionID: id,
+            clientAddress: clientAddress
         )
         try await store.insert(connection, audit: record)
         return connection
@@ -39,7 +41,8 @@ extension ConnectionService {
         integrationType: String,
         auth: ConnectionAuth,
         permissions: [Permission],
-        actor: String
+        actor: String,
+        clientAddress: String? = nil
     ) async throws -> Connection {
         let time = now()
         let record = AuditRecord(
@@ -47,7 +50,8 @@ extension ConnectionService {
             at: time,
             actor: actor,
             action: .connectionReauthorize,
-            connectionID: id
+            connectionID: id,
+            clientAddress: clientAddress
         )
         let refresh = refresher.initialState(integrationType: integrationType, auth: auth)
         let sealed = try seal(auth, id: id, workspace: workspace)

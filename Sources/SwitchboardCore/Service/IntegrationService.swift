@@ -60,10 +60,10 @@ public struct IntegrationService: Sendable {
     }
 
     /// The catalog for a front end that knows only the workspace id (no API key, as in Unified).
+    /// An unknown id reads as a workspace that enabled nothing: anonymous callers do not learn
+    /// which workspace ids exist.
     public func list(_ query: ListQuery, workspaceID: String) async throws -> [Listing] {
-        let workspace = WorkspaceID(rawValue: workspaceID)
-        guard try await store.workspace(id: workspace) != nil else { throw ServiceError.workspaceNotFound(workspaceID) }
-        return try await list(query, workspace: workspace)
+        try await list(query, workspace: WorkspaceID(rawValue: workspaceID))
     }
 
     private func list(_ query: ListQuery, workspace: WorkspaceID) async throws -> [Listing] {
@@ -203,6 +203,22 @@ public struct IntegrationService: Sendable {
         }
         let record = AuditRecord(.redirectOriginsUpdate, by: principal, at: now())
         guard try await store.setRedirectOrigins(normalized, workspace: principal.workspaceID, audit: record) else {
+            throw ServiceError.workspaceNotFound(principal.workspaceID.rawValue)
+        }
+        return try await workspace(by: principal)
+    }
+
+    /// Turns the authorize URL's token requirement on or off (`authorize_requires_token`).
+    public func setAuthorizeRequiresToken(_ required: Bool, by principal: Principal) async throws -> Workspace {
+        try principal.require(.integrationsAdmin)
+        let record = AuditRecord(
+            .authorizeTokenSettingUpdate,
+            by: principal,
+            at: now(),
+            target: required ? "required" : "open"
+        )
+        guard try await store.setAuthorizeRequiresToken(required, workspace: principal.workspaceID, audit: record)
+        else {
             throw ServiceError.workspaceNotFound(principal.workspaceID.rawValue)
         }
         return try await workspace(by: principal)

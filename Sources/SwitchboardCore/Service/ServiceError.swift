@@ -12,6 +12,12 @@ public enum ServiceError: Error, Sendable, Equatable {
     case unauthenticated
     /// The API key lacks the scope this operation needs.
     case missingScope(Scope)
+    /// Nothing of that name is available to this caller (the message says what was asked for,
+    /// without telling which part was missing).
+    case notFound(String)
+    /// Refused for a reason other than a scope (the message says which), such as a missing or
+    /// spent authorize token.
+    case forbidden(String)
     /// No integration of this type in the catalog.
     case integrationNotFound(String)
     /// The token has expired and refreshing it failed for now; retry after this many seconds.
@@ -30,6 +36,8 @@ extension ServiceError: CustomStringConvertible {
         case .conflict(let message): message
         case .unauthenticated: "the API key is not valid"
         case .missingScope(let scope): "this API key lacks the scope \"\(scope.rawValue)\""
+        case .forbidden(let message): message
+        case .notFound(let message): message
         case .integrationNotFound(let type): "no integration of type \"\(type.prefix(64))\" in the catalog"
         case .tokenRefreshFailed(let retryAfter, let error):
             "the access token has expired and refreshing it failed"

@@ -15,6 +15,10 @@ public protocol IntegrationStore: Sendable {
     /// Replaces the workspace's `redirectOrigins` and appends `audit` in one transaction; false if there is no such workspace.
     func setRedirectOrigins(_ origins: [String], workspace: WorkspaceID, audit: AuditRecord) async throws -> Bool
 
+    /// Sets the workspace's `authorizeRequiresToken` and appends `audit` in one transaction; false
+    /// if there is no such workspace.
+    func setAuthorizeRequiresToken(_ required: Bool, workspace: WorkspaceID, audit: AuditRecord) async throws -> Bool
+
     /// Up to `limit` workspace integrations (any workspace) after `after` in (workspace, type) order,
     /// whose client secret is sealed under a key other than `keyID`: key rotation's work list.
     func workspaceIntegrationsSealed(
@@ -53,6 +57,18 @@ public protocol AuthorizationStore: Sendable {
         workspace: WorkspaceID,
         at time: Timestamp
     ) async throws -> Bool
+
+    /// Stores an authorize token and its audit record in one transaction.
+    func insert(_ token: AuthorizeToken, audit: AuditRecord) async throws
+
+    /// Spends the token of this workspace if it is unspent and unexpired at `time`, atomically
+    /// (of concurrent callers exactly one gets it); nil otherwise.
+    func consumeAuthorizeToken(
+        hash: [UInt8],
+        workspace: WorkspaceID,
+        at time: Timestamp
+    ) async throws
+        -> AuthorizeToken?
 
     /// Deletes states and tokens that expired before `time`; returns how many.
     func purgeExpiredAuthorizations(before time: Timestamp) async throws -> Int

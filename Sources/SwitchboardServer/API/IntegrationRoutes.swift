@@ -28,7 +28,7 @@ struct IntegrationRoutes: Sendable {
                 method: .get,
                 path: "/unified/integration/workspace/{workspace_id}",
                 operationID: "listUnifiedIntegrationWorkspaces",
-                statuses: [200, 400, 404, 414, 500, 503],
+                statuses: [200, 400, 414, 500, 503],
                 requiresAPIKey: false,
                 handler: listForWorkspace
             ),
@@ -127,12 +127,22 @@ struct IntegrationRoutes: Sendable {
     @Sendable func patchWorkspace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let body = try Self.object(try await request.jsonBody(bodyLimits))
-        guard let origins = try Self.strings(body, "redirect_origins") else {
+        for name in ["redirect_origins", "authorize_requires_token"] where body[name] == .null {
+            throw APIError.invalidBody("\(name) may be left out but not null")
+        }
+        let origins = try Self.strings(body, "redirect_origins")
+        let requiresToken = try Self.bool(body, "authorize_requires_token")
+        guard origins != nil || requiresToken != nil else {
             throw APIError.invalidBody(
-                "redirect_origins is required: an array of origins such as https://app.example.com"
+                "send redirect_origins (an array of origins such as https://app.example.com), authorize_requires_token (a boolean), or both"
             )
         }
-        return Self.respond(try await integrations.setRedirectOrigins(origins, by: principal))
+        var workspace = try await integrations.workspace(by: principal)
+        if let origins { workspace = try await integrations.setRedirectOrigins(origins, by: principal) }
+        if let requiresToken {
+            workspace = try await integrations.setAuthorizeRequiresToken(requiresToken, by: principal)
+        }
+        return Self.respond(workspace)
     }
 
     // MARK: - Query and body
@@ -290,6 +300,8 @@ struct IntegrationRoutes: Sendable {
         w.member("created_at", workspace.createdAt.rfc3339)
         w.key("redirect_origins")
         w.stringArray(workspace.redirectOrigins)
+        w.key("authorize_requires_token")
+        w.bool(workspace.authorizeRequiresToken)
         w.endObject()
         return .json(w.bytes)
     }

@@ -6,12 +6,13 @@ import SwitchboardCore
 /// the provider's callback, and re-authorization tokens.
 struct OAuthRoutes: Sendable {
     let authorization: AuthorizationService
+    let bodyLimits: BodyLimits
     /// Anonymous authorize calls per client address and per workspace (each call stores a row).
     let limiter: RateLimiter
 
     static let authorizeParameterNames: Set<String> = [
         "success_redirect", "failure_redirect", "state", "external_xref", "scopes", "redirect", "env", "lang",
-        "subdomain", "region", "connection_id", "reauth_token",
+        "subdomain", "region", "connection_id", "reauth_token", "token",
     ]
 
     var routes: [Route] {
@@ -20,7 +21,7 @@ struct OAuthRoutes: Sendable {
                 method: .get,
                 path: "/unified/integration/auth/{workspace_id}/{integration_type}",
                 operationID: "getUnifiedIntegrationAuth",
-                statuses: [200, 302, 400, 404, 409, 414, 429, 500, 503],
+                statuses: [200, 302, 400, 403, 404, 414, 429, 500, 503],
                 requiresAPIKey: false,
                 handler: authorize
             ),
@@ -31,6 +32,15 @@ struct OAuthRoutes: Sendable {
                 statuses: [200, 302, 400, 414, 500, 503],
                 requiresAPIKey: false,
                 handler: callback
+            ),
+            Route(
+                method: .post,
+                path: "/switchboard/authorize-token",
+                operationID: "createAuthorizeToken",
+                statuses: Route.authenticatedStatuses.union([200, 400, 408, 413, 415]),
+                requiresAPIKey: true,
+                scope: .connectionsWrite,
+                handler: createToken
             ),
             Route(
                 method: .post,
@@ -71,6 +81,7 @@ struct OAuthRoutes: Sendable {
         authorize.subdomain = try parameters.single("subdomain")
         authorize.connectionID = try parameters.single("connection_id")
         authorize.reauthToken = try parameters.single("reauth_token")
+        authorize.token = try parameters.single("token")
         // `lang` and `region` are accepted for compatibility; providers here have one UI and one region.
         _ = try parameters.single("lang")
         _ = try parameters.single("region")
@@ -95,7 +106,8 @@ struct OAuthRoutes: Sendable {
         let result = try await authorization.complete(
             code: try parameters.single("code"),
             state: try parameters.single("state"),
-            error: try parameters.single("error")
+            error: try parameters.single("error"),
+            clientAddress: context.clientAddress
         )
         switch result {
         case .redirect(let url): return Self.redirect(to: url)
@@ -103,6 +115,33 @@ struct OAuthRoutes: Sendable {
             return Self.text(.ok, "Connected: connection \(id.rawValue) was authorized. You may close this window.")
         case .refused(let reason): return Self.text(.badRequest, "Authorization refused: \(reason)")
         }
+    }
+
+    /// `{"external_xref", "integration_type", "env"}`, each optional: what the token binds.
+    @Sendable func createToken(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try IntegrationRoutes.object(try await request.jsonBody(bodyLimits))
+        func optional(_ name: String) throws(APIError) -> String? {
+            switch body[name] {
+            case nil: return nil
+            case .string(let value)?: return value
+            case let other?: throw .invalidBody("\(name) must be a string (or left out), got \(other.typeName)")
+            }
+        }
+        let (token, expiresAt) = try await authorization.createAuthorizeToken(
+            externalXref: try optional("external_xref"),
+            integrationType: try optional("integration_type"),
+            environment: try optional("env"),
+            by: principal
+        )
+        var w = JSONWriter(reservingCapacity: 128)
+        w.beginObject()
+        w.member("token", token)
+        w.member("expires_at", expiresAt.rfc3339)
+        w.endObject()
+        var response = Response.json(w.bytes)
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     @Sendable func reauth(_ request: Request, _ context: AppRequestContext) async throws -> Response {

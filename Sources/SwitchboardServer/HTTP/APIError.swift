@@ -90,6 +90,10 @@ extension APIError {
                     code: "insufficient_scope",
                     message: "this API key lacks the scope \"\(scope.rawValue)\" that this operation needs"
                 )
+            case .notFound(let message):
+                self = .notFound(message)
+            case .forbidden(let message):
+                self = APIError(status: .forbidden, code: "forbidden", message: message)
             case .integrationNotFound:
                 self = .notFound(error.description)
             case .tokenRefreshFailed(let retryAfter, _):
