@@ -24,6 +24,7 @@ from typing import Dict, List, Optional
 
 import httpx
 import pytest
+import yaml
 
 from rawhttp import connect, head, json_error, parse_response, read_until_closed, request
 from test_hostile import api, assert_healthy, base_body  # noqa: F401  (api is a fixture)
@@ -125,16 +126,22 @@ def trickle(sock: socket.socket, byte: bytes, interval: float, stop: threading.E
     return thread
 
 
-# Every route that takes a JSON body; {cid} is a real connection's id.
-BODY_ROUTES = [
-    ("POST", "/unified/connection"),
-    ("PUT", "/unified/connection/{cid}"),
-    ("PATCH", "/unified/connection/{cid}"),
-    ("POST", "/switchboard/apikey"),
-    ("POST", "/unified/secretsmanager"),
-    ("PUT", "/switchboard/integration/hubspot"),
-    ("PATCH", "/switchboard/workspace"),
-]
+def body_routes() -> List[tuple]:
+    """Every operation of the API document that takes a JSON body, so a route added later is
+    covered without touching this file; {cid} stands for a real connection's id."""
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "Sources/SwitchboardServer/openapi.yaml").read_text())
+    routes = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in ("post", "put", "patch") and "requestBody" in operation:
+                routes.append(
+                    (method.upper(), path.replace("{id}", "{cid}").replace("{integration_type}", "hubspot"))
+                )
+    assert len(routes) >= 8, routes
+    return sorted(routes)
+
+
+BODY_ROUTES = body_routes()
 
 
 def workspace_id(api) -> str:
