@@ -1,11 +1,15 @@
 # The entry points humans and CI use. `make test` is the whole suite (what .ci/run runs).
+
+# SwiftPM refuses an import of a target that is not a dependency at all (scripts/check-imports.py,
+# run by `make lint`, also refuses one reached only transitively).
+SWIFT_BUILD_FLAGS := --explicit-target-dependency-import-check error
 .PHONY: build release run run-postgres test test-swift test-compat test-oauth test-robustness soak bench bench-smoke lint format db-up db-down secrets-up secrets-down clean
 
 build:
-	swift build
+	swift build $(SWIFT_BUILD_FLAGS)
 
 release:
-	swift build -c release
+	swift build -c release $(SWIFT_BUILD_FLAGS)
 
 # Serve on the embedded default (SQLite in ./switchboard-data), on 127.0.0.1:8080.
 run:
@@ -19,7 +23,7 @@ test:
 
 # Quick loop: Swift tests on SQLite only (PostgreSQL too when SWITCHBOARD_TEST_POSTGRES_URL is set).
 test-swift:
-	swift build --build-tests
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build
 
 test-compat: build

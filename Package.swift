@@ -33,7 +33,8 @@ let package = Package(
     targets: [
         // Domain: models, rules, JSON, store protocols. Imports Foundation only.
         .target(name: "SwitchboardCore", swiftSettings: swiftSettings),
-        // swift-crypto lives here and nowhere else.
+        // Sealing and key rings. swift-crypto is used here and, for SigV4's SHA-256 and HMAC, by
+        // SwitchboardSecretsManagers.
         .target(
             name: "SwitchboardCrypto",
             dependencies: ["SwitchboardCore", .product(name: "Crypto", package: "swift-crypto")],
@@ -140,6 +141,9 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardCore",
+                // `switchboard keys` reads key rings; `switchboard bench` opens PostgreSQL directly.
+                "SwitchboardCrypto",
+                "SwitchboardPostgres",
                 "SwitchboardEgress",
                 "SwitchboardServer",
                 "SwitchboardBench",

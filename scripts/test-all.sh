@@ -26,11 +26,12 @@ eval "$secrets_env"
 export SWITCHBOARD_TEST_REQUIRE_SECRETS=1
 
 echo "== Swift tests (SQLite, PostgreSQL, moto and OpenBao)"
-swift build --build-tests
+# The module graph is enforced as the code is built (see also scripts/check-imports.py).
+swift build --build-tests --explicit-target-dependency-import-check error
 swift test --skip-build
 
 echo "== SDK compatibility suite on SQLite"
-swift build --product switchboard
+swift build --product switchboard --explicit-target-dependency-import-check error
 tests/compat/run.sh
 
 echo "== SDK compatibility suite on PostgreSQL"
