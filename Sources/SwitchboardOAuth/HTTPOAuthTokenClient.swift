@@ -32,13 +32,16 @@ public struct HTTPOAuthTokenClient: OAuthTokenClient {
         switch request.clientAuthentication {
         case .clientSecretBasic:
             // RFC 6749 §2.3.1: each part form-encoded before joining.
-            let pair = "\(FormEncoding.encode(request.clientID)):\(FormEncoding.encode(request.clientSecret))"
+            let pair =
+                "\(URLEncoding.percentEncoded(request.clientID)):\(URLEncoding.percentEncoded(request.clientSecret))"
             http.headers.add(name: "Authorization", value: "Basic \(Data(pair.utf8).base64EncodedString())")
         case .clientSecretPost:
             parameters.append(("client_id", request.clientID))
             parameters.append(("client_secret", request.clientSecret))
         }
-        let body = parameters.map { "\(FormEncoding.encode($0.0))=\(FormEncoding.encode($0.1))" }.joined(separator: "&")
+        let body = parameters.map { "\(URLEncoding.percentEncoded($0.0))=\(URLEncoding.percentEncoded($0.1))" }.joined(
+            separator: "&"
+        )
         http.body = .bytes(ByteBuffer(string: body))
 
         let status: Int

@@ -88,8 +88,8 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
             } catch SecretsManagerError.alreadyExists {}
         }
         var update = payload
-        update["SecretId"] = name
-        update["ClientRequestToken"] = UUID().uuidString
+        update["SecretId"] = .string(name)
+        update["ClientRequestToken"] = .string(UUID().uuidString)
         let answer = try await call("PutSecretValue", update)
         if answer.isSuccess { return }
         if answer.errorType == "ResourceNotFoundException" { throw SecretsManagerError.notFound(manager: managerName) }
@@ -105,10 +105,10 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
         try await createSecret(name: name, payload: Self.payload(value))
     }
 
-    private func createSecret(name: String, payload: [String: String]) async throws {
+    private func createSecret(name: String, payload: [String: JSONValue]) async throws {
         var create = payload
-        create["Name"] = name
-        create["ClientRequestToken"] = UUID().uuidString
+        create["Name"] = .string(name)
+        create["ClientRequestToken"] = .string(UUID().uuidString)
         let answer = try await call("CreateSecret", create)
         if answer.isSuccess { return }
         if answer.errorType == "ResourceExistsException" {
@@ -118,27 +118,24 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
     }
 
     /// `SecretString` for UTF-8, `SecretBinary` otherwise.
-    private static func payload(_ value: [UInt8]) -> [String: String] {
-        if let text = String(validating: value, as: UTF8.self) { return ["SecretString": text] }
-        return ["SecretBinary": Data(value).base64EncodedString()]
+    private static func payload(_ value: [UInt8]) -> [String: JSONValue] {
+        if let text = String(validating: value, as: UTF8.self) { return ["SecretString": .string(text)] }
+        return ["SecretBinary": .string(Data(value).base64EncodedString())]
     }
 
     public func get(name: String) async throws -> [UInt8]? {
         try validate(name)
-        let answer = try await call("GetSecretValue", ["SecretId": name])
+        let answer = try await call("GetSecretValue", ["SecretId": .string(name)])
         if answer.errorType == "ResourceNotFoundException" { return nil }
         guard answer.isSuccess else { throw rejection(answer) }
-        let decoded: GetSecretValueOutput
-        do {
-            decoded = try JSONDecoder().decode(GetSecretValueOutput.self, from: Data(answer.body))
-        } catch {
+        guard let decoded = try? JSONParser.parse(answer.body), case .object = decoded else {
             throw SecretsManagerError.invalidResponse(
                 manager: managerName,
                 reason: "GetSecretValue answer is not its JSON"
             )
         }
-        if let text = decoded.SecretString { return Array(text.utf8) }
-        if let binary = decoded.SecretBinary {
+        if case .string(let text)? = decoded["SecretString"] { return Array(text.utf8) }
+        if case .string(let binary)? = decoded["SecretBinary"] {
             guard let bytes = Data(base64Encoded: binary) else {
                 throw SecretsManagerError.invalidResponse(manager: managerName, reason: "SecretBinary is not base64")
             }
@@ -149,20 +146,15 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
 
     public func delete(name: String) async throws {
         try validate(name)
-        let body: [String: Any] = ["SecretId": name, "ForceDeleteWithoutRecovery": true]
-        let answer = try await call("DeleteSecret", body)
+        let answer = try await call(
+            "DeleteSecret",
+            ["SecretId": .string(name), "ForceDeleteWithoutRecovery": .bool(true)]
+        )
         if answer.isSuccess || answer.errorType == "ResourceNotFoundException" { return }
         throw rejection(answer)
     }
 
     // MARK: Plumbing
-
-    private struct GetSecretValueOutput: Decodable {
-        // swift-format-ignore: AlwaysUseLowerCamelCase
-        var SecretString: String?
-        // swift-format-ignore: AlwaysUseLowerCamelCase
-        var SecretBinary: String?
-    }
 
     struct Answer {
         var status: HTTPResponseStatus
@@ -173,13 +165,8 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
         var isSuccess: Bool { (200..<300).contains(status.code) }
     }
 
-    private func call(_ operation: String, _ body: [String: Any]) async throws -> Answer {
-        let payload: [UInt8]
-        do {
-            payload = Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
-        } catch {
-            throw SecretsManagerError.invalidName(manager: managerName, reason: "request could not be encoded")
-        }
+    private func call(_ operation: String, _ body: [String: JSONValue]) async throws -> Answer {
+        let payload = SecretsManagerHTTP.object(body)
         let unsigned = AWSSigV4Signer.Request(
             method: "POST",
             path: "/",
@@ -214,10 +201,7 @@ public struct AWSSecretsManagerClient: SecretsManagerClient {
     /// namespaced ("com.amazonaws.secretsmanager#ResourceNotFoundException") or suffixed (":http://...").
     static func errorType(headers: HTTPHeaders, body: [UInt8]) -> String? {
         var raw = headers.first(name: "x-amzn-ErrorType")
-        if raw == nil,
-            let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let type = object["__type"] as? String
-        {
+        if raw == nil, case .string(let type)? = (try? JSONParser.parse(body))?["__type"] {
             raw = type
         }
         guard var type = raw else { return nil }

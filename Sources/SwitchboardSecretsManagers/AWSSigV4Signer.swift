@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SwitchboardCore
 
 /// AWS Signature Version 4 (header form), written out step by step so each step can be checked
 /// against AWS's published test suite: canonical request, string to sign, signing key, signature.
@@ -166,7 +167,7 @@ public struct AWSSigV4Signer: Sendable {
     }
 
     /// RFC 3986 percent-encoding of everything but the unreserved characters, as SigV4 wants.
-    static func uriEncode(_ text: String) -> String { SecretsManagerHTTP.encodePathSegment(Substring(text)) }
+    static func uriEncode(_ text: String) -> String { URLEncoding.percentEncoded(text) }
 
     /// Leading and trailing spaces removed, inner runs of spaces collapsed to one.
     static func trimHeaderValue(_ value: String) -> String {

@@ -45,22 +45,17 @@ public enum SecretsManagerHTTP {
         }
     }
 
-    /// Percent-encodes one path segment (RFC 3986 unreserved characters stay as they are); also
-    /// SigV4's URI encoding.
-    static func encodePathSegment(_ segment: Substring) -> String {
-        var out = ""
-        for byte in segment.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += hex.count == 1 ? "%0\(hex)" : "%\(hex)"
-            }
-        }
-        return out
+    /// A JSON object with these members, keys in sorted order (the project's one JSON writer).
+    static func object(_ members: [String: JSONValue]) -> [UInt8] {
+        var writer = JSONWriter(reservingCapacity: 256)
+        writer.value(.object(members.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
+        return writer.bytes
+    }
+
+    /// The strings of the answer's `errors` array (Vault's error form), nil when it has none.
+    static func errors(in body: [UInt8]) -> [String]? {
+        guard case .array(let items)? = (try? JSONParser.parse(body))?["errors"] else { return nil }
+        return items.compactMap { if case .string(let text) = $0 { text } else { nil } }
     }
 
     /// An endpoint without a trailing slash, checked to be `http(s)://host[:port][/path]`: no user

@@ -57,7 +57,7 @@ public struct VaultKVClient: SecretsManagerClient {
         guard !mount.isEmpty, !mount.contains(where: { $0 == "." || $0 == ".." }) else {
             throw SecretsManagerConfigurationError("vault mount must be a path such as secret")
         }
-        self.mountPath = mount.map(SecretsManagerHTTP.encodePathSegment).joined(separator: "/")
+        self.mountPath = mount.map(URLEncoding.percentEncoded).joined(separator: "/")
         self.httpClient = httpClient
         self.configuration = configuration
     }
@@ -75,18 +75,16 @@ public struct VaultKVClient: SecretsManagerClient {
 
     private func write(name: String, value: [UInt8], createOnly: Bool) async throws {
         let path = try secretPath(name)
-        let data: [String: String] =
+        let data: JSONValue =
             if let text = String(validating: value, as: UTF8.self) {
-                ["value": text]
+                .object([("value", .string(text))])
             } else {
-                ["value_base64": Data(value).base64EncodedString()]
+                .object([("value_base64", .string(Data(value).base64EncodedString()))])
             }
-        var document: [String: Any] = ["data": data]
-        if createOnly { document["options"] = ["cas": 0] }
-        guard let body = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]) else {
-            throw SecretsManagerError.invalidName(manager: managerName, reason: "value could not be encoded as JSON")
-        }
-        let response = try await send(.POST, "/v1/\(mountPath)/data/\(path)", body: Array(body), secret: value)
+        var document: [String: JSONValue] = ["data": data]
+        if createOnly { document["options"] = .object([("cas", .number("0"))]) }
+        let body = SecretsManagerHTTP.object(document)
+        let response = try await send(.POST, "/v1/\(mountPath)/data/\(path)", body: body, secret: value)
         if createOnly, Self.isCheckAndSetMismatch(response) {
             throw SecretsManagerError.alreadyExists(manager: managerName)
         }
@@ -95,10 +93,9 @@ public struct VaultKVClient: SecretsManagerClient {
 
     /// Vault's answer to a check-and-set write whose version did not match: a 400 saying so.
     static func isCheckAndSetMismatch(_ response: SecretsManagerHTTP.Response) -> Bool {
-        guard response.status == .badRequest,
-            let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let errors = object["errors"] as? [String]
-        else { return false }
+        guard response.status == .badRequest, let errors = SecretsManagerHTTP.errors(in: response.body) else {
+            return false
+        }
         return errors.contains { $0.contains("check-and-set") }
     }
 
@@ -108,15 +105,13 @@ public struct VaultKVClient: SecretsManagerClient {
         // 404 without errors: never written, or its latest version deleted or destroyed.
         if Self.isMissingSecret(response) { return nil }
         guard response.status == .ok else { throw rejection(response, secret: nil) }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let outer = object["data"] as? [String: Any]
-        else {
+        guard case .object(let outer)? = (try? JSONParser.parse(response.body))?["data"] else {
             throw SecretsManagerError.invalidResponse(manager: managerName, reason: "answer has no data object")
         }
         // A secret another tool wrote without our field reads as absent data, not as a crash.
-        guard let data = outer["data"] as? [String: Any] else { return nil }
-        if let text = data["value"] as? String { return Array(text.utf8) }
-        if let encoded = data["value_base64"] as? String {
+        guard let data = outer.first(where: { $0.key == "data" })?.value, case .object = data else { return nil }
+        if case .string(let text)? = data["value"] { return Array(text.utf8) }
+        if case .string(let encoded)? = data["value_base64"] {
             guard let bytes = Data(base64Encoded: encoded) else {
                 throw SecretsManagerError.invalidResponse(manager: managerName, reason: "value_base64 is not base64")
             }
@@ -155,7 +150,7 @@ public struct VaultKVClient: SecretsManagerClient {
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw SecretsManagerError.invalidName(manager: managerName, reason: "name must not hold control characters")
         }
-        return segments.map(SecretsManagerHTTP.encodePathSegment).joined(separator: "/")
+        return segments.map(URLEncoding.percentEncoded).joined(separator: "/")
     }
 
     private func send(
@@ -188,19 +183,18 @@ public struct VaultKVClient: SecretsManagerClient {
     /// "no secret".
     static func isMissingSecret(_ response: SecretsManagerHTTP.Response) -> Bool {
         guard response.status == .notFound else { return false }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+        guard let object = try? JSONParser.parse(response.body), case .object = object else {
             return response.body.isEmpty
         }
-        return (object["errors"] as? [Any])?.isEmpty ?? true
+        guard case .array(let errors)? = object["errors"] else { return true }
+        return errors.isEmpty
     }
 
     /// Vault's `errors` strings, shortened, with the token and the value blanked out should the
     /// server ever quote them.
     private func rejection(_ response: SecretsManagerHTTP.Response, secret: [UInt8]?) -> SecretsManagerError {
         var message = "no error text"
-        if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let errors = object["errors"] as? [String], !errors.isEmpty
-        {
+        if let errors = SecretsManagerHTTP.errors(in: response.body), !errors.isEmpty {
             message = errors.joined(separator: "; ")
         }
         message = message.replacingOccurrences(of: configuration.token, with: "<redacted>")

@@ -97,25 +97,7 @@ extension ConnectionQuery {
         if sort != .createdAt { items.append(("sort", sort.rawValue)) }
         if order != .asc { items.append(("order", order.rawValue)) }
         items.append(("cursor", ConnectionCursor(query: self, after: last).token))
-        return "/unified/connection?" + items.map { "\($0)=\(Self.percentEncoded($1))" }.joined(separator: "&")
-    }
-
-    /// Everything but RFC 3986's unreserved characters is percent-encoded.
-    private static func percentEncoded(_ value: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(value.utf8.count)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.append(byte)
-            default:
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        return "/unified/connection?" + items.map { "\($0)=\(URLEncoding.percentEncoded($1))" }.joined(separator: "&")
     }
 
     private static func checkLabel(_ text: String, name: String, maximum: Int) throws(APIError) {

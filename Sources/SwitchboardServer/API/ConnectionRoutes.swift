@@ -79,7 +79,7 @@ struct ConnectionRoutes: Sendable {
         // A full page may have a successor: point at it with a keyset cursor (RFC 8288), so the body
         // stays the bare array Unified's clients expect.
         if let last = page.lastOfFullPage {
-            response.headers[HTTPField.Name("Link")!] = "<\(query.nextPageURL(after: last))>; rel=\"next\""
+            response.headers[.link] = "<\(query.nextPageURL(after: last))>; rel=\"next\""
         }
         return response
     }

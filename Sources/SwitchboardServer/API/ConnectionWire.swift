@@ -19,14 +19,7 @@ enum ConnectionWire {
     /// required fields and lengths by `ConnectionService`. Unknown top-level fields are ignored for
     /// compatibility with newer SDKs; unknown `auth` fields are refused (see `ConnectionAuth`).
     static func input(fromBody body: [UInt8]) throws(APIError) -> ConnectionInput {
-        guard !body.isEmpty else { throw .invalidBody("the request body is empty; send a Connection JSON object") }
-        let document: JSONValue
-        do { document = try JSONParser.parse(body) } catch {
-            throw .invalidBody("the request body is not valid JSON: \(error.message) at byte \(error.offset)")
-        }
-        guard case .object(let members) = document else {
-            throw .invalidBody("the request body must be a JSON object, got \(document.typeName)")
-        }
+        let members = try JSONBody(body, emptyHint: "send a Connection JSON object").members
         var input = ConnectionInput()
         do {
             for (name, value) in members where writableFields.contains(name) {

@@ -99,14 +99,14 @@ struct IntegrationRoutes: Sendable {
 
     @Sendable func enable(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let body = try Self.object(try await request.jsonBody(bodyLimits))
+        let body = try JSONBody(try await request.jsonBody(bodyLimits))
         let type = context.parameters.get("integration_type") ?? ""
         let integration = try await integrations.enable(
             type: type,
-            clientID: try Self.string(body, "client_id"),
-            clientSecret: try Self.string(body, "client_secret"),
-            isActive: try Self.bool(body, "is_active") ?? true,
-            extraScopes: try Self.strings(body, "extra_scopes") ?? [],
+            clientID: try body.string("client_id"),
+            clientSecret: try body.string("client_secret"),
+            isActive: try body.bool("is_active") ?? true,
+            extraScopes: try body.strings("extra_scopes") ?? [],
             by: principal
         )
         var writer = JSONWriter(reservingCapacity: 256)
@@ -126,12 +126,12 @@ struct IntegrationRoutes: Sendable {
 
     @Sendable func patchWorkspace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let body = try Self.object(try await request.jsonBody(bodyLimits))
+        let body = try JSONBody(try await request.jsonBody(bodyLimits))
         for name in ["redirect_origins", "authorize_requires_token"] where body[name] == .null {
             throw APIError.invalidBody("\(name) may be left out but not null")
         }
-        let origins = try Self.strings(body, "redirect_origins")
-        let requiresToken = try Self.bool(body, "authorize_requires_token")
+        let origins = try body.strings("redirect_origins")
+        let requiresToken = try body.bool("authorize_requires_token")
         guard origins != nil || requiresToken != nil else {
             throw APIError.invalidBody(
                 "send redirect_origins (an array of origins such as https://app.example.com), authorize_requires_token (a boolean), or both"
@@ -192,50 +192,6 @@ struct IntegrationRoutes: Sendable {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return false }
         return Timestamp(rfc3339: text + "T00:00:00Z") != nil
-    }
-
-    static func object(_ body: [UInt8]) throws(APIError) -> JSONValue {
-        guard !body.isEmpty else { throw .invalidBody("the request body is empty; send a JSON object") }
-        let document: JSONValue
-        do { document = try JSONParser.parse(body) } catch {
-            throw .invalidBody("the request body is not valid JSON: \(error.message) at byte \(error.offset)")
-        }
-        guard case .object = document else {
-            throw .invalidBody("the request body must be a JSON object, got \(document.typeName)")
-        }
-        return document
-    }
-
-    static func string(_ body: JSONValue, _ name: String) throws(APIError) -> String {
-        guard case .string(let value)? = body[name] else {
-            throw .invalidBody("\(name) is required and must be a string")
-        }
-        return value
-    }
-
-    static func bool(_ body: JSONValue, _ name: String) throws(APIError) -> Bool? {
-        switch body[name] {
-        case nil, .null?: return nil
-        case .bool(let value)?: return value
-        case let other?: throw .invalidBody("\(name) must be a boolean, got \(other.typeName)")
-        }
-    }
-
-    static func strings(_ body: JSONValue, _ name: String) throws(APIError) -> [String]? {
-        switch body[name] {
-        case nil, .null?: return nil
-        case .array(let elements)?:
-            guard elements.count <= 100 else { throw .invalidBody("\(name) has more than 100 entries") }
-            var values: [String] = []
-            for (i, element) in elements.enumerated() {
-                guard case .string(let value) = element else {
-                    throw .invalidBody("\(name)[\(i)] must be a string, got \(element.typeName)")
-                }
-                values.append(value)
-            }
-            return values
-        case let other?: throw .invalidBody("\(name) must be an array of strings, got \(other.typeName)")
-        }
     }
 
     // MARK: - Writing

@@ -69,14 +69,7 @@ struct KeyRoutes: Sendable {
 
     /// `{"scopes": ["connections:read", ...]}`: required, so a key never gets more than was asked for.
     static func scopes(fromBody body: [UInt8]) throws(APIError) -> ScopeSet {
-        guard !body.isEmpty else { throw .invalidBody("the request body is empty; send {\"scopes\": [...]}") }
-        let document: JSONValue
-        do { document = try JSONParser.parse(body) } catch {
-            throw .invalidBody("the request body is not valid JSON: \(error.message) at byte \(error.offset)")
-        }
-        guard case .object = document else {
-            throw .invalidBody("the request body must be a JSON object, got \(document.typeName)")
-        }
+        let document = try JSONBody(body, emptyHint: "send {\"scopes\": [...]}")
         guard case .array(let elements)? = document["scopes"] else {
             throw .invalidBody("scopes is required: an array of scope names (\(Self.knownScopes))")
         }

@@ -120,18 +120,11 @@ struct OAuthRoutes: Sendable {
     /// `{"external_xref", "integration_type", "env"}`, each optional: what the token binds.
     @Sendable func createToken(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let body = try IntegrationRoutes.object(try await request.jsonBody(bodyLimits))
-        func optional(_ name: String) throws(APIError) -> String? {
-            switch body[name] {
-            case nil: return nil
-            case .string(let value)?: return value
-            case let other?: throw .invalidBody("\(name) must be a string (or left out), got \(other.typeName)")
-            }
-        }
+        let body = try JSONBody(try await request.jsonBody(bodyLimits))
         let (token, expiresAt) = try await authorization.createAuthorizeToken(
-            externalXref: try optional("external_xref"),
-            integrationType: try optional("integration_type"),
-            environment: try optional("env"),
+            externalXref: try body.optionalString("external_xref"),
+            integrationType: try body.optionalString("integration_type"),
+            environment: try body.optionalString("env"),
             by: principal
         )
         var w = JSONWriter(reservingCapacity: 128)

@@ -105,20 +105,7 @@ struct SecretsManagerRoutes: Sendable {
 
     /// `{"name", "type", "auth": {string: string}, "dcs": [string]}`; `dcs` is optional.
     static func input(fromBody body: [UInt8]) throws(APIError) -> SecretsManagerService.Input {
-        guard !body.isEmpty else { throw .invalidBody("the request body is empty; send a SecretsManager JSON object") }
-        let document: JSONValue
-        do { document = try JSONParser.parse(body) } catch {
-            throw .invalidBody("the request body is not valid JSON: \(error.message) at byte \(error.offset)")
-        }
-        guard case .object = document else {
-            throw .invalidBody("the request body must be a JSON object, got \(document.typeName)")
-        }
-        func string(_ name: String) throws(APIError) -> String {
-            guard case .string(let value)? = document[name] else {
-                throw .invalidBody("\(name) is required and must be a string")
-            }
-            return value
-        }
+        let document = try JSONBody(body, emptyHint: "send a SecretsManager JSON object")
         guard case .object(let members)? = document["auth"] else {
             throw .invalidBody("auth is required: an object of string settings")
         }
@@ -141,7 +128,12 @@ struct SecretsManagerRoutes: Sendable {
             }
         case let other?: throw .invalidBody("dcs must be an array of strings, got \(other.typeName)")
         }
-        return SecretsManagerService.Input(name: try string("name"), type: try string("type"), auth: auth, dcs: dcs)
+        return SecretsManagerService.Input(
+            name: try document.string("name"),
+            type: try document.string("type"),
+            auth: auth,
+            dcs: dcs
+        )
     }
 
     static func write(_ view: SecretsManagerService.View, to w: inout JSONWriter) {

@@ -9,7 +9,6 @@ import Synchronization
 /// `ServerConfiguration.benchmarkCeiling` is set (`serve --bench-ceiling`), never in normal serving.
 struct BenchmarkCeiling: Sendable {
     static let path = "/__bench/ceiling"
-    private static let link = HTTPField.Name("Link")!
 
     private final class Stored: Sendable {
         let response = Mutex<(body: ByteBuffer, link: String?)>((ByteBuffer(), nil))
@@ -20,7 +19,7 @@ struct BenchmarkCeiling: Sendable {
         // PUT sets the body to serve (and, via a `Link` request header, the Link to send with it).
         router.put(RouterPath(Self.path)) { [stored] request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 << 20)
-            let link = request.headers[Self.link]
+            let link = request.headers[.link]
             stored.response.withLock { $0 = (body, link) }
             return Response(status: .noContent)
         }
@@ -30,7 +29,7 @@ struct BenchmarkCeiling: Sendable {
                 if method != .get { _ = try await request.body.collect(upTo: 1 << 20) }
                 let (body, link) = stored.response.withLock { $0 }
                 var headers: HTTPFields = [.contentType: "application/json"]
-                if let link { headers[Self.link] = link }
+                if let link { headers[.link] = link }
                 return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
             }
         }

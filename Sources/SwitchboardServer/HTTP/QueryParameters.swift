@@ -1,4 +1,4 @@
-import Foundation
+import SwitchboardCore
 
 /// The raw query string, decoded by hand so that repeated keys, `+` for space and malformed
 /// percent-encoding are all visible to validation.
@@ -45,15 +45,7 @@ struct QueryParameters: Sendable {
     /// The parameters as a query string (names sorted, values percent-encoded), for building links.
     var encoded: String {
         values.keys.sorted().flatMap { name in
-            values[name, default: []].map { "\(Self.encode(name))=\(Self.encode($0))" }
+            values[name, default: []].map { "\(URLEncoding.percentEncoded(name))=\(URLEncoding.percentEncoded($0))" }
         }.joined(separator: "&")
-    }
-
-    private static let unreserved = CharacterSet(
-        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
-    )
-
-    private static func encode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 }
