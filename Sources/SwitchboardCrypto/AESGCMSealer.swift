@@ -32,10 +32,3 @@ public struct AESGCMSealer: SecretSealer {
         }
     }
 }
-
-/// SHA-256 of the whole key string. API keys carry 256 random bits, so no slow hash is needed.
-public struct SHA256APIKeyHasher: APIKeyHasher {
-    public init() {}
-
-    public func hash(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
-}

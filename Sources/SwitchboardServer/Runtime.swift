@@ -71,7 +71,7 @@ public struct Runtime: Sendable {
                         store: store,
                         connections: connections,
                         // Keys and their use are operational records on the wall clock; `now` stamps connections.
-                        workspaces: WorkspaceService(store: store, hasher: SHA256APIKeyHasher(), now: Timestamp.now),
+                        workspaces: WorkspaceService(store: store, hasher: SHA256TokenHasher(), now: Timestamp.now),
                         audit: AuditService(store: store),
                         secretsManagers: secretsManagers,
                         integrations: integrations,
@@ -80,7 +80,7 @@ public struct Runtime: Sendable {
                             integrations: integrations,
                             connections: connections,
                             store: store,
-                            hasher: SHA256APIKeyHasher(),
+                            hasher: SHA256TokenHasher(),
                             tokenClient: HTTPOAuthTokenClient(httpClient: egressClient),
                             callbackURL: oauth.callbackURL,
                             stateLifetime: oauth.stateLifetime,

@@ -28,7 +28,7 @@ import Testing
         #expect(constantTimeEquals([1, 2, 3], [1, 2, 3]))
         #expect(!constantTimeEquals([1, 2, 3], [1, 2, 4]))
         #expect(!constantTimeEquals([1, 2, 3], [1, 2]))
-        let hasher = SHA256APIKeyHasher()
+        let hasher = SHA256TokenHasher()
         #expect(hasher.hash("a").count == 32)
         #expect(hasher.hash("a") != hasher.hash("b"))
     }

@@ -9,12 +9,12 @@ public enum OpaqueToken {
 
     /// The PKCE verifier (RFC 7636 §4.1) of a flow, derived from its `state` so nothing secret is
     /// stored: the callback recomputes it from the `state` it receives.
-    public static func pkceVerifier(state: String, hasher: any APIKeyHasher) -> String {
+    public static func pkceVerifier(state: String, hasher: any TokenHasher) -> String {
         base64URL(hasher.hash("switchboard/pkce-verifier/v1\u{0}\(state)"))
     }
 
     /// `S256` challenge of a verifier: base64url(SHA-256(verifier)).
-    public static func pkceChallenge(verifier: String, hasher: any APIKeyHasher) -> String {
+    public static func pkceChallenge(verifier: String, hasher: any TokenHasher) -> String {
         base64URL(hasher.hash(verifier))
     }
 

@@ -69,9 +69,3 @@ public protocol SecretSealer: Sendable {
     /// Opens a sealed secret; throws `SealingError` if the key is unknown or authentication fails.
     func open(_ sealed: SealedSecret, context: SealContext) throws -> [UInt8]
 }
-
-/// Hashes API keys for storage and lookup. Keys are 256-bit random strings, so a fast
-/// cryptographic hash is enough: there is nothing to brute-force.
-public protocol APIKeyHasher: Sendable {
-    func hash(_ key: String) -> [UInt8]
-}

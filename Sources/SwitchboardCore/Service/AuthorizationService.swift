@@ -11,7 +11,7 @@ public struct AuthorizationService: Sendable {
     private let integrations: IntegrationService
     private let connections: ConnectionService
     private let store: any AuthorizationStore & WorkspaceStore & ConnectionStore
-    private let hasher: any APIKeyHasher
+    private let hasher: any TokenHasher
     private let tokenClient: any OAuthTokenClient
     /// Where providers send the end user back: `<public url>/switchboard/oauth/callback`.
     public let callbackURL: String
@@ -27,7 +27,7 @@ public struct AuthorizationService: Sendable {
         integrations: IntegrationService,
         connections: ConnectionService,
         store: any AuthorizationStore & WorkspaceStore & ConnectionStore,
-        hasher: any APIKeyHasher,
+        hasher: any TokenHasher,
         tokenClient: any OAuthTokenClient,
         callbackURL: String,
         stateLifetime: Int64,

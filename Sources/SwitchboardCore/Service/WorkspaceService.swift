@@ -3,14 +3,14 @@ import Foundation
 /// Workspaces and their API keys: creation, listing, revocation, and authenticating a presented key.
 public struct WorkspaceService: Sendable {
     private let store: any WorkspaceStore
-    private let hasher: any APIKeyHasher
+    private let hasher: any TokenHasher
     private let now: @Sendable () -> Timestamp
     private let knownKeys = KnownKeys()
 
     /// `last_used_at` is written at most this often per key, so authentication stays a read.
     static let lastUsedResolutionMilliseconds: Int64 = 60_000
 
-    public init(store: any WorkspaceStore, hasher: any APIKeyHasher, now: @escaping @Sendable () -> Timestamp) {
+    public init(store: any WorkspaceStore, hasher: any TokenHasher, now: @escaping @Sendable () -> Timestamp) {
         self.store = store
         self.hasher = hasher
         self.now = now

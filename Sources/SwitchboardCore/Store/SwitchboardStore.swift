@@ -1,0 +1,11 @@
+/// A complete backend: both stores plus schema management.
+public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, SecretsManagerStore, StoreTransfer,
+    StoreBenchmarking, IntegrationStore, AuthorizationStore, TokenRefreshStore
+{
+    /// Applies pending migrations in order; returns the ids it applied.
+    @discardableResult
+    func migrate() async throws -> [String]
+
+    /// Ids of the migrations already applied, in order.
+    func appliedMigrations() async throws -> [String]
+}
