@@ -235,4 +235,33 @@ import Testing
             for field in fields { #expect(c[field] as? String == "\(field)-9") }
         }
     }
+
+    /// A PATCH or PUT that changes nothing (only read-only or unknown fields, or values already
+    /// stored) keeps `updated_at`, the version and the audit log: the connection does not come
+    /// back in every `updated_gte` sync.
+    @Test func aWriteThatChangesNothingKeepsUpdatedAtAndWritesNoAuditRecord() async throws {
+        try await withApp { api in
+            let created = try await api.create(connectionBody(extra: #""external_xref":"x-1""#))
+            let id = try #require(created["id"] as? String)
+            func auditCount() async throws -> Int {
+                try await api.send(.get, "/switchboard/audit?connection_id=\(id)").jsonArray().count
+            }
+            let before = try await auditCount()
+            for body in [
+                #"{"updated_at":"2030-01-01T00:00:00Z","is_paused":true}"#, #"{"not_a_field":1}"#,
+                #"{"external_xref":"x-1","integration_type":"hubspot"}"#,
+            ] {
+                let response = try await api.send(.patch, "/unified/connection/\(id)", body: body)
+                #expect(response.status == .ok, "\(body)")
+                #expect(
+                    try response.jsonObject()["updated_at"] as? String == created["updated_at"] as? String,
+                    "\(body)"
+                )
+            }
+            #expect(try await auditCount() == before)
+            let changed = try await api.send(.patch, "/unified/connection/\(id)", body: #"{"external_xref":"x-2"}"#)
+            #expect(try changed.jsonObject()["updated_at"] as? String != created["updated_at"] as? String)
+            #expect(try await auditCount() == before + 1)
+        }
+    }
 }

@@ -155,36 +155,22 @@ public struct ConnectionService: Sendable {
             }
         }
         let record = AuditRecord(.connectionUpdate, by: principal, at: time, connection: id)
-        let updated = try await store.update(id: id, workspace: workspace, audit: record) { current in
-            var connection = current
-            do throws(ValidationError) {
-                try input.apply(to: &connection.fields)
-            } catch {
-                throw ServiceError.invalid(error)
+        let updated: Connection?
+        do {
+            updated = try await store.update(id: id, workspace: workspace, audit: record) { current in
+                try merged(
+                    input,
+                    into: current,
+                    secretsManager: before.fields.secretsmanagerID,
+                    external: external,
+                    at: time
+                )
             }
-            try Self.validate(connection.fields)
-            try Self.checkTypeChange(from: current, input, holdsExternalCredentials: external != nil)
-            if current.fields.secretsmanagerID != before.fields.secretsmanagerID {
-                throw ServiceError.conflict("the connection's secrets manager changed meanwhile; retry")
-            }
-            if external == nil {
-                switch input.auth {
-                case .absent: break
-                case .null:
-                    connection.sealedAuth = nil
-                    connection.refresh = nil
-                case .value(let auth):
-                    connection.sealedAuth = try seal(auth, id: id, workspace: workspace)
-                    // New credentials start over: a connection that needed re-authorization is active again.
-                    connection.refresh = refresher.initialState(
-                        integrationType: connection.fields.integrationType,
-                        auth: auth
-                    )
-                }
-            }
-            connection.updatedAt = max(time, current.updatedAt)
-            connection.version = current.version + 1
-            return connection
+        } catch is Unchanged {
+            // A write that changes nothing (only read-only or unknown fields, or the values already
+            // stored) keeps the version, updated_at and the audit log as they are, so the
+            // connection does not reappear in every updated_gte sync.
+            return try await reveal([try await current(id, workspace)], to: principal, strict: true)[0]
         }
         guard let updated else { throw ServiceError.connectionNotFound(id) }
         switch input.auth {
@@ -195,6 +181,50 @@ public struct ConnectionService: Sendable {
             let mayRead = principal.scopes.contains(.connectionsCredentials)
             return RevealedConnection(connection: updated, auth: mayRead ? auth : nil)
         }
+    }
+
+    /// Thrown from inside the store's update when the request changes nothing: the transaction
+    /// rolls back, writing neither the row nor its audit record.
+    struct Unchanged: Error {}
+
+    /// `current` with `input` applied and validated, its credentials replaced when the request
+    /// carries them (sealed in the row unless they live in a secrets manager); `Unchanged` when
+    /// the request would change nothing.
+    private func merged(
+        _ input: ConnectionInput,
+        into current: Connection,
+        secretsManager expected: String?,
+        external: ExternalCredentials?,
+        at time: Timestamp
+    ) throws -> Connection {
+        var connection = current
+        do throws(ValidationError) { try input.apply(to: &connection.fields) } catch {
+            throw ServiceError.invalid(error)
+        }
+        try Self.validate(connection.fields)
+        if case .absent = input.auth, connection.fields == current.fields { throw Unchanged() }
+        try Self.checkTypeChange(from: current, input, holdsExternalCredentials: external != nil)
+        if current.fields.secretsmanagerID != expected {
+            throw ServiceError.conflict("the connection's secrets manager changed meanwhile; retry")
+        }
+        if external == nil {
+            switch input.auth {
+            case .absent: break
+            case .null:
+                connection.sealedAuth = nil
+                connection.refresh = nil
+            case .value(let auth):
+                connection.sealedAuth = try seal(auth, id: current.id, workspace: current.workspaceID)
+                // New credentials start over: a connection that needed re-authorization is active again.
+                connection.refresh = refresher.initialState(
+                    integrationType: connection.fields.integrationType,
+                    auth: auth
+                )
+            }
+        }
+        connection.updatedAt = max(time, current.updatedAt)
+        connection.version = current.version + 1
+        return connection
     }
 
     /// A connection's tokens belong to its integration: changing `integration_type` while it
