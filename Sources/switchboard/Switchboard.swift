@@ -23,7 +23,8 @@ struct Switchboard: AsyncParsableCommand {
 struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .long,
-        help: "Database URL: sqlite:PATH. Default: $SWITCHBOARD_DATABASE_URL, else \(DatabaseLocation.defaultURL)"
+        help:
+            "Database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST[:PORT]/DATABASE[?sslmode=...]. Default: $SWITCHBOARD_DATABASE_URL, else \(DatabaseLocation.defaultURL)"
     )
     var database: String?
 

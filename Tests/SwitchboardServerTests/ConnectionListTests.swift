@@ -232,4 +232,17 @@ private func expectedOrder(_ rows: [[String: Any]], sort: String, order: String)
             #expect(try await api.list("future_param=1").count == 2)
         }
     }
+
+    /// An unencoded `+` offset reads as a space; the error says how to send it.
+    @Test func anUnencodedPlusInUpdatedGTEGetsAHint() async throws {
+        try await withApp { api in
+            let plus = try await api.send(.get, "/unified/connection?updated_gte=2024-01-02T03:04:05+01:00")
+            #expect(plus.status == .badRequest)
+            #expect(plus.errorMessage.contains("%2B"))
+            let encoded = try await api.send(.get, "/unified/connection?updated_gte=2024-01-02T03:04:05%2B01:00")
+            #expect(encoded.status == .ok)
+            let other = try await api.send(.get, "/unified/connection?updated_gte=yesterday")
+            #expect(other.status == .badRequest && !other.errorMessage.contains("%2B"))
+        }
+    }
 }

@@ -26,8 +26,12 @@ extension ConnectionQuery {
         if let text = try parameters.single("updated_gte") {
             // Rounded up: a stored millisecond below a sub-millisecond bound does not satisfy >=.
             guard let time = Timestamp(rfc3339: text, rounding: .up) else {
+                // A `+` offset sent unencoded arrives as a space (query strings encode spaces so).
+                let plusHint =
+                    text.contains(" ")
+                    ? " (a + in a query string reads as a space: send the offset as %2B, or use Z)" : ""
                 throw .invalidParameter(
-                    "updated_gte must be an RFC 3339 date-time (2024-01-02T03:04:05Z, with an offset or fraction) or a date (2024-01-02); got \"\(text.prefix(64))\""
+                    "updated_gte must be an RFC 3339 date-time (2024-01-02T03:04:05Z, with an offset or fraction) or a date (2024-01-02); got \"\(text.prefix(64))\"\(plusHint)"
                 )
             }
             updatedGTE = time
