@@ -15,9 +15,10 @@ release:
 run:
 	swift run switchboard serve
 
-# Everything: Swift tests and the SDK suite on SQLite and PostgreSQL, replicas, outage.
-# Starts a throwaway PostgreSQL on 127.0.0.1:25432 and moto/OpenBao on 25401/25402 (left running;
-# `make db-down` and `make secrets-down` stop them).
+# Everything: Swift tests and the SDK suite on SQLite and PostgreSQL, replicas, outage, OAuth,
+# robustness, benchmark smoke. Checks prerequisites first; starts a throwaway PostgreSQL on
+# 127.0.0.1:25432 and moto/OpenBao on 25401/25402 and stops them at the end (servers already
+# running are reused and left running; `make db-down` and `make secrets-down` stop those).
 test:
 	scripts/test-all.sh
 

@@ -34,8 +34,8 @@ if [ "${1:-}" = "--smoke" ]; then
   trap 'rm -rf "$out"' EXIT
   .build/debug/switchboard bench --backend sqlite,postgres --connections 20000 --seconds 1 \
     --output "$out/benchmarks.md" --json "$out/benchmarks.json" "$@"
-  echo "bench smoke: every scenario ran on both backends; figures (debug build, not meaningful):"
-  sed -n '/^## Targets/,/^## SQLite/p' "$out/benchmarks.md" | head -40
+  # A debug build on 20,000 rows says nothing about the targets (`make bench` judges them).
+  echo "bench smoke: every scenario ran on both backends without an error or a failed request"
 else
   swift build -c release --product switchboard
   .build/release/switchboard bench --backend sqlite,postgres --connections 10000,1000000 --seconds 3 \

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite (`make test`, and what .ci/run runs):
+#   0. checks its prerequisites and says what is missing before anything starts;
 #   1. starts (or reuses) a throwaway PostgreSQL on 127.0.0.1 (scripts/postgres-up.sh), and
 #      moto_server and OpenBao's dev server as the external secrets managers (scripts/secrets-up.sh);
 #   2. Swift unit, store-contract and HTTP tests, on SQLite and on PostgreSQL; the secrets-manager
@@ -7,44 +8,93 @@
 #   3. the official Python SDK against the real server binary, on SQLite and on PostgreSQL;
 #   4. two replicas on one PostgreSQL, a PostgreSQL outage, a copy between backends and master-key
 #      rotation under load, against the real binary;
-#   4b. OAuth end to end against a real OAuth 2 server (tests/oauth/provider.py), on both backends;
-#   5. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both;
-#   6. the benchmark at a small size on both backends (scripts/bench.sh --smoke), so it cannot rot.
+#   5. OAuth end to end against a real OAuth 2 server (tests/oauth/provider.py), on both backends;
+#   6. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both;
+#   7. the benchmark at a small size on both backends (scripts/bench.sh --smoke), so it cannot rot.
 # PostgreSQL and both secrets managers are required: a run that cannot reach one fails instead of
-# skipping it. They are left running (scripts/postgres-down.sh, scripts/secrets-down.sh stop them).
+# skipping it. What this run started it stops at the end (pass or fail); servers that were
+# already running are left as they were.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
+stage="prerequisites"
+stages=0
 
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+step() {
+  stage="$1"
+  echo "== $1"
+}
+
+missing=()
+command -v swift >/dev/null || missing+=("swift (Swift 6.1 or later)")
+command -v python3 >/dev/null || missing+=("python3")
+if [ "$(id -u)" != "0" ]; then
+  # As root the scripts install these from Debian's packages themselves.
+  python3 -c "import ensurepip" 2>/dev/null || missing+=("python3-venv (apt-get install python3-venv)")
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=("PostgreSQL server binaries (apt-get install postgresql postgresql-contrib)")
+  command -v wrk >/dev/null || missing+=("wrk, for the benchmark smoke run (apt-get install wrk)")
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  printf 'make test: missing prerequisites:\n' >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  exit 2
+fi
+
+stop_started=()
+listening 25432 || stop_started+=(scripts/postgres-down.sh)
+listening 25401 || stop_started+=(scripts/secrets-down.sh)
+finish() {
+  status=$?
+  for stop in "${stop_started[@]}"; do "$stop" >/dev/null 2>&1 || true; done
+  if [ "$status" != 0 ]; then
+    echo "make test: FAILED in stage \"$stage\" after $((SECONDS - started)) s (exit $status)" >&2
+  fi
+}
+trap finish EXIT
+
+step "Starting PostgreSQL on 127.0.0.1:25432 (installed from Debian's packages if missing and root)"
 pg_url="$(scripts/postgres-up.sh)"
 export SWITCHBOARD_TEST_POSTGRES_URL="$pg_url"
 export SWITCHBOARD_TEST_REQUIRE_POSTGRES=1
 export SWITCHBOARD_REQUIRE_POSTGRES=1
 
+step "Starting moto and OpenBao on 127.0.0.1:25401/25402 (the test virtualenv is set up first: a few minutes on a new machine)"
 # Exports SWITCHBOARD_TEST_MOTO_URL, SWITCHBOARD_TEST_VAULT_URL and SWITCHBOARD_TEST_VAULT_TOKEN_FILE.
 secrets_env="$(scripts/secrets-up.sh)"
 eval "$secrets_env"
 export SWITCHBOARD_TEST_REQUIRE_SECRETS=1
 
-echo "== Swift tests (SQLite, PostgreSQL, moto and OpenBao)"
+step "Swift tests (SQLite, PostgreSQL, moto and OpenBao)"
 # The module graph is enforced as the code is built (see also scripts/check-imports.py).
 swift build --build-tests --explicit-target-dependency-import-check error
 swift test --skip-build
+stages=$((stages + 1))
 
-echo "== SDK compatibility suite on SQLite"
+step "SDK compatibility suite on SQLite"
 swift build --product switchboard --explicit-target-dependency-import-check error
 tests/compat/run.sh
+stages=$((stages + 1))
 
-echo "== SDK compatibility suite on PostgreSQL"
+step "SDK compatibility suite on PostgreSQL"
 SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/compat/run.sh
+stages=$((stages + 1))
 
-echo "== Replicas, outage, copy and key rotation"
+step "Replicas, outage, copy and key rotation"
 SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/replicas/run.sh
+stages=$((stages + 1))
 
-echo "== OAuth: authorization flow, re-authorization, token refresh (SQLite and PostgreSQL)"
+step "OAuth: authorization flow, re-authorization, token refresh (SQLite and PostgreSQL)"
 SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/oauth/run.sh
+stages=$((stages + 1))
 
-echo "== Robustness: fuzzing, crash safety, soak, shutdown, hostile input (SQLite and PostgreSQL)"
+step "Robustness: fuzzing, crash safety, soak, shutdown, hostile input (SQLite and PostgreSQL)"
 scripts/test-robustness.sh
+stages=$((stages + 1))
 
-echo "== Benchmark smoke run (20,000 connections, SQLite and PostgreSQL)"
+step "Benchmark smoke run (20,000 connections, SQLite and PostgreSQL)"
 scripts/bench.sh --smoke
+stages=$((stages + 1))
+
+echo "make test: every suite passed in $((SECONDS - started)) s: Swift, SDK (SQLite, PostgreSQL), replicas, OAuth, robustness, benchmark smoke"
+echo "stages: $stages passed, 0 failed"
