@@ -28,14 +28,14 @@ test-swift:
 	swift test --skip-build
 
 test-compat: build
-	tests/compat/run.sh
+	e2e/compat/run.sh
 
-# OAuth end to end (tests/oauth): the authorization flow, re-authorization and token refresh against
+# OAuth end to end (e2e/oauth): the authorization flow, re-authorization and token refresh against
 # a real OAuth 2 server (Authlib, 127.0.0.1:31410), on SQLite and on PostgreSQL (throwaway server on
 # 127.0.0.1:25432), two replicas racing to refresh one token included.
 test-oauth: build
 	SWITCHBOARD_DATABASE_URL="$$(scripts/postgres-up.sh)?sslmode=disable" SWITCHBOARD_REQUIRE_POSTGRES=1 \
-	tests/oauth/run.sh
+	e2e/oauth/run.sh
 
 # Robustness suite (docs/reliability.md) on SQLite, then on PostgreSQL (throwaway server on
 # 127.0.0.1:25432): schemathesis fuzzing, SIGKILL crash safety, a 40 s soak, graceful shutdown,

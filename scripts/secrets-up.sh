@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts (or reuses) the two secrets managers the Swift suite SwitchboardSecretsManagersTests talks
 # to, on 127.0.0.1 only: moto_server (AWS Secrets Manager) and OpenBao's dev server (Vault KV v2,
-# mounted at secret/). Both come from the repo's virtualenv (tests/venv.sh installs them).
+# mounted at secret/). Both come from the repo's virtualenv (e2e/venv.sh installs them).
 # Waits until both answer, then prints shell exports on stdout (everything else goes to stderr):
 #
 #   eval "$(scripts/secrets-up.sh)"
@@ -11,7 +11,7 @@
 #
 # Env: SWITCHBOARD_MOTO_PORT (default 25401), SWITCHBOARD_BAO_PORT (default 25402),
 #      SWITCHBOARD_SECRETS_DIR (default <repo>/.build-secrets: pid files, logs, token),
-#      PYTHON, VENV (as tests/venv.sh). Ports as in postgres-up.sh: below the ephemeral range.
+#      PYTHON, VENV (as e2e/venv.sh). Ports as in postgres-up.sh: below the ephemeral range.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 moto_port="${SWITCHBOARD_MOTO_PORT:-25401}"
@@ -19,7 +19,7 @@ bao_port="${SWITCHBOARD_BAO_PORT:-25402}"
 dir="${SWITCHBOARD_SECRETS_DIR:-$repo/.build-secrets}"
 venv="${VENV:-$repo/.venv}"
 
-VENV="$venv" "$repo/tests/venv.sh" >&2
+VENV="$venv" "$repo/e2e/venv.sh" >&2
 mkdir -p "$dir"
 chmod 700 "$dir"
 

@@ -8,7 +8,7 @@
 #   3. the official Python SDK against the real server binary, on SQLite and on PostgreSQL;
 #   4. two replicas on one PostgreSQL, a PostgreSQL outage, a copy between backends and master-key
 #      rotation under load, against the real binary;
-#   5. OAuth end to end against a real OAuth 2 server (tests/oauth/provider.py), on both backends;
+#   5. OAuth end to end against a real OAuth 2 server (e2e/oauth/provider.py), on both backends;
 #   6. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both;
 #   7. the benchmark at a small size on both backends (scripts/bench.sh --smoke), so it cannot rot.
 # PostgreSQL and both secrets managers are required: a run that cannot reach one fails instead of
@@ -73,19 +73,19 @@ stages=$((stages + 1))
 
 step "SDK compatibility suite on SQLite"
 swift build --product switchboard --explicit-target-dependency-import-check error
-tests/compat/run.sh
+e2e/compat/run.sh
 stages=$((stages + 1))
 
 step "SDK compatibility suite on PostgreSQL"
-SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/compat/run.sh
+SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" e2e/compat/run.sh
 stages=$((stages + 1))
 
 step "Replicas, outage, copy and key rotation"
-SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/replicas/run.sh
+SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" e2e/replicas/run.sh
 stages=$((stages + 1))
 
 step "OAuth: authorization flow, re-authorization, token refresh (SQLite and PostgreSQL)"
-SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" tests/oauth/run.sh
+SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" e2e/oauth/run.sh
 stages=$((stages + 1))
 
 step "Robustness: fuzzing, crash safety, soak, shutdown, hostile input (SQLite and PostgreSQL)"

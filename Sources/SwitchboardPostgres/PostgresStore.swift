@@ -217,7 +217,7 @@ public struct PostgresSettings: Sendable, Equatable {
         // timer task PostgresNIO arms on every return of a connection above the minimum (get by id:
         // 7,800 -> 10,500 requests/s), but PostgresNIO 1.33.2 then traps on a lease made while
         // connections lost in a PostgreSQL crash are being reopened (`minimumConcurrentConnections
-        // <= stats.active` in `createNewDemandConnectionIfPossible`; tests/replicas/test_outage.py).
+        // <= stats.active` in `createNewDemandConnectionIfPossible`; e2e/replicas/test_outage.py).
         configuration.options.maximumConnections = poolSize
         if let searchPath {
             configuration.options.additionalStartupParameters = [("search_path", searchPath)]

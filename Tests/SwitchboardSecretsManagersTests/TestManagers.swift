@@ -117,5 +117,5 @@ func withHTTPClient<T>(
 
 /// A name no other test (or earlier run against the same server) uses.
 func uniqueName(_ label: String) -> String {
-    "switchboard-tests/\(UUID().uuidString.lowercased())/\(label)"
+    "switchboard-e2e/\(UUID().uuidString.lowercased())/\(label)"
 }

@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func mockProviderDefinitionLoads() throws {
-        let directory = try repositoryRoot().appendingPathComponent("tests/oauth/integrations", isDirectory: true)
+        let directory = try repositoryRoot().appendingPathComponent("e2e/oauth/integrations", isDirectory: true)
         let catalog = try IntegrationCatalogLoader.load(operatorDirectory: directory.path)
         let mock = try #require(catalog.definition("mock"))
         #expect(mock.name == "Mock OAuth Provider")

@@ -8,7 +8,7 @@ import Testing
 
 /// The authorization flow's HTTP edge through the real application: enabling an integration,
 /// the redirect allowlist, every refusal of the authorize URL and the callback, and
-/// re-authorization tokens. (The full flow against a real OAuth provider is tests/oauth.)
+/// re-authorization tokens. (The full flow against a real OAuth provider is e2e/oauth.)
 @Suite struct OAuthRoutesTests {
     static let app = "http://127.0.0.1:5555"
 

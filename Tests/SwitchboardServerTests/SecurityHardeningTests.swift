@@ -8,7 +8,7 @@ import Testing
 @testable import SwitchboardServer
 
 /// Regression tests for what a probe of the service as an attacker found (docs/security.md),
-/// each run on SQLite and PostgreSQL. The hostile-input suite (tests/robustness) covers the
+/// each run on SQLite and PostgreSQL. The hostile-input suite (e2e/robustness) covers the
 /// wire-level ones: body framing, slow bodies, file descriptors, file modes.
 @Suite struct SecurityHardeningTests {
     /// A manager's address is an outbound destination: internal ones are refused at registration
@@ -106,7 +106,7 @@ import Testing
     }
 
     /// A body route checks the scope before it reads the body: a read-only key's create is a 403,
-    /// whatever it sent (tests/robustness times it on a socket that never sends the body).
+    /// whatever it sent (e2e/robustness times it on a socket that never sends the body).
     @Test func aKeyWithoutTheScopeIsRefusedBeforeItsBodyIsRead() async throws {
         try await withApp { api in
             let reader = try await api.makeKey(ScopeSet([.connectionsRead]))

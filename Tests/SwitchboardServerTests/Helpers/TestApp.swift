@@ -35,14 +35,14 @@ final class ManualClock: Sendable {
     }
 }
 
-/// The shipped catalog plus the loopback `mock` integration of tests/oauth.
+/// The shipped catalog plus the loopback `mock` integration of e2e/oauth.
 func testCatalog() throws -> IntegrationCatalog {
     var root = URL(fileURLWithPath: #filePath)
     while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
         root.deleteLastPathComponent()
     }
     return try IntegrationCatalogLoader.load(
-        operatorDirectory: root.appendingPathComponent("tests/oauth/integrations").path
+        operatorDirectory: root.appendingPathComponent("e2e/oauth/integrations").path
     )
 }
 

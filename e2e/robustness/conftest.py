@@ -1,4 +1,4 @@
-"""Fixtures for the robustness suite (see tests/robustness/run.sh and docs/reliability.md).
+"""Fixtures for the robustness suite (see e2e/robustness/run.sh and docs/reliability.md).
 
 Every test gets a database of its own and starts its own `switchboard serve` processes (crash,
 shutdown and timeout tests need servers they can kill and configure):

@@ -28,7 +28,7 @@ import pytest
 from unified_python_sdk import UnifiedTo
 from unified_python_sdk.models import shared
 
-# The process handling shared with tests/replicas lives in tests/support/switchboard_testkit.py.
+# The process handling shared with e2e/replicas lives in e2e/support/switchboard_testkit.py.
 _SUPPORT = str(Path(__file__).resolve().parents[1] / "support")
 if _SUPPORT not in sys.path:
     sys.path.insert(0, _SUPPORT)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Run the OAuth end-to-end suite against a built binary: a real OAuth 2 authorization server
-# (tests/oauth/provider.py, Authlib, on 127.0.0.1:31410), the official SDK, and `switchboard serve`
-# with --integrations-dir tests/oauth/integrations, on SQLite and on PostgreSQL.
+# (e2e/oauth/provider.py, Authlib, on 127.0.0.1:31410), the official SDK, and `switchboard serve`
+# with --integrations-dir e2e/oauth/integrations, on SQLite and on PostgreSQL.
 #
-#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:25432/switchboard tests/oauth/run.sh [pytest args...]
+#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:25432/switchboard e2e/oauth/run.sh [pytest args...]
 #
 # The PostgreSQL half creates fresh databases on the server of SWITCHBOARD_DATABASE_URL (dropped at
 # the end), among them the one two replicas share for the refresh race.
@@ -30,4 +30,4 @@ case "${SWITCHBOARD_DATABASE_URL:-}" in
         ;;
 esac
 
-exec "$VENV/bin/python" -m pytest "$REPO_ROOT/tests/oauth" -q -p no:cacheprovider -rs "$@"
+exec "$VENV/bin/python" -m pytest "$REPO_ROOT/e2e/oauth" -q -p no:cacheprovider -rs "$@"

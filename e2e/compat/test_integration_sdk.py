@@ -3,7 +3,7 @@
 The shipped catalog through `list_unified_integrations` and the key-less
 `list_unified_integration_workspaces`; an authorize URL for a shipped provider (HubSpot) through
 `get_unified_integration_auth`; and `create_unified_connection_reauth`. The whole flow against a
-real OAuth provider is tests/oauth.
+real OAuth provider is e2e/oauth.
 """
 
 from __future__ import annotations

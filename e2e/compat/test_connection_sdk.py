@@ -155,19 +155,24 @@ def expect_sdk_error(status: int, fn: Callable[..., Any], **kwargs: Any) -> Dict
 
 
 def bump_until_after(sdk: UnifiedTo, conn: shared.Connection, after: datetime) -> shared.Connection:
-    """Re-PATCH (same content) until updated_at > after. Timestamps have millisecond
-    resolution, so two writes can share one; this avoids sleeping. Bounded."""
-    for _ in range(500):
+    """PATCH until updated_at > after, leaving the content as it was. Timestamps have
+    millisecond resolution, so two writes can share one; this avoids sleeping. A write that
+    changes nothing keeps updated_at, so each round changes the permissions and changes them back.
+    Bounded."""
+    original = values(conn.permissions)
+    toggled = [p for p in original if p != "crm_deal_read"] if "crm_deal_read" in original else original + ["crm_deal_read"]
+    for _ in range(250):
         if conn.updated_at > after:
             return conn
-        conn = patch(
-            sdk,
-            conn.id,
-            categories=values(conn.categories),
-            integration_type=conn.integration_type,
-            permissions=values(conn.permissions),
-            environment=conn.environment,
-        )
+        for permissions in (toggled, original):
+            conn = patch(
+                sdk,
+                conn.id,
+                categories=values(conn.categories),
+                integration_type=conn.integration_type,
+                permissions=permissions,
+                environment=conn.environment,
+            )
     pytest.fail("updated_at never moved past the previous write's timestamp")
 
 

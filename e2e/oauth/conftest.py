@@ -1,8 +1,8 @@
-"""Fixtures for the OAuth end-to-end suite (see tests/oauth/run.sh).
+"""Fixtures for the OAuth end-to-end suite (see e2e/oauth/run.sh).
 
-A real OAuth 2 authorization server (tests/oauth/provider.py, Authlib) runs for the whole session
-on 127.0.0.1:31410, the address tests/oauth/integrations/mock.yaml names. Switchboard servers
-are started with `--integrations-dir tests/oauth/integrations` and `--public-url
+A real OAuth 2 authorization server (e2e/oauth/provider.py, Authlib) runs for the whole session
+on 127.0.0.1:31410, the address e2e/oauth/integrations/mock.yaml names. Switchboard servers
+are started with `--integrations-dir e2e/oauth/integrations` and `--public-url
 http://127.0.0.1:<their port>`, whose callback is registered with the provider as the client's
 redirect URI.
 
@@ -17,7 +17,7 @@ Environment:
   SWITCHBOARD_DATABASE_URL      a postgres:// URL for the PostgreSQL half; when it is not one,
                                 the PostgreSQL tests are skipped...
   SWITCHBOARD_REQUIRE_POSTGRES  ...unless this is 1: then they fail (CI sets it).
-  SWITCHBOARD_OAUTH_INTEGRATIONS_DIR  the integrations directory (default: tests/oauth/integrations)
+  SWITCHBOARD_OAUTH_INTEGRATIONS_DIR  the integrations directory (default: e2e/oauth/integrations)
 
 API keys, client secrets and tokens are secrets even in tests: they are never put in assertion
 messages, reprs or logs. Tests compare tokens through `fingerprint()`.
@@ -128,7 +128,7 @@ def without_query(url: str) -> str:
 
 @dataclass(frozen=True)
 class MockIntegration:
-    """What the suite needs from tests/oauth/integrations/mock.yaml."""
+    """What the suite needs from e2e/oauth/integrations/mock.yaml."""
 
     directory: Path
     type: str

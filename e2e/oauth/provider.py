@@ -1,6 +1,6 @@
 """A real OAuth 2 authorization server for the OAuth suite (tests only), built on Authlib + Flask.
 
-    python tests/oauth/provider.py [--host 127.0.0.1] [--port 31410]
+    python e2e/oauth/provider.py [--host 127.0.0.1] [--port 31410]
                                    [--authorize-path /oauth/authorize] [--token-path /oauth/token]
 
 What it implements (RFC 6749 with RFC 7636):

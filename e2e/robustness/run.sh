@@ -2,9 +2,9 @@
 # Run the robustness suite (fuzzing, crash safety, soak, graceful shutdown, hostile input)
 # against a built binary. See docs/reliability.md.
 #
-#   tests/robustness/run.sh [pytest args...]            # on SQLite (a fresh file per test)
+#   e2e/robustness/run.sh [pytest args...]            # on SQLite (a fresh file per test)
 #   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:25432/switchboard?sslmode=disable \
-#       tests/robustness/run.sh                         # on PostgreSQL (a fresh database per test)
+#       e2e/robustness/run.sh                         # on PostgreSQL (a fresh database per test)
 #
 # Env: SWITCHBOARD_BIN (default: <repo>/.build/debug/switchboard),
 #      SWITCHBOARD_SOAK_SECONDS (default 40), SWITCHBOARD_SOAK_RATE (default 100),
@@ -19,4 +19,4 @@ case "${SWITCHBOARD_DATABASE_URL:-}" in
         command -v psql >/dev/null 2>&1 || { echo "run.sh: psql is not on PATH" >&2; exit 2; } ;;
 esac
 
-exec "$VENV/bin/python" -m pytest "$REPO_ROOT/tests/robustness" -q -p no:cacheprovider -rs "$@"
+exec "$VENV/bin/python" -m pytest "$REPO_ROOT/e2e/robustness" -q -p no:cacheprovider -rs "$@"

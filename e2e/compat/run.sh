@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the Switchboard SDK compatibility suite (unified-python-sdk) against a built binary.
 #
-#   tests/compat/run.sh [pytest args...]
+#   e2e/compat/run.sh [pytest args...]
 #
 # Env: SWITCHBOARD_BIN (default: <repo>/.build/debug/switchboard),
 #      SWITCHBOARD_DATABASE_URL (default: a fresh SQLite file per run),
@@ -11,4 +11,4 @@ set -euo pipefail
 # Finds the binary, enters the repository and prepares the virtualenv.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/suite-setup.sh"
 
-exec "$VENV/bin/python" -m pytest "$REPO_ROOT/tests/compat" -q -p no:cacheprovider "$@"
+exec "$VENV/bin/python" -m pytest "$REPO_ROOT/e2e/compat" -q -p no:cacheprovider "$@"

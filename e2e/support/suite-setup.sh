@@ -1,5 +1,5 @@
 # Sourced by each suite's run.sh: finds the repository, the switchboard binary and the virtualenv,
-# and creates or updates the virtualenv (tests/venv.sh). Leaves the shell in the repository root
+# and creates or updates the virtualenv (e2e/venv.sh). Leaves the shell in the repository root
 # with REPO_ROOT, PYTHON, VENV and SWITCHBOARD_BIN set (SWITCHBOARD_BIN exported).
 #
 # Env: SWITCHBOARD_BIN (default: <repo>/.build/debug/switchboard; a relative path is taken from
@@ -19,4 +19,4 @@ if [[ ! -x "$SWITCHBOARD_BIN" ]]; then
     exit 2
 fi
 
-PYTHON="$PYTHON" VENV="$VENV" "$REPO_ROOT/tests/venv.sh"
+PYTHON="$PYTHON" VENV="$VENV" "$REPO_ROOT/e2e/venv.sh"

@@ -1,4 +1,4 @@
-"""Process handling shared by the Python suites (tests/compat, tests/replicas, tests/robustness).
+"""Process handling shared by the Python suites (e2e/compat, e2e/replicas, e2e/robustness).
 
 Each suite's conftest.py puts this directory on sys.path and imports from here: the test
 master key and timeouts, free loopback ports, log tails, the `Workspace` record, the binary

@@ -2,7 +2,7 @@
 # Run the multi-process suite (PostgreSQL replicas, outage, copy, master-key rotation under load)
 # against a built binary.
 #
-#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:25432/switchboard tests/replicas/run.sh [pytest args...]
+#   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:25432/switchboard e2e/replicas/run.sh [pytest args...]
 #
 # test_replicas.py runs two `switchboard serve` replicas on a fresh database created (and dropped)
 # on the server of SWITCHBOARD_DATABASE_URL. test_outage.py never touches that server: it starts a
@@ -30,4 +30,4 @@ case "${SWITCHBOARD_DATABASE_URL:-}" in
 esac
 command -v psql >/dev/null 2>&1 || echo "run.sh: psql is not on PATH: the replica tests need it" >&2
 
-exec "$VENV/bin/python" -m pytest "$REPO_ROOT/tests/replicas" -q -p no:cacheprovider -rs "$@"
+exec "$VENV/bin/python" -m pytest "$REPO_ROOT/e2e/replicas" -q -p no:cacheprovider -rs "$@"

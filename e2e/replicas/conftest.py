@@ -1,7 +1,7 @@
-"""Fixtures for the PostgreSQL replica and outage suite (see tests/replicas/run.sh).
+"""Fixtures for the PostgreSQL replica and outage suite (see e2e/replicas/run.sh).
 
 The process handling (free loopback ports, a bounded health wait, SIGTERM then SIGKILL, the CLI,
-API keys never in messages or reprs) is shared with tests/compat: tests/support/switchboard_testkit.py.
+API keys never in messages or reprs) is shared with e2e/compat: e2e/support/switchboard_testkit.py.
 
 Environment:
   SWITCHBOARD_BIN               the switchboard binary (default: <repo>/.build/debug/switchboard)
