@@ -6,12 +6,13 @@ import Synchronization
 /// Unlike a task group, this does not wait for `body` to finish after the deadline: a driver call
 /// stuck on a connection that died mid-flight (seen with PostgreSQL killed under load) must not
 /// hold a request, or graceful shutdown, forever. `body` is cancelled and left to end on its own.
-/// Deadlines are kept by one shared `DeadlineWatchdog`, not a timer task per call, because every
-/// query passes through here.
+/// Deadlines are kept by the store's `DeadlineWatchdog`, not a timer task per call, because every
+/// query passes through here. `body` runs in a task of its own for that reason: it is the one
+/// piece of work the caller must be able to abandon.
 func withDeadline<T: Sendable>(
     _ timeout: Duration,
     onTimeout: @escaping @Sendable () -> any Error,
-    watchdog: DeadlineWatchdog = .shared,
+    watchdog: DeadlineWatchdog,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let race = DeadlineRace<T>(watchdog: watchdog)
@@ -93,13 +94,13 @@ private final class DeadlineRace<T: Sendable>: Sendable {
     }
 }
 
-/// Fires each watched call's expiry once its deadline has passed, checking every `tick`. A single
-/// task does this while anything is watched and ends when nothing is, so an idle process keeps
-/// no timer; the price is that a deadline fires up to one tick late.
+/// Fires each watched call's expiry once its deadline has passed, checking every `tick` while
+/// anything is watched. Its loop (`run()`) belongs to its owner: `PostgresStore.run()` runs it
+/// beside the connection pool, for exactly as long. While nothing is watched the loop waits for the
+/// next watch instead of ticking, so an idle process keeps no timer; the price is that a deadline
+/// fires up to one tick late.
 final class DeadlineWatchdog: Sendable {
     struct Watch: Sendable, Hashable { fileprivate let id: UInt64 }
-
-    static let shared = DeadlineWatchdog(tick: .milliseconds(50))
 
     private struct Pending {
         var deadline: ContinuousClock.Instant
@@ -108,21 +109,24 @@ final class DeadlineWatchdog: Sendable {
     private struct State {
         var pending: [UInt64: Pending] = [:]
         var nextID: UInt64 = 0
-        var running = false
+        var ticking = false
+        /// The loop, waiting for the first watch.
+        var waiter: CheckedContinuation<Void, Never>?
+        var cancelled = false
     }
     private let state = Mutex(State())
     private let tick: Duration
 
-    init(tick: Duration) { self.tick = tick }
+    init(tick: Duration = .milliseconds(50)) { self.tick = tick }
 
     func watch(until deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> Watch {
-        let (id, startsRunning) = state.withLock { state in
+        let (id, waiter) = state.withLock { state in
             state.nextID += 1
             state.pending[state.nextID] = Pending(deadline: deadline, expire: expire)
-            defer { state.running = true }
-            return (state.nextID, !state.running)
+            defer { state.waiter = nil }
+            return (state.nextID, state.waiter)
         }
-        if startsRunning { Task { await self.run() } }
+        waiter?.resume()
         return Watch(id: id)
     }
 
@@ -130,24 +134,54 @@ final class DeadlineWatchdog: Sendable {
         state.withLock { _ = $0.pending.removeValue(forKey: watch.id) }
     }
 
-    /// For tests: how many calls are watched, and whether the checking task runs.
-    var status: (watched: Int, running: Bool) { state.withLock { ($0.pending.count, $0.running) } }
+    /// For tests: how many calls are watched, and whether the loop is ticking.
+    var status: (watched: Int, running: Bool) { state.withLock { ($0.pending.count, $0.ticking) } }
 
-    private func run() async {
-        while true {
-            try? await Task.sleep(for: tick)
-            let now = ContinuousClock.now
-            let expired: [@Sendable () -> Void]? = state.withLock { state in
-                guard !state.pending.isEmpty else {
-                    state.running = false
-                    return nil
+    /// Expires watched calls until the calling task is cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            await waitForWatches()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                let now = ContinuousClock.now
+                let expired: [@Sendable () -> Void]? = state.withLock { state in
+                    guard !state.pending.isEmpty else {
+                        state.ticking = false
+                        return nil
+                    }
+                    let due = state.pending.filter { $0.value.deadline <= now }
+                    for id in due.keys { state.pending[id] = nil }
+                    return due.values.map(\.expire)
                 }
-                let due = state.pending.filter { $0.value.deadline <= now }
-                for id in due.keys { state.pending[id] = nil }
-                return due.values.map(\.expire)
+                guard let expired else { break }
+                for expire in expired { expire() }
             }
-            guard let expired else { return }
-            for expire in expired { expire() }
+        }
+        state.withLock { $0.ticking = false }
+    }
+
+    /// Returns once something is watched (at once if something is), or when the task is cancelled.
+    private func waitForWatches() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if !state.pending.isEmpty || state.cancelled {
+                        state.ticking = !state.pending.isEmpty
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+            state.withLock { if !$0.pending.isEmpty { $0.ticking = true } }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                state.cancelled = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
         }
     }
 }

@@ -101,7 +101,7 @@ extension PostgresStore {
 
     public func rawList(_ query: ConnectionQuery) async throws -> Int {
         try await mapped { [client, logger] in
-            try await Self.fetchAll(Self.pageRows(query, client: client, logger: logger))
+            try await Self.fetchAll(Self.pageRows(query, now: now(), client: client, logger: logger))
         }
     }
 

@@ -15,7 +15,7 @@ extension PostgresStore {
             var count = 0
             var last: ConnectionQuery.Position?
             var row = PostgresConnectionRow()
-            let rows = try await Self.pageRows(query, confirmingKey: keyID, client: client, logger: logger)
+            let rows = try await Self.pageRows(query, confirmingKey: keyID, now: now(), client: client, logger: logger)
             for try await data in rows {
                 try row.load(data)
                 ConnectionJSON.writeWithoutAuth(row, to: &writer)

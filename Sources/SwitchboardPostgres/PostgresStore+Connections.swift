@@ -60,7 +60,7 @@ extension PostgresStore {
         try await mapped { [client, logger] in
             var connections: [Connection] = []
             connections.reserveCapacity(query.limit)
-            for try await row in try await Self.pageRows(query, client: client, logger: logger) {
+            for try await row in try await Self.pageRows(query, now: now(), client: client, logger: logger) {
                 connections.append(try Self.connection(from: row))
             }
             return connections

@@ -13,16 +13,31 @@ public struct PostgresStore: SwitchboardStore {
     let client: PostgresClient
     let logger: Logger
     let operationTimeout: Duration
+    /// The clock list planning reads (which hours an `updated_gte` window spans), the services' own.
+    let now: @Sendable () -> Timestamp
+    /// Keeps every operation's deadline; runs inside `run()`, beside the pool.
+    let watchdog = DeadlineWatchdog()
 
     /// `operationTimeout` overrides the settings' deadline.
-    public init(settings: PostgresSettings, logger: Logger, operationTimeout: Duration? = nil) {
+    public init(
+        settings: PostgresSettings,
+        logger: Logger,
+        operationTimeout: Duration? = nil,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now
+    ) {
+        self.now = now
         client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.logger = logger
         self.operationTimeout = operationTimeout ?? settings.operationTimeout
     }
 
     /// Runs the connection pool until the calling task is cancelled.
-    public func run() async { await client.run() }
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await client.run() }
+            group.addTask { await watchdog.run() }
+        }
+    }
 
     // MARK: Migrations
 
@@ -98,6 +113,7 @@ public struct PostgresStore: SwitchboardStore {
             return try await withDeadline(
                 timeout,
                 onTimeout: { StoreError.unavailable("PostgreSQL did not answer within \(timeout)") },
+                watchdog: watchdog,
                 body
             )
         } catch {

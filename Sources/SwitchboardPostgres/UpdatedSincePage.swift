@@ -89,13 +89,14 @@ extension PostgresStore {
     static func pageRows(
         _ query: ConnectionQuery,
         confirmingKey keyID: String? = nil,
+        now: Timestamp,
         client: PostgresClient,
         logger: Logger
     ) async throws -> any AsyncSequence<PostgresRow, any Error> {
         // A name position cannot continue a created_at order; listSQL reads such a query as it is.
         let continuesCreatedOrder: Bool
         if case .name = query.after { continuesCreatedOrder = false } else { continuesCreatedOrder = true }
-        guard continuesCreatedOrder, let hours = query.updatedHours(now: .now()) else {
+        guard continuesCreatedOrder, let hours = query.updatedHours(now: now) else {
             return try await client.query(listSQL(query, confirmingKey: keyID), logger: logger)
         }
         func execute<Shape: UpdatedSinceShape>(

@@ -30,7 +30,7 @@ extension SQLiteStore {
     public func rawList(_ query: ConnectionQuery) async throws -> Int {
         try await mapped {
             try await pool.read { db in
-                try Self.stepAll(try Self.listStatement(query, in: db))
+                try Self.stepAll(try Self.listStatement(query, in: db, now: now()))
             }
         }
     }

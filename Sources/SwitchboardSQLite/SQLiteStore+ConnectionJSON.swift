@@ -12,7 +12,7 @@ extension SQLiteStore {
         try await mapped {
             try await pool.read { db in
                 guard try Self.keyIsLive(keyID, db) else { return .keyNotLive }
-                let statement = try Self.listStatement(query, in: db)
+                let statement = try Self.listStatement(query, in: db, now: now())
                 var writer = JSONWriter(reservingCapacity: 64 + query.limit * 768)
                 writer.beginArray()
                 var count = 0

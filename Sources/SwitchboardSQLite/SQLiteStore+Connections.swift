@@ -55,7 +55,7 @@ extension SQLiteStore {
     public func list(_ query: ConnectionQuery) async throws -> [Connection] {
         try await mapped {
             try await pool.read { db in
-                let cursor = try Row.fetchCursor(try Self.listStatement(query, in: db))
+                let cursor = try Row.fetchCursor(try Self.listStatement(query, in: db, now: now()))
                 var connections: [Connection] = []
                 connections.reserveCapacity(query.limit)
                 while let row = try cursor.next() { connections.append(Self.connection(from: row)) }
@@ -180,7 +180,7 @@ extension SQLiteStore {
     /// than the hour merge, under the created_at order, first probes that order's index (see
     /// `wideWindowProbe`): when the page lies within the probe, the page walks the index; otherwise
     /// it sorts every match.
-    static func listStatement(_ query: ConnectionQuery, in db: Database, now: Timestamp = .now()) throws -> Statement {
+    static func listStatement(_ query: ConnectionQuery, in db: Database, now: Timestamp) throws -> Statement {
         var (sql, arguments) = listSQL(query, now: now)
         if let (probeSQL, probeArguments) = wideWindowProbe(query, now: now),
             try Int.fetchOne(db.cachedStatement(sql: probeSQL), arguments: probeArguments) == query.offset + query.limit
@@ -197,7 +197,7 @@ extension SQLiteStore {
     /// order's index, testing `updated_gte` on its entries, instead of sorting the window's matches.
     static func listSQL(
         _ query: ConnectionQuery,
-        now: Timestamp = .now(),
+        now: Timestamp,
         walkingCreatedOrder: Bool = false
     ) -> (String, StatementArguments) {
         var filter = "workspace_id = ? AND environment = ?"

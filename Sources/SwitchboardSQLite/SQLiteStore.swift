@@ -10,10 +10,13 @@ import SwitchboardCore
 public struct SQLiteStore: SwitchboardStore {
     let pool: DatabasePool
     public let path: String
+    /// The clock list planning reads (which hours an `updated_gte` window spans), the services' own.
+    let now: @Sendable () -> Timestamp
 
     /// Opens (creating if needed) the database file at `path`. Does not migrate.
-    public init(path: String, logger: Logger) throws {
+    public init(path: String, logger: Logger, now: @escaping @Sendable () -> Timestamp = Timestamp.now) throws {
         self.path = path
+        self.now = now
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try Self.restrictFiles(path: path, directory: directory)
         var configuration = Configuration()

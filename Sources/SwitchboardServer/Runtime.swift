@@ -46,7 +46,7 @@ public struct Runtime: Sendable {
         let egressClient = EgressClient(policy: egress)
         let factory = HTTPSecretsManagerClientFactory(httpClient: egressClient)
         do {
-            let result = try await withStore(database, logger: logger) { store in
+            let result = try await withStore(database, logger: logger, now: now) { store in
                 let secretsManagers = SecretsManagerService(store: store, sealer: sealer, factory: factory, now: now)
                 let integrations = IntegrationService(catalog: oauth.catalog, store: store, sealer: sealer, now: now)
                 let refresher = TokenRefresher(
@@ -107,16 +107,17 @@ public struct Runtime: Sendable {
     public static func withStore<T: Sendable>(
         _ database: DatabaseLocation,
         logger: Logger,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now,
         _ body: @Sendable (any SwitchboardStore) async throws -> T
     ) async throws -> T {
         switch database {
         case .sqlite(let path):
-            let store = try SQLiteStore(path: path, logger: logger)
+            let store = try SQLiteStore(path: path, logger: logger, now: now)
             defer { try? store.close() }
             try await migrate(store, logger: logger)
             return try await body(store)
         case .postgres(let settings):
-            let store = PostgresStore(settings: settings, logger: logger)
+            let store = PostgresStore(settings: settings, logger: logger, now: now)
             return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
                 group.addTask { await store.run() }
                 defer { group.cancelAll() }

@@ -3,19 +3,40 @@ import Testing
 
 @testable import SwitchboardPostgres
 
+/// Runs `body` with a watchdog whose loop runs for exactly as long, as `PostgresStore.run()` does.
+func withWatchdog<T: Sendable>(
+    tick: Duration = .milliseconds(50),
+    _ body: @Sendable (DeadlineWatchdog) async throws -> T
+) async throws -> T {
+    let watchdog = DeadlineWatchdog(tick: tick)
+    return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+        group.addTask { await watchdog.run() }
+        defer { group.cancelAll() }
+        return try await body(watchdog)
+    }
+}
+
 @Suite struct DeadlineTests {
     struct TimedOut: Error {}
     let timedOut: @Sendable () -> any Error = { TimedOut() }
 
     @Test func returnsTheResultWhenTheBodyIsInTime() async throws {
-        let value = try await withDeadline(.seconds(5), onTimeout: timedOut) { 42 }
+        let timedOut = timedOut
+        let value = try await withWatchdog { watchdog in
+            try await withDeadline(.seconds(5), onTimeout: timedOut, watchdog: watchdog) { 42 }
+        }
         #expect(value == 42)
     }
 
     @Test func passesTheBodysErrorThrough() async {
         struct Failed: Error {}
+        let timedOut = timedOut
         await #expect(throws: Failed.self) {
-            try await withDeadline(.seconds(5), onTimeout: timedOut) { () async throws -> Int in throw Failed() }
+            try await withWatchdog { watchdog in
+                try await withDeadline(.seconds(5), onTimeout: timedOut, watchdog: watchdog) {
+                    () async throws -> Int in throw Failed()
+                }
+            }
         }
     }
 
@@ -24,9 +45,13 @@ import Testing
         // connection; released only after the assertion so the test leaves nothing behind.
         let stuck = Mutex<CheckedContinuation<Int, Never>?>(nil)
         let started = ContinuousClock.now
+        let timedOut = timedOut
         await #expect(throws: TimedOut.self) {
-            try await withDeadline(.milliseconds(200), onTimeout: timedOut) { () async -> Int in
-                await withCheckedContinuation { continuation in stuck.withLock { $0 = continuation } }
+            try await withWatchdog { watchdog in
+                try await withDeadline(.milliseconds(200), onTimeout: timedOut, watchdog: watchdog) {
+                    () async -> Int in
+                    await withCheckedContinuation { continuation in stuck.withLock { $0 = continuation } }
+                }
             }
         }
         // Without the deadline this would never return; the bound is loose because the whole suite
@@ -36,7 +61,16 @@ import Testing
     }
 
     @Test func finishedCallsAreNoLongerWatchedAndTheWatchdogStopsWhenIdle() async throws {
-        let watchdog = DeadlineWatchdog(tick: .milliseconds(20))
+        let timedOut = timedOut
+        try await withWatchdog(tick: .milliseconds(20)) { watchdog in
+            try await Self.watchManyThenIdle(watchdog, timedOut)
+        }
+    }
+
+    static func watchManyThenIdle(
+        _ watchdog: DeadlineWatchdog,
+        _ timedOut: @escaping @Sendable () -> any Error
+    ) async throws {
         try await withThrowingTaskGroup(of: Int.self) { group in
             for i in 0..<500 {
                 group.addTask { try await withDeadline(.seconds(5), onTimeout: timedOut, watchdog: watchdog) { i } }
