@@ -110,8 +110,12 @@ public struct SQLiteStore: SwitchboardStore {
             return try await body()
         } catch let error as DatabaseError {
             switch error.resultCode {
-            case .SQLITE_CONSTRAINT:
-                throw StoreError.duplicate(error.message ?? "constraint violated")
+            case .SQLITE_CONSTRAINT
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+                || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY:
+                // Only a unique key is a duplicate, as on PostgreSQL (23505); any other constraint
+                // (a foreign key, a trigger's refusal) is a fault and stays one.
+                throw StoreError.duplicate(error.message ?? "unique constraint violated")
             case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN, .SQLITE_READONLY,
                 .SQLITE_CORRUPT, .SQLITE_NOTADB:
                 throw StoreError.unavailable(Self.describe(error))
