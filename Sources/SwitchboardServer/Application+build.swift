@@ -79,7 +79,10 @@ func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws ->
             let scope = route.scope
             group.on(RouterPath(route.routerPath), method: route.method) { request, context in
                 try checkPathParameters(context.parameters)
-                if let scope { try context.requirePrincipal().requireScope(scope) }
+                // An early refusal only: the service checks the scope again, with revocation.
+                if let scope, !(try context.requirePrincipal().scopes.contains(scope)) {
+                    throw ServiceError.missingScope(scope)
+                }
                 return try await handler(request, context)
             }
         } else {

@@ -1,3 +1,13 @@
+/// Whether a request's API key is known to be unrevoked.
+public enum KeyCheck: Sendable, Equatable {
+    /// Its row was read while authenticating, and it is live.
+    case confirmed
+    /// Its secret was checked against what cannot change about it (`KnownKeys`); whether it is
+    /// still unrevoked is left to the database read that serves the request, which must confirm
+    /// this key in the same round trip (see `WorkspaceService.authenticate`).
+    case deferredTo(keyID: String)
+}
+
 /// Who is calling: the workspace and key a request was authenticated as, what that key may do, and
 /// the address it called from (recorded in the audit log).
 public struct Principal: Sendable, Equatable {
@@ -6,24 +16,23 @@ public struct Principal: Sendable, Equatable {
     public var keyID: String
     public var scopes: ScopeSet
     public var clientAddress: String?
-    /// False when the key's secret was checked but whether it is still unrevoked is left to the
-    /// read that serves the request, in the same database round trip (see
-    /// `WorkspaceService.authenticate`). Such a principal passes no `require`: only
-    /// `ConnectionService.listJSON` and `getJSON` accept it, and they pass the key to the store.
-    public var keyConfirmed: Bool
+    /// A `deferredTo` principal passes no `require`: only the reads that confirm the key
+    /// themselves (`ConnectionService.listJSON` and `getJSON`) accept it, through
+    /// `requireScopeForConfirmingRead`, which hands them the key to confirm.
+    public var keyCheck: KeyCheck
 
     public init(
         workspaceID: WorkspaceID,
         keyID: String,
         scopes: ScopeSet,
         clientAddress: String? = nil,
-        keyConfirmed: Bool = true
+        keyCheck: KeyCheck = .confirmed
     ) {
         self.workspaceID = workspaceID
         self.keyID = keyID
         self.scopes = scopes
         self.clientAddress = clientAddress
-        self.keyConfirmed = keyConfirmed
+        self.keyCheck = keyCheck
     }
 
     /// An operator acting through the CLI on the database directly: every scope.
@@ -34,13 +43,18 @@ public struct Principal: Sendable, Equatable {
     /// Throws `ServiceError.missingScope` unless the key holds `scope`, and fails closed
     /// (`unauthenticated`) for a key not yet confirmed unrevoked.
     public func require(_ scope: Scope) throws(ServiceError) {
-        guard keyConfirmed else { throw .unauthenticated }
-        try requireScope(scope)
+        guard case .confirmed = keyCheck else { throw .unauthenticated }
+        guard scopes.contains(scope) else { throw .missingScope(scope) }
     }
 
-    /// The scope check alone, for the reads that confirm the key themselves, and for the route
-    /// table's check before a body is read (the service then checks again, with revocation).
-    public func requireScope(_ scope: Scope) throws(ServiceError) {
+    /// For a read that confirms the key in the same database round trip: the scope check, and
+    /// the key that read must confirm (a confirmed key is simply confirmed again). There is no
+    /// way to check a scope alone and skip the revocation check.
+    func requireScopeForConfirmingRead(_ scope: Scope) throws(ServiceError) -> String {
         guard scopes.contains(scope) else { throw .missingScope(scope) }
+        switch keyCheck {
+        case .confirmed: return keyID
+        case .deferredTo(let keyID): return keyID
+        }
     }
 }

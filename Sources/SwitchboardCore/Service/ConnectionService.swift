@@ -83,11 +83,11 @@ public struct ConnectionService: Sendable {
     /// store straight from the rows (nothing to open or audit), in the same read that confirms the
     /// key; one that may, via `list`.
     public func listJSON(_ query: ConnectionQuery, by principal: Principal) async throws -> ConnectionPageJSON {
-        try principal.requireScope(.connectionsRead)
+        let key = try principal.requireScopeForConfirmingRead(.connectionsRead)
         var query = query
         query.workspaceID = principal.workspaceID
         guard principal.scopes.contains(.connectionsCredentials) else {
-            switch try await store.listJSONWithoutAuth(query, confirmingKey: principal.keyID) {
+            switch try await store.listJSONWithoutAuth(query, confirmingKey: key) {
             case .keyNotLive: throw ServiceError.unauthenticated
             case .read(let page): return page
             }
@@ -107,12 +107,12 @@ public struct ConnectionService: Sendable {
 
     /// `get` as the wire's JSON object, taking the same shortcut as `listJSON`.
     public func getJSON(_ id: ConnectionID, by principal: Principal) async throws -> [UInt8] {
-        try principal.requireScope(.connectionsRead)
+        let key = try principal.requireScopeForConfirmingRead(.connectionsRead)
         guard principal.scopes.contains(.connectionsCredentials) else {
             let read = try await store.connectionJSONWithoutAuth(
                 id: id,
                 workspace: principal.workspaceID,
-                confirmingKey: principal.keyID
+                confirmingKey: key
             )
             switch read {
             case .keyNotLive: throw ServiceError.unauthenticated

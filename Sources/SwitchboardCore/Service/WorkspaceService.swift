@@ -141,7 +141,7 @@ public struct WorkspaceService: Sendable {
             keyID: id,
             scopes: facts.scopes,
             clientAddress: clientAddress,
-            keyConfirmed: confirmed
+            keyCheck: confirmed ? .confirmed : .deferredTo(keyID: id)
         )
     }
 

@@ -14,7 +14,7 @@ struct Route: Sendable {
     /// Every status this operation can answer with.
     let statuses: Set<Int>
     let requiresAPIKey: Bool
-    /// The handler's database read confirms the key is unrevoked (`Principal.keyConfirmed`), so
+    /// The handler's database read confirms the key is unrevoked (`KeyCheck.deferredTo`), so
     /// authentication need not read it first.
     var keyConfirmedByRead = false
     /// The scope the operation needs, checked before the handler runs (and so before it reads a
