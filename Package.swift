@@ -133,6 +133,9 @@ let package = Package(
                 "SwitchboardCore",
                 "SwitchboardServer",
                 "SwitchboardPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -6,7 +6,7 @@ import SwitchboardServer
 import Synchronization
 
 /// `switchboard bench`: for each backend and size, seeds a scratch database, starts this binary's
-/// `serve --bench-ceiling` on a free loopback port, and measures every scenario three ways (the
+/// `bench-server` on a free loopback port, and measures every scenario three ways (the
 /// database ceiling D, the HTTP ceiling H, the endpoint itself), then a full cursor export against
 /// the database's own JSON dump. Bounded: every measurement lasts `seconds`.
 public struct BenchRunner: Sendable {
@@ -68,6 +68,14 @@ public struct BenchRunner: Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+    }
+
+    /// The bench's own view of a store: bulk loading and the raw queries of the database ceiling.
+    static func benchmarking(_ store: any SwitchboardStore) throws -> any StoreBenchmarking {
+        guard let bench = store as? any StoreBenchmarking else {
+            throw Failure(description: "this store cannot be benchmarked (no bulk load or raw queries)")
+        }
+        return bench
     }
 
     let options: Options
@@ -190,7 +198,7 @@ public struct BenchRunner: Sendable {
             let facts = try await seed(runtime: runtime, workspace: workspace, size: size)
             let seedSeconds = Date().timeIntervalSince(seedStart)
             progress("seeded \(size) connections (+\(size / 10) noise) in \(String(format: "%.1f", seedSeconds)) s")
-            try await runtime.store.settleAfterBulkLoad()
+            try await Self.benchmarking(runtime.store).settleAfterBulkLoad()
 
             let server = try BenchServer.start(
                 executable: options.executable,
@@ -257,7 +265,10 @@ public struct BenchRunner: Sendable {
             }
             let exportSeconds = Date().timeIntervalSince(exportStart)
             let dumpStart = Date()
-            let dump = try await runtime.store.rawJSONDump(workspace: workspace.id, environment: "Production")
+            let dump = try await Self.benchmarking(runtime.store).rawJSONDump(
+                workspace: workspace.id,
+                environment: "Production"
+            )
             let dumpSeconds = Date().timeIntervalSince(dumpStart)
             progress(
                 "export: \(exportRows) rows in \(String(format: "%.2f", exportSeconds)) s; database JSON dump: \(dump.rows) rows in \(String(format: "%.2f", dumpSeconds)) s"
@@ -310,7 +321,7 @@ public struct BenchRunner: Sendable {
                 }
                 batch.append(connection)
             }
-            try await runtime.store.bulkInsert(batch)
+            try await Self.benchmarking(runtime.store).bulkInsert(batch)
             done += batch.count
             if Date().timeIntervalSince(lastReport) > 10 {
                 progress("seeded \(done) of \(size)...")
@@ -323,7 +334,7 @@ public struct BenchRunner: Sendable {
             var remaining = size / 20
             while remaining > 0 {
                 let n = min(batchSize, remaining)
-                try await runtime.store.bulkInsert(
+                try await Self.benchmarking(runtime.store).bulkInsert(
                     (0..<n).map { _ in try noiseData.next(in: noise.id, sealer: runtime.sealer) }
                 )
                 remaining -= n
@@ -356,6 +367,7 @@ public struct BenchRunner: Sendable {
         let seconds = options.seconds
         let concurrency = scenario.concurrency ?? options.connections
         let store = runtime.store
+        let raw = try Self.benchmarking(store)
         let workspaceID = workspace.id
 
         // D: the same SQL in a loop, in this process.
@@ -367,14 +379,14 @@ public struct BenchRunner: Sendable {
                 concurrency: concurrency,
                 seconds: Double(seconds)
             ) { i in
-                _ = try await store.rawList(parsed[i % parsed.count])
+                _ = try await raw.rawList(parsed[i % parsed.count])
             }
         case .get(let ids):
             databaseCeiling = try await DatabaseCeiling.measure(
                 concurrency: concurrency,
                 seconds: Double(seconds)
             ) { i in
-                _ = try await store.rawGet(id: ConnectionID(rawValue: ids[i % ids.count]), workspace: workspaceID)
+                _ = try await raw.rawGet(id: ConnectionID(rawValue: ids[i % ids.count]), workspace: workspaceID)
             }
         case .create:
             // Rows are built (and sealed, a few microseconds) just before each insert.

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 #endif
 
-/// The server under test: this binary's `serve --bench-ceiling`, on a free loopback port, as a
+/// The server under test: this binary's hidden `bench-server` command, on a free loopback port, as a
 /// child process whose peak RSS is read from /proc.
 final class BenchServer: @unchecked Sendable {
     static let ceilingPath = "/__bench/ceiling"
@@ -22,7 +22,7 @@ final class BenchServer: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", String(port), "--bench-ceiling", "--log-level", "warning",
+            "bench-server", "--port", String(port), "--log-level", "warning",
         ]
         process.environment = environment
         let log = directory + "/server.log"

@@ -3,11 +3,11 @@ import NIOCore
 import PostgresNIO
 import SwitchboardCore
 
-extension PostgresStore {
+extension PostgresStore: StoreBenchmarking {
     /// Rows per INSERT statement: 29 parameters each, under PostgreSQL's 65,535 parameter limit.
     static let bulkRowsPerStatement = 1000
 
-    public func bulkInsert(_ connections: [Connection]) async throws {
+    package func bulkInsert(_ connections: [Connection]) async throws {
         guard !connections.isEmpty else { return }
         try await mapped { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in
@@ -32,7 +32,7 @@ extension PostgresStore {
         }
     }
 
-    public func settleAfterBulkLoad() async throws {
+    package func settleAfterBulkLoad() async throws {
         try await mapped(deadline: .seconds(600)) { [client, logger] in
             _ = try await client.query("VACUUM ANALYZE connections", logger: logger)
             // Otherwise the load's dirty pages are written by a spread checkpoint during the first
@@ -48,7 +48,7 @@ extension PostgresStore {
 
     /// Drops (if present) and creates database `name` on the server `settings` points at, for a
     /// benchmark's scratch data. `name` must be a plain identifier.
-    public static func recreateDatabase(_ name: String, on settings: PostgresSettings, logger: Logger) async throws {
+    package static func recreateDatabase(_ name: String, on settings: PostgresSettings, logger: Logger) async throws {
         precondition(
             name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }
         )
@@ -61,7 +61,7 @@ extension PostgresStore {
         }
     }
 
-    public static func dropDatabase(_ name: String, on settings: PostgresSettings, logger: Logger) async throws {
+    package static func dropDatabase(_ name: String, on settings: PostgresSettings, logger: Logger) async throws {
         precondition(
             name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }
         )
@@ -99,13 +99,13 @@ extension PostgresStore {
         try await connection.close()
     }
 
-    public func rawList(_ query: ConnectionQuery) async throws -> Int {
+    package func rawList(_ query: ConnectionQuery) async throws -> Int {
         try await mapped { [client, logger] in
             try await Self.fetchAll(Self.pageRows(query, now: now(), client: client, logger: logger))
         }
     }
 
-    public func rawGet(id: ConnectionID, workspace: WorkspaceID) async throws -> Int {
+    package func rawGet(id: ConnectionID, workspace: WorkspaceID) async throws -> Int {
         try await mapped { [client, logger] in
             try await Self.fetchAll(
                 client.execute(ConnectionByID(id: id.rawValue, workspace: workspace.rawValue), logger: logger)
@@ -125,7 +125,7 @@ extension PostgresStore {
         return count
     }
 
-    public func rawJSONDump(workspace: WorkspaceID, environment: String) async throws -> (rows: Int, bytes: Int) {
+    package func rawJSONDump(workspace: WorkspaceID, environment: String) async throws -> (rows: Int, bytes: Int) {
         // Not under the operation deadline: a million rows take longer than one request may.
         do {
             var rows = 0

@@ -3,8 +3,8 @@ import GRDB
 import GRDBSQLite
 import SwitchboardCore
 
-extension SQLiteStore {
-    public func bulkInsert(_ connections: [Connection]) async throws {
+extension SQLiteStore: StoreBenchmarking {
+    package func bulkInsert(_ connections: [Connection]) async throws {
         try await mapped {
             // One write transaction (one WAL sync) for the whole batch, one prepared statement.
             try await pool.write { db in
@@ -23,11 +23,11 @@ extension SQLiteStore {
 
     /// No ANALYZE: a normal install never runs it, so the benchmark does not either. The WAL the
     /// load wrote is checkpointed into the database file and truncated.
-    public func settleAfterBulkLoad() async throws {
+    package func settleAfterBulkLoad() async throws {
         try await mapped { try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) } }
     }
 
-    public func rawList(_ query: ConnectionQuery) async throws -> Int {
+    package func rawList(_ query: ConnectionQuery) async throws -> Int {
         try await mapped {
             try await pool.read { db in
                 try Self.stepAll(try Self.listStatement(query, in: db, now: now()))
@@ -35,7 +35,7 @@ extension SQLiteStore {
         }
     }
 
-    public func rawGet(id: ConnectionID, workspace: WorkspaceID) async throws -> Int {
+    package func rawGet(id: ConnectionID, workspace: WorkspaceID) async throws -> Int {
         try await mapped {
             try await pool.read { db in
                 let statement = try db.cachedStatement(
@@ -47,7 +47,7 @@ extension SQLiteStore {
         }
     }
 
-    public func rawJSONDump(workspace: WorkspaceID, environment: String) async throws -> (rows: Int, bytes: Int) {
+    package func rawJSONDump(workspace: WorkspaceID, environment: String) async throws -> (rows: Int, bytes: Int) {
         try await mapped {
             try await pool.read { db in
                 let statement = try db.makeStatement(

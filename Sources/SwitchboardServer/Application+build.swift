@@ -6,14 +6,17 @@ import NIOCore
 import SwitchboardCore
 
 /// Builds the HTTP application over an opened runtime. `serve` and the HTTP tests both call this.
+/// `extraRoutes` adds routes beside the API's: only `switchboard bench-server` uses it (the
+/// benchmark's HTTP ceiling), so `serve` answers nothing but the API.
 public func buildApplication(
     runtime: Runtime,
-    configuration: ServerConfiguration
+    configuration: ServerConfiguration,
+    extraRoutes: (Router<AppRequestContext>) -> Void = { _ in }
 ) throws
     -> some ApplicationProtocol
 {
     let router = try buildRouter(runtime: runtime, configuration: configuration)
-    if configuration.benchmarkCeiling { BenchmarkCeiling().register(on: router) }
+    extraRoutes(router)
     let maximumConnections =
         configuration.maximumConnections
         ?? ServerConfiguration.defaultMaximumConnections(fileDescriptors: FileDescriptorLimit.current)

@@ -10,7 +10,7 @@ import SwitchboardSecretsManagers
 /// The composition root: the one place that turns configuration into a store, a sealer and the
 /// services. `serve`, every CLI command and every HTTP test go through `Runtime.run`.
 public struct Runtime: Sendable {
-    public let store: any SwitchboardStore
+    package let store: any SwitchboardStore
     public let connections: ConnectionService
     public let workspaces: WorkspaceService
     public let audit: AuditService
@@ -22,7 +22,7 @@ public struct Runtime: Sendable {
     public let masterKeys: MasterKeyLoader.Keys
     public let keyRotation: KeyRotation
     /// The sealer `connections` uses; `switchboard bench` seals its bulk-loaded rows with it.
-    public let sealer: any SecretSealer
+    package let sealer: any SecretSealer
     public let logger: Logger
 
     /// Opens the database, applies pending migrations (append-only, safe on every start and from

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchboardBench
 import SwitchboardPostgres
+import SwitchboardServer
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -112,5 +113,30 @@ struct Bench: AsyncParsableCommand {
         )
         let markdown = try await runner.run()
         if output == nil { print(markdown) }
+    }
+}
+
+/// The server `switchboard bench` measures: the API as `serve` builds it, plus the benchmark's HTTP
+/// ceiling route, on 127.0.0.1. Hidden: only the benchmark starts it.
+struct BenchServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-server",
+        abstract: "The server under benchmark (started by switchboard bench).",
+        shouldDisplay: false
+    )
+
+    @Option(name: .long, help: "Port to bind on 127.0.0.1.") var port: Int
+    @OptionGroup var options: DatabaseOptions
+
+    func run() async throws {
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: port)
+        try await options.withRuntime(defaultLogLevel: "warning") { runtime in
+            let ceiling = BenchmarkCeiling()
+            try await runUntilSignalled(
+                [try buildApplication(runtime: runtime, configuration: configuration) { ceiling.register(on: $0) }],
+                shutdownTimeout: configuration.shutdownTimeout,
+                logger: runtime.logger
+            )
+        }
     }
 }

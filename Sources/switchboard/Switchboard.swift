@@ -13,7 +13,7 @@ struct Switchboard: AsyncParsableCommand {
         abstract: "A self-hostable connection service, wire-compatible with Unified.to's /unified/connection API.",
         subcommands: [
             Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, MasterKeysCommand.self,
-            AuditCommand.self, Copy.self, Bench.self,
+            AuditCommand.self, Copy.self, Bench.self, BenchServerCommand.self,
         ],
         defaultSubcommand: Serve.self
     )
@@ -107,7 +107,6 @@ struct Serve: AsyncParsableCommand {
             "Failed authentications per client address and minute before 429s. Default: $SWITCHBOARD_AUTH_FAILURE_LIMIT, else 30"
     )
     var authFailureLimit: Int?
-    @Flag(name: .customLong("bench-ceiling"), help: .hidden) var benchmarkCeiling = false
     @Option(
         name: .long,
         help:
@@ -214,8 +213,6 @@ struct Serve: AsyncParsableCommand {
             guard limit > 0 else { throw ValidationError("--auth-failure-limit must be positive") }
             configuration.authenticationFailureLimit = limit
         }
-        // Only `switchboard bench` passes this: it adds the benchmark's HTTP ceiling route.
-        configuration.benchmarkCeiling = benchmarkCeiling
         let interval =
             try integer(refreshInterval, "SWITCHBOARD_REFRESH_INTERVAL", "--refresh-interval", 0...86_400) ?? 30
         configuration.refreshInterval = interval == 0 ? nil : .seconds(interval)

@@ -62,6 +62,17 @@ import Yams
         }
     }
 
+    /// The benchmark's HTTP ceiling route exists only in `switchboard bench-server`: the served
+    /// application answers nothing outside the document.
+    @Test func theBenchmarkCeilingIsNotServed() async throws {
+        try await withApp { api in
+            for method in [HTTPRequest.Method.get, .put] {
+                let response = try await api.send(method, "/__bench/ceiling", body: method == .put ? "{}" : nil)
+                #expect(response.status == .notFound, "\(method)")
+            }
+        }
+    }
+
     @Test func listParametersMatchTheServer() throws {
         let operation = try #require(try operations()["GET /unified/connection"])
         let references = try #require(operation["parameters"] as? [[String: Any]]).compactMap { $0["$ref"] as? String }

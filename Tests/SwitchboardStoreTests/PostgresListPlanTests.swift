@@ -30,8 +30,8 @@ import Testing
                     row.updatedAt = Timestamp(millisecondsSinceEpoch: now - Int64(i % 336) * hour - Int64(i % 7) * 1000)
                     return row
                 }
-                try await store.bulkInsert(rows)
-                try await store.settleAfterBulkLoad()
+                try await store.bench.bulkInsert(rows)
+                try await store.bench.settleAfterBulkLoad()
 
                 var query = ConnectionQuery(workspaceID: workspace)
                 query.updatedGTE = Timestamp(millisecondsSinceEpoch: now - 20 * hour)

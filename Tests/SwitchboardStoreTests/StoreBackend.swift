@@ -94,3 +94,9 @@ func listByPosition(_ store: any SwitchboardStore, _ query: ConnectionQuery) asy
         query.after = ConnectionQuery.Position(of: last, in: query.sort)
     }
 }
+
+extension SwitchboardStore {
+    /// The benchmark's view of this store (every backend has one; `SwitchboardStore` does not
+    /// include it, so production code never sees it).
+    var bench: any StoreBenchmarking { self as! any StoreBenchmarking }
+}

@@ -15,8 +15,8 @@ import Testing
                 makeConnection(in: workspace, at: milliseconds, type: "t\(i % 4)", name: name, environment: environment)
             )
         }
-        try await store.bulkInsert(rows)
-        try await store.settleAfterBulkLoad()
+        try await store.bench.bulkInsert(rows)
+        try await store.bench.settleAfterBulkLoad()
         return rows
     }
 
@@ -28,12 +28,14 @@ import Testing
             #expect(try await store.connection(id: rows[1234].id, workspace: workspace) == rows[1234])
             var query = ConnectionQuery(workspaceID: workspace)
             query.limit = 1000
-            #expect(try await store.rawList(query) == 1000)
+            #expect(try await store.bench.rawList(query) == 1000)
             query.offset = 2000
-            #expect(try await store.rawList(query) == 250)  // 2,250 in Production
-            #expect(try await store.rawGet(id: rows[7].id, workspace: workspace) == 1)
-            #expect(try await store.rawGet(id: rows[7].id, workspace: try await makeWorkspace(store, name: "o")) == 0)
-            let dump = try await store.rawJSONDump(workspace: workspace, environment: "Production")
+            #expect(try await store.bench.rawList(query) == 250)  // 2,250 in Production
+            #expect(try await store.bench.rawGet(id: rows[7].id, workspace: workspace) == 1)
+            #expect(
+                try await store.bench.rawGet(id: rows[7].id, workspace: try await makeWorkspace(store, name: "o")) == 0
+            )
+            let dump = try await store.bench.rawJSONDump(workspace: workspace, environment: "Production")
             #expect(dump.rows == 2250)
             #expect(dump.bytes > 2250 * 200)
         }

@@ -1,7 +1,10 @@
 /// What `switchboard bench` needs from a backend beyond the store contract: a bulk path to seed a
 /// million rows in minutes, and the database's own cost of the API's queries, measured without
 /// mapping or encoding, as the ceiling the HTTP endpoints are compared against.
-public protocol StoreBenchmarking: Sendable {
+///
+/// Package-level, and not part of `SwitchboardStore`: only the benchmark (and its tests) see it,
+/// by asking a store `as? any StoreBenchmarking`.
+package protocol StoreBenchmarking: Sendable {
     /// Inserts new connections in as few statements and transactions as the backend allows.
     /// Returns once they are durable. Ids must be new.
     func bulkInsert(_ connections: [Connection]) async throws

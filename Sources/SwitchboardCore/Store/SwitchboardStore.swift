@@ -1,6 +1,6 @@
 /// A complete backend: both stores plus schema management.
 public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, SecretsManagerStore, StoreTransfer,
-    StoreBenchmarking, IntegrationStore, AuthorizationStore, TokenRefreshStore
+    IntegrationStore, AuthorizationStore, TokenRefreshStore
 {
     /// Applies pending migrations in order; returns the ids it applied.
     @discardableResult

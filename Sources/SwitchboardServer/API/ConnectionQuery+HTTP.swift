@@ -8,7 +8,7 @@ extension ConnectionQuery {
 
     /// The query a `GET /unified/connection?<query string>` runs (for `switchboard bench`, which
     /// measures the database on exactly the SQL the endpoint runs). Throws what the endpoint answers.
-    public static func parsing(queryString: String?, workspaceID: WorkspaceID) throws -> ConnectionQuery {
+    package static func parsing(queryString: String?, workspaceID: WorkspaceID) throws -> ConnectionQuery {
         try ConnectionQuery(parameters: try QueryParameters(query: queryString), workspaceID: workspaceID)
     }
 

@@ -28,8 +28,6 @@ public struct ServerConfiguration: Sendable {
     /// Time between background token-refresh passes; nil runs no background refresher (tokens are
     /// then refreshed only when a caller asks for credentials).
     public var refreshInterval: Duration? = .seconds(30)
-    /// Serves the benchmark's HTTP ceiling route (`/__bench/ceiling`); `switchboard bench` only.
-    public var benchmarkCeiling = false
     /// A request body must arrive within this time; a trickling client gets a 408 and is closed.
     public var bodyReadTimeout: Duration = defaultBodyReadTimeout
     /// Open client connections at most; past it, new ones wait in the listen backlog until one
