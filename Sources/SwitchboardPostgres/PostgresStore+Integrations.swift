@@ -78,19 +78,10 @@ extension PostgresStore {
 
     public func setRedirectOrigins(_ origins: [String], workspace: WorkspaceID, audit: AuditRecord) async throws -> Bool
     {
-        try await mapped { [client, logger] in
-            try await client.withTransaction(logger: logger) { connection in
-                let updated = try await !connection.query(
-                    """
-                    UPDATE workspaces SET redirect_origins = \(Self.lines(origins))
-                    WHERE id = \(workspace.rawValue) RETURNING 1
-                    """,
-                    logger: logger
-                ).collect().isEmpty
-                if updated { _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger) }
-                return updated
-            }
-        }
+        try await updateWorkspace(
+            "UPDATE workspaces SET redirect_origins = \(Self.lines(origins)) WHERE id = \(workspace.rawValue) RETURNING 1",
+            audit: audit
+        )
     }
 
     public func setAuthorizeRequiresToken(
@@ -100,15 +91,18 @@ extension PostgresStore {
     ) async throws
         -> Bool
     {
+        try await updateWorkspace(
+            "UPDATE workspaces SET authorize_requires_token = \(required) WHERE id = \(workspace.rawValue) RETURNING 1",
+            audit: audit
+        )
+    }
+
+    /// One workspace setting (`update` returns a row when the workspace exists) and its audit
+    /// record, in one transaction; false if there is no such workspace.
+    private func updateWorkspace(_ update: PostgresQuery, audit: AuditRecord) async throws -> Bool {
         try await mapped { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in
-                let updated = try await !connection.query(
-                    """
-                    UPDATE workspaces SET authorize_requires_token = \(required)
-                    WHERE id = \(workspace.rawValue) RETURNING 1
-                    """,
-                    logger: logger
-                ).collect().isEmpty
+                let updated = try await !connection.query(update, logger: logger).collect().isEmpty
                 if updated { _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger) }
                 return updated
             }

@@ -79,17 +79,7 @@ extension SQLiteStore {
 
     public func setRedirectOrigins(_ origins: [String], workspace: WorkspaceID, audit: AuditRecord) async throws -> Bool
     {
-        try await mapped {
-            try await pool.write { db in
-                try db.execute(
-                    sql: "UPDATE workspaces SET redirect_origins = ? WHERE id = ?",
-                    arguments: [Self.lines(origins), workspace.rawValue]
-                )
-                guard db.changesCount == 1 else { return false }
-                try Self.appendAudit([audit], db)
-                return true
-            }
-        }
+        try await setWorkspaceColumn("redirect_origins", to: Self.lines(origins), workspace: workspace, audit: audit)
     }
 
     public func setAuthorizeRequiresToken(
@@ -99,11 +89,22 @@ extension SQLiteStore {
     ) async throws
         -> Bool
     {
+        try await setWorkspaceColumn("authorize_requires_token", to: required, workspace: workspace, audit: audit)
+    }
+
+    /// One workspace setting and its audit record, in one transaction; false if there is no such
+    /// workspace. `column` is one of this file's literals, never input.
+    private func setWorkspaceColumn(
+        _ column: StaticString,
+        to value: some DatabaseValueConvertible & Sendable,
+        workspace: WorkspaceID,
+        audit: AuditRecord
+    ) async throws -> Bool {
         try await mapped {
             try await pool.write { db in
                 try db.execute(
-                    sql: "UPDATE workspaces SET authorize_requires_token = ? WHERE id = ?",
-                    arguments: [required, workspace.rawValue]
+                    sql: "UPDATE workspaces SET \(column) = ? WHERE id = ?",
+                    arguments: [value, workspace.rawValue]
                 )
                 guard db.changesCount == 1 else { return false }
                 try Self.appendAudit([audit], db)
