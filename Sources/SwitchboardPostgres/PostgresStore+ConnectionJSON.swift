@@ -10,20 +10,14 @@ extension PostgresStore {
         confirmingKey keyID: String
     ) async throws -> KeyConfirmedRead<ConnectionPageJSON> {
         let page = try await mapped { [client, logger] in
-            var writer = JSONWriter(reservingCapacity: 64 + query.limit * 768)
-            writer.beginArray()
-            var count = 0
-            var last: ConnectionQuery.Position?
+            var page = ConnectionPageWriter(query)
             var row = PostgresConnectionRow()
             let rows = try await Self.pageRows(query, confirmingKey: keyID, now: now(), client: client, logger: logger)
             for try await data in rows {
                 try row.load(data)
-                ConnectionJSON.writeWithoutAuth(row, to: &writer)
-                count += 1
-                if count == query.limit { last = row.position(in: query.sort) }
+                page.append(row)
             }
-            writer.endArray()
-            return ConnectionPageJSON(bytes: writer.bytes, count: count, lastOfFullPage: last)
+            return page.finish()
         }
         // An empty page may mean a dead key: only then does telling the two apart cost a round trip.
         if page.count == 0, try await !keyIsLive(keyID) { return .keyNotLive }
@@ -44,8 +38,8 @@ extension PostgresStore {
             var row = PostgresConnectionRow()
             for try await data in rows {
                 try row.load(data)
-                var writer = JSONWriter(reservingCapacity: 768)
-                ConnectionJSON.writeWithoutAuth(row, to: &writer)
+                var writer = JSONWriter(reservingCapacity: ConnectionPageWriter.bytesPerRow)
+                ConnectionJSON.write(row, to: &writer)
                 json = writer.bytes
             }
             return json

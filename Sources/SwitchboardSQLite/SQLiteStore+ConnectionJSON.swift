@@ -13,19 +13,11 @@ extension SQLiteStore {
             try await pool.read { db in
                 guard try Self.keyIsLive(keyID, db) else { return .keyNotLive }
                 let statement = try Self.listStatement(query, in: db, now: now())
-                var writer = JSONWriter(reservingCapacity: 64 + query.limit * 768)
-                writer.beginArray()
-                var count = 0
-                var last: ConnectionQuery.Position?
+                var page = ConnectionPageWriter(query)
                 let row = SQLiteConnectionRow(statement: statement.sqliteStatement)
                 let cursor = try Row.fetchCursor(statement)
-                while try cursor.next() != nil {
-                    ConnectionJSON.writeWithoutAuth(row, to: &writer)
-                    count += 1
-                    if count == query.limit { last = row.position(in: query.sort) }
-                }
-                writer.endArray()
-                return .read(ConnectionPageJSON(bytes: writer.bytes, count: count, lastOfFullPage: last))
+                while try cursor.next() != nil { page.append(row) }
+                return .read(page.finish())
             }
         }
     }
@@ -44,13 +36,10 @@ extension SQLiteStore {
                 statement.arguments = [id.rawValue, workspace.rawValue]
                 let cursor = try Row.fetchCursor(statement)
                 guard try cursor.next() != nil else { return .read(nil) }
-                var writer = JSONWriter(reservingCapacity: 768)
+                var writer = JSONWriter(reservingCapacity: ConnectionPageWriter.bytesPerRow)
                 // The cursor resets the statement when released: it must outlive the reads of its row.
                 withExtendedLifetime(cursor) {
-                    ConnectionJSON.writeWithoutAuth(
-                        SQLiteConnectionRow(statement: statement.sqliteStatement),
-                        to: &writer
-                    )
+                    ConnectionJSON.write(SQLiteConnectionRow(statement: statement.sqliteStatement), to: &writer)
                 }
                 return .read(writer.bytes)
             }

@@ -2,8 +2,9 @@ import SwitchboardCore
 import SwitchboardTestSupport
 import Testing
 
-/// The stores' JSON written straight from rows must be byte for byte what `ConnectionJSON.write`
-/// makes from the mapped `Connection` without credentials, with the same next-page position.
+/// The stores' JSON written straight from their rows must be byte for byte what the same writer
+/// makes from the mapped `Connection` (`ConnectionRow`) without credentials, with the same
+/// next-page position: the two row adapters agree on every column.
 @Suite struct ConnectionJSONTests {
     @Test(arguments: StoreBackend.enabled)
     func rowJSONEqualsConnectionJSON(_ backend: StoreBackend) async throws {

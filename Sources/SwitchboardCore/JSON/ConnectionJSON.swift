@@ -1,52 +1,20 @@
 /// The Unified `Connection` JSON object as responses carry it. Absent optional fields are left
 /// out; `auth` is spliced in as the stored JSON bytes, without re-encoding.
 ///
-/// Two writers make the same bytes: one from a `RevealedConnection`, one straight from a stored row
-/// for callers that get no credentials (the common read path, where building a `Connection` per row
-/// cost more than the query). `ConnectionJSONTests` checks they agree.
+/// One writer, over the row adapter that both a store's row (the read path of keys that may not
+/// see credentials: no `Connection` is built per row) and a `Connection` (`ConnectionRow`) provide.
 public enum ConnectionJSON {
     public static func write(_ revealed: RevealedConnection, to w: inout JSONWriter) {
-        let c = revealed.connection
-        let f = c.fields
-        w.beginObject()
-        w.member("id", c.id.rawValue)
-        w.member("created_at", c.createdAt.rfc3339)
-        w.member("updated_at", c.updatedAt.rfc3339)
-        w.member("workspace_id", c.workspaceID.rawValue)
-        w.member("integration_type", f.integrationType)
-        w.member("integration_name", ifPresent: f.integrationName)
-        w.member("external_xref", ifPresent: f.externalXref)
-        w.key("permissions")
-        w.stringArray(f.permissions.map(\.name))
-        w.key("categories")
-        w.stringArray(f.categories.map(\.name))
-        if let auth = revealed.auth {
-            w.key("auth")
-            w.raw(auth.json)
-        }
-        w.key("is_paused")
-        w.bool(c.isPaused)
-        w.member("environment", f.environment)
-        w.member("auth_aws_arn", ifPresent: f.authAwsArn)
-        w.member("auth_azure_keyvault_id", ifPresent: f.authAzureKeyvaultID)
-        w.member("auth_gcp_secret_name", ifPresent: f.authGcpSecretName)
-        w.member("auth_hashi_vault_path", ifPresent: f.authHashiVaultPath)
-        w.member("last_healthy_at", ifPresent: c.health.lastHealthyAt?.rfc3339)
-        w.member("last_unhealthy_at", ifPresent: c.health.lastUnhealthyAt?.rfc3339)
-        w.member("last_unhealthy_code", ifPresent: c.health.lastUnhealthyCode)
-        w.member("secretsmanager_id", ifPresent: f.secretsmanagerID)
-        w.member("secretsmanager_key", ifPresent: f.secretsmanagerKey)
-        // Switchboard's own: present only on connections whose OAuth token it refreshes.
-        w.member("refresh_status", ifPresent: c.refresh?.status.rawValue)
-        w.endObject()
+        write(ConnectionRow(revealed.connection), auth: revealed.auth?.json, to: &w)
     }
 
-    /// The same object, without `auth`, from a stored row. Unknown permission and category names
-    /// (data of a newer schema) are dropped, as when a store maps the row to a `Connection`.
+    /// The object for `row`, with `auth` (one complete JSON object) when given. Unknown permission
+    /// and category names and refresh statuses (data of a newer schema) are left out, as when a
+    /// store maps the row to a `Connection`.
     // Inlinable so each store gets it specialized for its row type: unspecialized, every one of the
     // ~25 fields of every row went through a protocol witness and a generic closure.
     @inlinable
-    public static func writeWithoutAuth(_ row: some StoredConnectionRow, to w: inout JSONWriter) {
+    public static func write(_ row: some StoredConnectionRow, auth: [UInt8]? = nil, to w: inout JSONWriter) {
         func text(_ key: StaticString, _ column: StoredConnectionColumn) {
             row.withText(column) { value in
                 guard let value else { return }
@@ -75,6 +43,10 @@ public enum ConnectionJSON {
         text("external_xref", .externalXref)
         names("permissions", .permissions, Permission.isName(utf8:))
         names("categories", .categories, Category.isName(utf8:))
+        if let auth {
+            w.key(ascii: "auth")
+            w.raw(auth)
+        }
         w.key(ascii: "is_paused")
         w.bool((row.integer(.isPaused) ?? 0) != 0)
         text("environment", .environment)
@@ -87,12 +59,65 @@ public enum ConnectionJSON {
         text("last_unhealthy_code", .lastUnhealthyCode)
         text("secretsmanager_id", .secretsmanagerID)
         text("secretsmanager_key", .secretsmanagerKey)
-        // As the store maps it: a status this version does not know is left out.
+        // Switchboard's own: present only on connections whose OAuth token it refreshes.
         row.withText(.refreshStatus) { value in
             guard let value, let status = TokenRefreshState.Status(rawValue: String(decoding: value, as: UTF8.self))
             else { return }
             w.member("refresh_status", status.rawValue)
         }
         w.endObject()
+    }
+}
+
+/// A `Connection` seen as a stored row, for `ConnectionJSON.write`: each column holds what a
+/// store writes for the field (names comma-separated, times in milliseconds, booleans as 0/1).
+/// The sealed-credential and bookkeeping columns the wire does not carry read as NULL.
+public struct ConnectionRow: StoredConnectionRow {
+    public let connection: Connection
+
+    public init(_ connection: Connection) { self.connection = connection }
+
+    public func withText<R>(
+        _ column: StoredConnectionColumn,
+        _ body: (UnsafeRawBufferPointer?) throws -> R
+    ) rethrows
+        -> R
+    {
+        let f = connection.fields
+        let value: String? =
+            switch column {
+            case .id: connection.id.rawValue
+            case .workspaceID: connection.workspaceID.rawValue
+            case .integrationType: f.integrationType
+            case .integrationName: f.integrationName
+            case .externalXref: f.externalXref
+            case .permissions: f.permissions.map(\.name).joined(separator: ",")
+            case .categories: f.categories.map(\.name).joined(separator: ",")
+            case .environment: f.environment
+            case .authAwsArn: f.authAwsArn
+            case .authAzureKeyvaultID: f.authAzureKeyvaultID
+            case .authGcpSecretName: f.authGcpSecretName
+            case .authHashiVaultPath: f.authHashiVaultPath
+            case .secretsmanagerID: f.secretsmanagerID
+            case .secretsmanagerKey: f.secretsmanagerKey
+            case .lastUnhealthyCode: connection.health.lastUnhealthyCode
+            case .refreshStatus: connection.refresh?.status.rawValue
+            case .authKeyID, .authCiphertext, .isPaused, .lastHealthyAt, .lastUnhealthyAt, .createdAt, .updatedAt,
+                .version, .tokenExpiresAt:
+                nil
+            }
+        guard var value else { return try body(nil) }
+        return try value.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+    }
+
+    public func integer(_ column: StoredConnectionColumn) -> Int64? {
+        switch column {
+        case .isPaused: connection.isPaused ? 1 : 0
+        case .createdAt: connection.createdAt.millisecondsSinceEpoch
+        case .updatedAt: connection.updatedAt.millisecondsSinceEpoch
+        case .lastHealthyAt: connection.health.lastHealthyAt?.millisecondsSinceEpoch
+        case .lastUnhealthyAt: connection.health.lastUnhealthyAt?.millisecondsSinceEpoch
+        default: nil
+        }
     }
 }

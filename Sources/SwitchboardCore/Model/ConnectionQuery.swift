@@ -34,14 +34,6 @@ public struct ConnectionQuery: Sendable, Equatable {
     /// The categories as one bit mask, for the store's "has any of these" test.
     public var categoryMask: Int64 { Category.mask(categories) }
 
-    /// True when a store should pick the page's ids from an index alone, then read just those rows:
-    /// the query reads index entries it does not return (skipped by `offset`, or failing a
-    /// `categories` test), or must sort matches (`updated_gte` under another order). Reading full
-    /// rows for those would cost a table lookup each; for a plain page the direct read is cheaper.
-    public var choosesPageFromIndex: Bool {
-        offset > 0 || !categories.isEmpty || (updatedGTE != nil && sort != .updatedAt)
-    }
-
     /// A row's place in one sort order: its sort key and id, the columns that order's index ends with.
     public enum Position: Sendable, Equatable {
         /// `created_at` or `updated_at` (milliseconds), then id.
@@ -49,14 +41,9 @@ public struct ConnectionQuery: Sendable, Equatable {
         /// `name_sort` (integration_name, absent as empty), `integration_type`, then id.
         case name(String, String, ConnectionID)
 
-        /// Where `connection` sits in `sort`.
+        /// Where `connection` sits in `sort` (as a stored row would say: `StoredConnectionRow.position(in:)`).
         public init(of connection: Connection, in sort: Sort) {
-            switch sort {
-            case .createdAt: self = .time(connection.createdAt.millisecondsSinceEpoch, connection.id)
-            case .updatedAt: self = .time(connection.updatedAt.millisecondsSinceEpoch, connection.id)
-            case .name:
-                self = .name(connection.fields.nameSortKey, connection.fields.integrationType, connection.id)
-            }
+            self = ConnectionRow(connection).position(in: sort)
         }
 
         /// True when this position's shape fits `sort`.

@@ -4,7 +4,7 @@
 /// secrets manager (`secretsmanager_id`), in that manager and nowhere in Switchboard's database.
 /// Plaintext credentials exist only here and in `ConnectionAuth`, never in a store.
 public struct ConnectionService: Sendable {
-    let store: any ConnectionStore
+    let store: any ConnectionStore & ConnectionJSONStore
     private let audit: any AuditStore
     let sealer: any SecretSealer
     let secretsManagers: SecretsManagerService
@@ -12,7 +12,7 @@ public struct ConnectionService: Sendable {
     let now: @Sendable () -> Timestamp
 
     public init(
-        store: any ConnectionStore,
+        store: any ConnectionStore & ConnectionJSONStore,
         audit: any AuditStore,
         sealer: any SecretSealer,
         secretsManagers: SecretsManagerService,
@@ -92,17 +92,9 @@ public struct ConnectionService: Sendable {
             case .read(let page): return page
             }
         }
-        let page = try await list(query, by: principal)
-        var writer = JSONWriter(reservingCapacity: 64 + page.count * 1024)
-        writer.beginArray()
-        for connection in page { ConnectionJSON.write(connection, to: &writer) }
-        writer.endArray()
-        let last = page.count == query.limit ? page.last : nil
-        return ConnectionPageJSON(
-            bytes: writer.bytes,
-            count: page.count,
-            lastOfFullPage: last.map { ConnectionQuery.Position(of: $0.connection, in: query.sort) }
-        )
+        var page = ConnectionPageWriter(query)
+        for connection in try await list(query, by: principal) { page.append(connection) }
+        return page.finish()
     }
 
     /// `get` as the wire's JSON object, taking the same shortcut as `listJSON`.
@@ -120,7 +112,7 @@ public struct ConnectionService: Sendable {
             case .read(let json?): return json
             }
         }
-        var writer = JSONWriter(reservingCapacity: 1024)
+        var writer = JSONWriter(reservingCapacity: ConnectionPageWriter.bytesPerRow)
         ConnectionJSON.write(try await get(id, by: principal), to: &writer)
         return writer.bytes
     }

@@ -11,24 +11,6 @@ public protocol ConnectionStore: Sendable {
     /// One page of connections matching `query`, in its order.
     func list(_ query: ConnectionQuery) async throws -> [Connection]
 
-    /// The same page as the wire's JSON array without credentials, written straight from the rows
-    /// with `ConnectionJSON.writeWithoutAuth`: the read path of keys that may not see credentials.
-    /// Confirms in the same database round trip that the API key `keyID` exists unrevoked, and
-    /// returns `.keyNotLive` (and nothing read) if it does not.
-    func listJSONWithoutAuth(
-        _ query: ConnectionQuery,
-        confirmingKey keyID: String
-    ) async throws
-        -> KeyConfirmedRead<ConnectionPageJSON>
-
-    /// The connection as the wire's JSON object without credentials, or nil if there is none;
-    /// confirms the key as `listJSONWithoutAuth` does.
-    func connectionJSONWithoutAuth(
-        id: ConnectionID,
-        workspace: WorkspaceID,
-        confirmingKey keyID: String
-    ) async throws -> KeyConfirmedRead<[UInt8]?>
-
     /// Read-modify-write of one connection, serialized in the database: the row is locked (or the
     /// single writer held) from the read until the write commits, so concurrent updates from any
     /// number of processes apply one after another and none is lost. `transform` gets the current
@@ -56,12 +38,6 @@ public protocol ConnectionStore: Sendable {
 
     /// How many rows (connection credentials and secrets manager settings) are sealed under each key id.
     func sealedCountsByKey() async throws -> [String: Int]
-}
-
-/// A read that also confirmed the caller's API key: its result, or that the key is revoked or gone.
-public enum KeyConfirmedRead<Value: Sendable>: Sendable {
-    case keyNotLive
-    case read(Value)
 }
 
 /// One row's credentials re-sealed under another key.

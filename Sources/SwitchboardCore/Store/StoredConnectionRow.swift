@@ -35,17 +35,3 @@ extension StoredConnectionRow {
         }
     }
 }
-
-/// A page of connections as the wire's JSON array, with what the next-page link needs.
-public struct ConnectionPageJSON: Sendable {
-    public var bytes: [UInt8]
-    public var count: Int
-    /// The position of the last row when the page is full (a next page may follow), else nil.
-    public var lastOfFullPage: ConnectionQuery.Position?
-
-    public init(bytes: [UInt8], count: Int, lastOfFullPage: ConnectionQuery.Position?) {
-        self.bytes = bytes
-        self.count = count
-        self.lastOfFullPage = lastOfFullPage
-    }
-}

@@ -1,5 +1,6 @@
 /// A complete backend: both stores plus schema management.
-public protocol SwitchboardStore: ConnectionStore, WorkspaceStore, AuditStore, SecretsManagerStore, StoreTransfer,
+public protocol SwitchboardStore: ConnectionStore, ConnectionJSONStore, WorkspaceStore, AuditStore, SecretsManagerStore,
+    StoreTransfer,
     IntegrationStore, AuthorizationStore, TokenRefreshStore
 {
     /// Applies pending migrations in order; returns the ids it applied.

@@ -1,3 +1,15 @@
+/// How the stores plan a list page's SQL: not domain rules, but shared by both backends, so they
+/// live here at package level, beside the store protocols, and are not part of Core's public API.
+extension ConnectionQuery {
+    /// True when a store should pick the page's ids from an index alone, then read just those rows:
+    /// the query reads index entries it does not return (skipped by `offset`, or failing a
+    /// `categories` test), or must sort matches (`updated_gte` under another order). Reading full
+    /// rows for those would cost a table lookup each; for a plain page the direct read is cheaper.
+    package var choosesPageFromIndex: Bool {
+        offset > 0 || !categories.isEmpty || (updatedGTE != nil && sort != .updatedAt)
+    }
+}
+
 /// `updated_gte` under the `created_at` order, served by merging one index range per hour of
 /// `updated_at` (both stores' migration 0006, on `updated_at / 3600000`).
 ///
@@ -7,15 +19,15 @@
 /// of the hours reads about one page of entries plus one seek per hour, whatever the table's size.
 extension ConnectionQuery {
     /// The hour index expression's divisor; the queries spell it the same way to match the index.
-    public static let updatedHourMilliseconds: Int64 = 3_600_000
+    package static let updatedHourMilliseconds: Int64 = 3_600_000
     /// Windows up to a week are merged by the hour; wider ones sort their matches.
-    public static let maximumUpdatedHours: Int64 = 168
+    package static let maximumUpdatedHours: Int64 = 168
 
     /// The hours of `updated_at` from `updated_gte`'s to `now`'s, when a store should merge the
     /// page from them (plus a last range for anything updated after `now`). Nil for other orders,
     /// an `external_xref` page (its own index is narrower), a bound after `now`, and windows over
     /// `maximumUpdatedHours`.
-    public func updatedHours(now: Timestamp) -> ClosedRange<Int64>? {
+    package func updatedHours(now: Timestamp) -> ClosedRange<Int64>? {
         guard sort == .createdAt, externalXref == nil, let updatedGTE else { return nil }
         let first = updatedGTE.millisecondsSinceEpoch
         let last = now.millisecondsSinceEpoch
@@ -28,7 +40,7 @@ extension ConnectionQuery {
     /// 256), so a store caches a few statements per query shape, not one per window length. The
     /// extra ranges ask for hours that normally hold no row (SQLite: before 1970; PostgreSQL: the
     /// hours after `now`'s, which the last range would otherwise cover), one empty seek each.
-    public static func updatedHourArms(_ hours: ClosedRange<Int64>) -> Int {
+    package static func updatedHourArms(_ hours: ClosedRange<Int64>) -> Int {
         var arms = 8
         while arms < hours.count { arms *= 2 }
         return arms

@@ -1,0 +1,28 @@
+/// The read path of keys that may not see credentials: connections as the wire's JSON, written by
+/// the store straight from its rows (`StoredConnectionRow`) without building a `Connection` per
+/// row, in the same read that confirms the caller's API key.
+public protocol ConnectionJSONStore: Sendable {
+    /// The page of `query` as the wire's JSON array without credentials, written straight from the
+    /// rows (`ConnectionPageWriter`) with the same SQL as `ConnectionStore.list`.
+    /// Confirms in the same database round trip that the API key `keyID` exists unrevoked, and
+    /// returns `.keyNotLive` (and nothing read) if it does not.
+    func listJSONWithoutAuth(
+        _ query: ConnectionQuery,
+        confirmingKey keyID: String
+    ) async throws
+        -> KeyConfirmedRead<ConnectionPageJSON>
+
+    /// The connection as the wire's JSON object without credentials, or nil if there is none;
+    /// confirms the key as `listJSONWithoutAuth` does.
+    func connectionJSONWithoutAuth(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        confirmingKey keyID: String
+    ) async throws -> KeyConfirmedRead<[UInt8]?>
+}
+
+/// A read that also confirmed the caller's API key: its result, or that the key is revoked or gone.
+public enum KeyConfirmedRead<Value: Sendable>: Sendable {
+    case keyNotLive
+    case read(Value)
+}
