@@ -224,5 +224,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            // The command line as a user meets it: the executable's commands parsed from arguments.
+            name: "SwitchboardCLITests",
+            dependencies: [
+                "switchboard",
+                "SwitchboardServer",
+                "SwitchboardEgress",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

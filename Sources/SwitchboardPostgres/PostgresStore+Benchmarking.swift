@@ -36,7 +36,7 @@ extension PostgresStore: StoreBenchmarking {
         try await mapped(deadline: .seconds(600)) { [client, logger] in
             _ = try await client.query("VACUUM ANALYZE connections", logger: logger)
             // Otherwise the load's dirty pages are written by a spread checkpoint during the first
-            // minutes of measurement (seen: 150 s of writes under the first 1M scenarios).
+            // minutes of measurement, under the first scenarios at 1,000,000 rows.
             // CHECKPOINT needs superuser or pg_checkpoint; without it the run goes on as before.
             do {
                 _ = try await client.query("CHECKPOINT", logger: logger)

@@ -223,8 +223,8 @@ extension SQLiteStore {
         }
         // An end user's few connections come from the xref index whatever the order, then are
         // sorted. Without statistics SQLite would rather walk the order's index through the whole
-        // workspace, testing each row's xref: at 1,000,000 connections, 4.6 s for `sort=name` and
-        // 14 ms with `updated_gte`, against under 0.01 ms.
+        // workspace, testing each row's xref: seconds a page at 1,000,000 connections, against
+        // microseconds (docs/database.md, "Figures behind the planner's choices").
         let source =
             if walkingCreatedOrder {
                 "connections INDEXED BY connections_by_created_covering"
@@ -233,7 +233,7 @@ extension SQLiteStore {
             } else if query.updatedGTE != nil, query.sort == .createdAt {
                 // Since migration 0007 the created_at order's index carries updated_at, and SQLite
                 // would walk it for any window: a bound with few matches would pass the whole
-                // workspace (50 ms at 1,000,000 connections for a bound in the future).
+                // workspace (a bound in the future reads every entry).
                 "connections INDEXED BY connections_by_updated_covering"
             } else {
                 "connections"
@@ -285,8 +285,8 @@ extension SQLiteStore {
 
     /// Most index entries a wide-window probe passes: 128 for each row the page needs (so windows
     /// matching at least 1 in 128 entries of the order walk), at least 8,192 and at most 131,072
-    /// (about 3 ms index-only, against 10 ms or more for sorting the matches of a window over a
-    /// week at 1,000,000 connections).
+    /// (an index-only pass cheaper than sorting the matches of a window over a week at 1,000,000
+    /// connections; docs/database.md, "Figures behind the planner's choices").
     private static func wideWindowProbeSize(_ query: ConnectionQuery) -> Int {
         min(max(128 * (query.offset + query.limit), 8_192), 131_072)
     }
@@ -294,8 +294,8 @@ extension SQLiteStore {
     /// For an `updated_gte` window wider than the hour merge, under the created_at order: counts
     /// the window's matches among the order's next `wideWindowProbeSize` index entries, up to the
     /// rows the page needs (offset + limit). Reaching that count, the page lies within those
-    /// entries. Without statistics SQLite cannot tell this itself: it sorts every match, 160 ms a
-    /// page for a year's window at 1,000,000 connections, where the walk reads 200 entries.
+    /// entries. Without statistics SQLite cannot tell this itself: it sorts every match (for a
+    /// year's window at 1,000,000 connections, every row), where the walk reads some 200 entries.
     /// Nil where the hour merge or the plain plan applies (or the page cannot fit the probe).
     static func wideWindowProbe(_ query: ConnectionQuery, now: Timestamp) -> (String, StatementArguments)? {
         let probe = wideWindowProbeSize(query)
@@ -345,7 +345,7 @@ extension SQLiteStore {
         var all: [(any DatabaseValueConvertible)?] = []
         for h in armHours { all += arguments + [h] }
         // A range on the hour, not on updated_at: beside the bound's own `updated_at >= ?`, SQLite
-        // would start the range at the bound and pass every match (seen: 0.07 -> 0.46 ms a page).
+        // would start the range at the bound and pass every match of the hour.
         arms.append(arm + " AND updated_at / 3600000 > ?")
         all += arguments + [hours.upperBound, query.limit, query.offset]
         return (

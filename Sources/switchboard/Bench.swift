@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SwitchboardBench
 import SwitchboardPostgres
 import SwitchboardServer
@@ -33,11 +34,7 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Backends: sqlite, postgres, or both (comma-separated).")
     var backend = "sqlite"
 
-    @Option(
-        name: .long,
-        help:
-            "PostgreSQL server for --backend postgres (postgres://USER@127.0.0.1:PORT/postgres?sslmode=disable). Default: $SWITCHBOARD_BENCH_POSTGRES_URL"
-    )
+    @Option(name: .long, help: ArgumentHelp(Setting.benchPostgres.flagHelp))
     var postgres: String?
 
     @Option(name: .long, help: "Seconds per measurement (1-60).") var seconds = 5
@@ -48,7 +45,11 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Write the JSON report here (for example docs/benchmarks.json).") var json: String?
     @Option(name: .long, help: "Scratch directory for SQLite files and wrk scripts. Default: a new temporary one.")
     var workDirectory: String?
-    @Option(name: .long, help: "Log level.") var logLevel = "warning"
+    @Option(
+        name: .customLong(Setting.logLevel.rawValue),
+        help: "Log level. Default: $SWITCHBOARD_LOG_LEVEL, else warning"
+    )
+    var logLevel: String?
     @Option(
         name: .long,
         help:
@@ -64,13 +65,20 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var flags: [Setting: String] = [:]
+        flags[.benchPostgres] = postgres
+        flags[.logLevel] = logLevel
+        let settings = Settings(flags: flags, environment: ProcessInfo.processInfo.environment)
+        let level = try validated { try settings.logLevel(default: .warning) }
         var backends: [BenchRunner.Backend] = []
         for name in backend.split(separator: ",") {
             switch name {
             case "sqlite": backends.append(.sqlite)
             case "postgres":
-                guard let url = postgres ?? environment("SWITCHBOARD_BENCH_POSTGRES_URL") else {
-                    throw ValidationError("--backend postgres needs --postgres URL or $SWITCHBOARD_BENCH_POSTGRES_URL")
+                guard let url = settings.given(.benchPostgres)?.text else {
+                    throw ValidationError(
+                        "--backend postgres needs --postgres URL or $\(Setting.benchPostgres.variable)"
+                    )
                 }
                 let settings: PostgresSettings
                 do { settings = try PostgresSettings(url: url) } catch { throw ValidationError(error.description) }
@@ -93,7 +101,7 @@ struct Bench: AsyncParsableCommand {
         // The command as run, without the PostgreSQL URL (it may hold a password).
         var shown = ["switchboard"] + CommandLine.arguments.dropFirst()
         if let i = shown.firstIndex(of: "--postgres"), i + 1 < shown.count {
-            shown[i + 1] = "$SWITCHBOARD_BENCH_POSTGRES_URL"
+            shown[i + 1] = "$" + Setting.benchPostgres.variable
         }
         let runner = BenchRunner(
             options: BenchRunner.Options(
@@ -109,7 +117,7 @@ struct Bench: AsyncParsableCommand {
                 command: shown.joined(separator: " "),
                 scenarioPrefixes: scenarios.map { $0.split(separator: ",").map(String.init) }
             ),
-            logger: try stderrLogger(level: logLevel)
+            logger: stderrLogger(level: level)
         )
         let markdown = try await runner.run()
         if output == nil { print(markdown) }
@@ -130,7 +138,7 @@ struct BenchServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = ServerConfiguration(host: "127.0.0.1", port: port)
-        try await options.withRuntime(defaultLogLevel: "warning") { runtime in
+        try await options.withRuntime(defaultLogLevel: .warning) { runtime in
             let ceiling = BenchmarkCeiling()
             try await runUntilSignalled(
                 [try buildApplication(runtime: runtime, configuration: configuration) { ceiling.register(on: $0) }],

@@ -21,55 +21,58 @@ struct Switchboard: AsyncParsableCommand {
 
 /// Options every command that touches the database shares.
 struct DatabaseOptions: ParsableArguments {
-    @Option(
-        name: .long,
-        help:
-            "Database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST[:PORT]/DATABASE[?sslmode=...]. Default: $SWITCHBOARD_DATABASE_URL, else \(DatabaseLocation.defaultURL)"
-    )
+    @Option(name: .customLong(Setting.database.rawValue), help: ArgumentHelp(Setting.database.flagHelp))
     var database: String?
 
-    @Option(
-        name: .long,
-        help:
-            "Log level: trace, debug, info, notice, warning, error, critical. Default: $SWITCHBOARD_LOG_LEVEL, else info"
-    )
+    @Option(name: .customLong(Setting.logLevel.rawValue), help: ArgumentHelp(Setting.logLevel.flagHelp))
     var logLevel: String?
 
-    func location() throws -> DatabaseLocation {
-        try DatabaseLocation.parse(database ?? environment("SWITCHBOARD_DATABASE_URL") ?? DatabaseLocation.defaultURL)
+    /// The flags given, for `Settings`.
+    var flags: [Setting: String] {
+        var flags: [Setting: String] = [:]
+        flags[.database] = database
+        flags[.logLevel] = logLevel
+        return flags
     }
 
-    func logger(defaultLevel: String) throws -> Logger {
-        try stderrLogger(level: logLevel ?? environment("SWITCHBOARD_LOG_LEVEL") ?? defaultLevel)
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) -> Settings {
+        Settings(flags: flags, environment: environment)
     }
+
+    func location() throws -> DatabaseLocation { try validated { try settings().database() } }
 
     /// Runs `body` with an open runtime. Admin commands log warnings only by default, so their
     /// output is just their answer.
     func withRuntime<T: Sendable>(
-        defaultLogLevel: String = "warning",
+        defaultLogLevel: Logger.Level = .warning,
+        settings: Settings? = nil,
         oauth: OAuthSettings = OAuthSettings(),
         egress: EgressPolicy = EgressPolicy(),
         _ body: @Sendable (Runtime) async throws -> T
     ) async throws -> T {
-        try await Runtime.run(
-            database: try location(),
-            masterKeys: try MasterKeySettings.fromEnvironment(ProcessInfo.processInfo.environment),
+        let settings = settings ?? self.settings()
+        let (database, masterKeys, level) = try validated {
+            (try settings.database(), try settings.masterKeys(), try settings.logLevel(default: defaultLogLevel))
+        }
+        return try await Runtime.run(
+            database: database,
+            masterKeys: masterKeys,
             oauth: oauth,
             egress: egress,
-            logger: try logger(defaultLevel: defaultLogLevel),
+            logger: stderrLogger(level: level),
             body
         )
     }
 }
 
-func environment(_ name: String) -> String? {
-    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-    return value
+/// `body`, with a settings error turned into the CLI's usage error (its message names the flag or
+/// variable at fault).
+func validated<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as SettingsError { throw ValidationError(error.description) }
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
-func stderrLogger(level text: String) throws -> Logger {
-    guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level \"\(text)\"") }
+func stderrLogger(level: Logger.Level) -> Logger {
     var logger = Logger(label: "switchboard") { StreamLogHandler.standardError(label: $0) }
     logger.logLevel = level
     return logger
@@ -87,196 +90,115 @@ func printJSON(_ members: [(String, String)]) {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the HTTP server (applies pending migrations first).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP server (applies pending migrations first).",
+        discussion: "Every setting: flag, else its SWITCHBOARD_* variable, else the default (docs/configuration.md)."
+    )
 
-    @Option(name: .long, help: "Address to bind.") var host = "127.0.0.1"
-    @Option(name: .long, help: "Port to bind.") var port = 8080
-    @Option(
-        name: .long,
-        help: "Seconds a connection may send nothing (slow clients included) before it is closed. Default: 30"
-    )
-    var idleTimeout: Double?
-    @Option(
-        name: .long,
-        help: "Seconds in-flight requests get to finish after SIGTERM/SIGINT before they are cancelled. Default: 10"
-    )
-    var shutdownTimeout: Double?
-    @Option(
-        name: .long,
-        help:
-            "Failed authentications per client address and minute before 429s. Default: $SWITCHBOARD_AUTH_FAILURE_LIMIT, else 30"
-    )
-    var authFailureLimit: Int?
-    @Option(
-        name: .long,
-        help:
-            "The server's address as browsers and OAuth providers reach it; the callback is <url>/switchboard/oauth/callback. Default: $SWITCHBOARD_PUBLIC_URL, else http://HOST:PORT"
-    )
+    @Option(name: .customLong(Setting.host.rawValue), help: ArgumentHelp(Setting.host.flagHelp))
+    var host: String?
+    @Option(name: .customLong(Setting.port.rawValue), help: ArgumentHelp(Setting.port.flagHelp))
+    var port: String?
+    @Option(name: .customLong(Setting.publicURL.rawValue), help: ArgumentHelp(Setting.publicURL.flagHelp))
     var publicURL: String?
+    @Option(name: .customLong(Setting.idleTimeout.rawValue), help: ArgumentHelp(Setting.idleTimeout.flagHelp))
+    var idleTimeout: String?
     @Option(
-        name: .long,
-        help:
-            "Directory of extra integration definitions (*.yaml), adding to or replacing the shipped ones. Default: $SWITCHBOARD_INTEGRATIONS_DIR"
+        name: .customLong(Setting.shutdownTimeout.rawValue),
+        help: ArgumentHelp(Setting.shutdownTimeout.flagHelp)
     )
-    var integrationsDir: String?
+    var shutdownTimeout: String?
     @Option(
-        name: .long,
-        help:
-            "Seconds before expiry at which OAuth tokens are refreshed. Default: $SWITCHBOARD_REFRESH_MARGIN, else 300"
+        name: .customLong(Setting.bodyReadTimeout.rawValue),
+        help: ArgumentHelp(Setting.bodyReadTimeout.flagHelp)
     )
-    var refreshMargin: Int?
+    var bodyReadTimeout: String?
+    @Option(name: .customLong(Setting.maxConnections.rawValue), help: ArgumentHelp(Setting.maxConnections.flagHelp))
+    var maxConnections: String?
     @Option(
-        name: .long,
-        help:
-            "Seconds between background token-refresh passes; 0 turns the background refresher off. Default: $SWITCHBOARD_REFRESH_INTERVAL, else 30"
+        name: .customLong(Setting.authFailureLimit.rawValue),
+        help: ArgumentHelp(Setting.authFailureLimit.flagHelp)
     )
-    var refreshInterval: Int?
+    var authFailureLimit: String?
     @Option(
-        name: .long,
-        help:
-            "Seconds an OAuth authorization may take before its state expires. Default: $SWITCHBOARD_OAUTH_STATE_TTL, else 600"
+        name: .customLong(Setting.authorizeRateLimit.rawValue),
+        help: ArgumentHelp(Setting.authorizeRateLimit.flagHelp)
     )
-    var oauthStateTTL: Int?
-    @Option(
-        name: .long,
-        help:
-            "Hosts (name, *.domain) or CIDR blocks outbound calls may reach although they are loopback, private, link-local or otherwise internal, comma-separated. Default: $SWITCHBOARD_EGRESS_ALLOW, else none"
-    )
+    var authorizeRateLimit: String?
+    @Option(name: .customLong(Setting.trustedProxy.rawValue), help: ArgumentHelp(Setting.trustedProxy.flagHelp))
+    var trustedProxy: String?
+    @Option(name: .customLong(Setting.egressAllow.rawValue), help: ArgumentHelp(Setting.egressAllow.flagHelp))
     var egressAllow: String?
     @Option(
-        name: .long,
-        help:
-            "Proxies (addresses or CIDR blocks, comma-separated) whose X-Forwarded-For names the client; behind a TLS proxy, set it so rate limits and the audit log see clients, not the proxy. Default: $SWITCHBOARD_TRUSTED_PROXY, else none"
+        name: .customLong(Setting.integrationsDir.rawValue),
+        help: ArgumentHelp(Setting.integrationsDir.flagHelp)
     )
-    var trustedProxy: String?
+    var integrationsDir: String?
+    @Option(name: .customLong(Setting.refreshMargin.rawValue), help: ArgumentHelp(Setting.refreshMargin.flagHelp))
+    var refreshMargin: String?
     @Option(
-        name: .long,
-        help:
-            "Open client connections at most; more wait in the listen backlog. Default: $SWITCHBOARD_MAX_CONNECTIONS, else the open-file limit less 96, at most 4096"
+        name: .customLong(Setting.refreshInterval.rawValue),
+        help: ArgumentHelp(Setting.refreshInterval.flagHelp)
     )
-    var maxConnections: Int?
-    @Option(
-        name: .long,
-        help:
-            "Seconds a request body may take to arrive; a slower one gets a 408 and the connection is closed. Default: 30"
-    )
-    var bodyReadTimeout: Double?
-    @Option(
-        name: .long,
-        help:
-            "Anonymous authorize-URL calls per client address, and per workspace, per minute. Default: $SWITCHBOARD_AUTHORIZE_RATE_LIMIT, else 60"
-    )
-    var authorizeRateLimit: Int?
+    var refreshInterval: String?
+    @Option(name: .customLong(Setting.oauthStateTTL.rawValue), help: ArgumentHelp(Setting.oauthStateTTL.flagHelp))
+    var oauthStateTTL: String?
     @OptionGroup var options: DatabaseOptions
 
+    /// The flags given, for `Settings`.
+    var flags: [Setting: String] {
+        var flags = options.flags
+        flags[.host] = host
+        flags[.port] = port
+        flags[.publicURL] = publicURL
+        flags[.idleTimeout] = idleTimeout
+        flags[.shutdownTimeout] = shutdownTimeout
+        flags[.bodyReadTimeout] = bodyReadTimeout
+        flags[.maxConnections] = maxConnections
+        flags[.authFailureLimit] = authFailureLimit
+        flags[.authorizeRateLimit] = authorizeRateLimit
+        flags[.trustedProxy] = trustedProxy
+        flags[.egressAllow] = egressAllow
+        flags[.integrationsDir] = integrationsDir
+        flags[.refreshMargin] = refreshMargin
+        flags[.refreshInterval] = refreshInterval
+        flags[.oauthStateTTL] = oauthStateTTL
+        return flags
+    }
+
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) -> Settings {
+        Settings(flags: flags, environment: environment)
+    }
+
     func run() async throws {
-        var configuration = ServerConfiguration(host: host, port: port)
-        let egress: EgressPolicy
-        do { egress = try EgressPolicy(parsing: egressAllow ?? environment("SWITCHBOARD_EGRESS_ALLOW") ?? "") } catch {
-            throw ValidationError("--egress-allow: \(error.description)")
-        }
-        do {
-            configuration.trustedProxies = try TrustedProxies(
-                parsing: trustedProxy ?? environment("SWITCHBOARD_TRUSTED_PROXY") ?? ""
-            )
-        } catch { throw ValidationError("--trusted-proxy: \(error.description)") }
-        if let bodyReadTimeout {
-            configuration.bodyReadTimeout = try seconds(bodyReadTimeout, "--body-read-timeout")
+        let settings = settings()
+        let (configuration, oauth, egress) = try validated {
+            let server = try settings.server()
+            return (server, try settings.oauth(server: server), try settings.egress())
         }
         // A server that runs out of descriptors stops accepting: take all the system allows (the
         // default connection cap is derived from the raised limit when the application is built).
         FileDescriptorLimit.raiseToHardLimit()
-        configuration.maximumConnections = try integer(
-            maxConnections,
-            "SWITCHBOARD_MAX_CONNECTIONS",
-            "--max-connections",
-            1...1_000_000
-        )
-        if let limit = try integer(
-            authorizeRateLimit,
-            "SWITCHBOARD_AUTHORIZE_RATE_LIMIT",
-            "--authorize-rate-limit",
-            1...1_000_000
-        ) {
-            configuration.authorizeRateLimit = limit
-        }
-        if let idleTimeout { configuration.idleTimeout = try seconds(idleTimeout, "--idle-timeout") }
-        if let shutdownTimeout { configuration.shutdownTimeout = try seconds(shutdownTimeout, "--shutdown-timeout") }
-        if let limit = try authFailureLimit
-            ?? environment("SWITCHBOARD_AUTH_FAILURE_LIMIT").map({
-                guard let value = Int($0), value > 0 else {
-                    throw ValidationError("SWITCHBOARD_AUTH_FAILURE_LIMIT must be a positive whole number")
-                }
-                return value
-            })
-        {
-            guard limit > 0 else { throw ValidationError("--auth-failure-limit must be positive") }
-            configuration.authenticationFailureLimit = limit
-        }
-        let interval =
-            try integer(refreshInterval, "SWITCHBOARD_REFRESH_INTERVAL", "--refresh-interval", 0...86_400) ?? 30
-        configuration.refreshInterval = interval == 0 ? nil : .seconds(interval)
-        let settings = configuration
-        let oauth = try oauthSettings()
-        try await options.withRuntime(defaultLogLevel: "info", oauth: oauth, egress: egress) { runtime in
+        let dataDirectory = try options.location().dataDirectory ?? FileManager.default.currentDirectoryPath
+        try await options.withRuntime(defaultLogLevel: .info, settings: settings, oauth: oauth, egress: egress) {
+            runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.
             if try await runtime.workspaces.workspaceCount() == 0 {
                 let (workspace, key) = try await runtime.workspaces.createWorkspace(name: "Default")
                 try FirstKeyOutput.show(
                     workspaceID: workspace.id.rawValue,
                     key: key,
-                    directory: try options.location().dataDirectory ?? FileManager.default.currentDirectoryPath,
+                    directory: dataDirectory,
                     logger: runtime.logger
                 )
             }
             try await runUntilSignalled(
-                [try buildApplication(runtime: runtime, configuration: settings)]
-                    + backgroundServices(runtime: runtime, configuration: settings),
-                shutdownTimeout: settings.shutdownTimeout,
+                [try buildApplication(runtime: runtime, configuration: configuration)]
+                    + backgroundServices(runtime: runtime, configuration: configuration),
+                shutdownTimeout: configuration.shutdownTimeout,
                 logger: runtime.logger
             )
         }
-    }
-
-    private func oauthSettings() throws -> OAuthSettings {
-        var oauth = OAuthSettings(
-            catalog: try IntegrationCatalogLoader.load(
-                operatorDirectory: integrationsDir ?? environment("SWITCHBOARD_INTEGRATIONS_DIR")
-            ),
-            publicURL: publicURL ?? environment("SWITCHBOARD_PUBLIC_URL") ?? "http://\(host):\(port)"
-        )
-        guard let scheme = URLComponents(string: oauth.publicURL)?.scheme, ["http", "https"].contains(scheme),
-            URLComponents(string: oauth.publicURL)?.host?.isEmpty == false
-        else { throw ValidationError("--public-url must be an absolute http(s) URL") }
-        if let margin = try integer(refreshMargin, "SWITCHBOARD_REFRESH_MARGIN", "--refresh-margin", 0...86_400) {
-            oauth.refreshPolicy.margin = Int64(margin)
-        }
-        if let ttl = try integer(oauthStateTTL, "SWITCHBOARD_OAUTH_STATE_TTL", "--oauth-state-ttl", 1...86_400) {
-            oauth.stateLifetime = Int64(ttl)
-        }
-        return oauth
-    }
-
-    /// A whole-number setting from its flag, else its environment variable, checked against `range`.
-    private func integer(_ flag: Int?, _ variable: String, _ name: String, _ range: ClosedRange<Int>) throws -> Int? {
-        let value: Int
-        if let flag {
-            value = flag
-        } else if let text = environment(variable) {
-            guard let parsed = Int(text) else { throw ValidationError("\(variable) must be a whole number") }
-            value = parsed
-        } else {
-            return nil
-        }
-        guard range.contains(value) else {
-            throw ValidationError("\(name) must be between \(range.lowerBound) and \(range.upperBound)")
-        }
-        return value
-    }
-
-    private func seconds(_ value: Double, _ flag: String) throws -> Duration {
-        guard value > 0, value <= 86_400 else { throw ValidationError("\(flag) must be between 0 and 86400 seconds") }
-        return .milliseconds(Int64(value * 1000))
     }
 }
 
@@ -330,13 +252,24 @@ struct Copy: AsyncParsableCommand {
     @Option(name: .long, help: "Target database URL (sqlite:PATH or postgres://...).") var to: String
     @Flag(name: .long, help: "Copy into a target that already holds data, skipping rows that exist.")
     var allowNonEmpty = false
-    @Option(name: .long, help: "Log level. Default: warning") var logLevel = "warning"
+    @Option(
+        name: .customLong(Setting.logLevel.rawValue),
+        help: "Log level. Default: $SWITCHBOARD_LOG_LEVEL, else warning"
+    )
+    var logLevel: String?
 
     func run() async throws {
         let source = try DatabaseLocation.parse(from)
         let target = try DatabaseLocation.parse(to)
         guard source != target else { throw ValidationError("--from and --to name the same database") }
-        let logger = try stderrLogger(level: logLevel)
+        let level = try validated {
+            try Settings(
+                flags: [.logLevel: logLevel].compactMapValues { $0 },
+                environment: ProcessInfo.processInfo.environment
+            )
+            .logLevel(default: .warning)
+        }
+        let logger = stderrLogger(level: level)
         let allowNonEmpty = allowNonEmpty
         let report = try await Runtime.withStore(source, logger: logger) { from in
             try await Runtime.withStore(target, logger: logger) { to in

@@ -103,11 +103,11 @@ import Testing
 
     @Test func ambiguousOrMissingKeyConfigurationIsRefused() throws {
         let key = KeyRing.generateMasterKeyBase64()
-        #expect(throws: MasterKeyLoader.Failure.self) {
-            try MasterKeySettings.fromEnvironment(["SWITCHBOARD_MASTER_KEYS": key, "SWITCHBOARD_MASTER_KEY": key])
+        #expect(throws: SettingsError.self) {
+            try Settings(environment: ["SWITCHBOARD_MASTER_KEYS": key, "SWITCHBOARD_MASTER_KEY": key]).masterKeys()
         }
-        #expect(throws: MasterKeyLoader.Failure.self) {
-            try MasterKeySettings.fromEnvironment(["SWITCHBOARD_MASTER_KEY": key, "SWITCHBOARD_MASTER_KEY_FILE": "/k"])
+        #expect(throws: SettingsError.self) {
+            try Settings(environment: ["SWITCHBOARD_MASTER_KEY": key, "SWITCHBOARD_MASTER_KEY_FILE": "/k"]).masterKeys()
         }
         let loader = MasterKeyLoader(settings: MasterKeySettings(), dataDirectory: nil)
         #expect(throws: MasterKeyLoader.Failure.self) { try loader.load(logger: testLogger) }

@@ -1,12 +1,5 @@
-/// What the HTTP server needs beyond the runtime, resolved from flags by the CLI.
-///
-/// Configuration keys (flag · default); the database, master key and log level are read by the
-/// CLI for `Runtime.run` (see docs/configuration.md):
-/// - `--host` · `127.0.0.1`
-/// - `--port` · `8080`
-/// - `--auth-failure-limit` · `30` (per client address and minute)
-/// - `--idle-timeout` · 30 s
-/// - `--shutdown-timeout` · 10 s
+/// What the HTTP server needs beyond the runtime. `serve` resolves it with `Settings.server()`
+/// (flags, `SWITCHBOARD_*` variables and defaults: docs/configuration.md).
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int

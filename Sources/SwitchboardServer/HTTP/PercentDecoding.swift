@@ -3,8 +3,9 @@ import Hummingbird
 /// Decodes one URL component: `%XX` escapes, and `+` as a space when `plusIsSpace` (query
 /// strings). Nil when an escape is malformed or the decoded bytes are not UTF-8.
 ///
-/// Foundation's `removingPercentEncoding` goes through CFString and cost about 5% of a get by
-/// id's server time, though ids and most query values contain no escape at all.
+/// Foundation's `removingPercentEncoding` goes through CFString, a measurable share of a get by
+/// id's server time (docs/architecture.md, "Figures behind code choices"), though ids and most
+/// query values contain no escape at all.
 func percentDecoded(_ component: Substring, plusIsSpace: Bool) -> String? {
     let utf8 = component.utf8
     guard utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else {
