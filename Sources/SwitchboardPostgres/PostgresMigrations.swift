@@ -301,5 +301,13 @@ enum PostgresMigrations {
                 "CREATE INDEX authorize_tokens_by_expiry ON authorize_tokens(expires_at)",
             ]
         ),
+        (
+            "0009_environments",
+            [
+                // The environments a workspace declares besides Production (/unified/environment),
+                // one a line, oldest first. A constant default: no table rewrite.
+                "ALTER TABLE workspaces ADD COLUMN environments TEXT NOT NULL DEFAULT ''"
+            ]
+        ),
     ]
 }

@@ -49,19 +49,14 @@ extension PostgresStore: StoreBenchmarking {
     /// Drops (if present) and creates database `name` on the server `settings` points at, for a
     /// benchmark's scratch data. `name` must be a plain identifier.
     package static func recreateDatabase(_ name: String, on settings: PostgresSettings, logger: Logger) async throws {
-        precondition(
-            name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }
-        )
+        try await dropDatabase(name, on: settings, logger: logger)
         try await withAdminConnection(settings, logger: logger) { connection in
-            _ = try await connection.query(
-                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"),
-                logger: logger
-            )
             _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         }
     }
 
     package static func dropDatabase(_ name: String, on settings: PostgresSettings, logger: Logger) async throws {
+        // Spliced into the SQL: a plain lowercase identifier only.
         precondition(
             name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }
         )

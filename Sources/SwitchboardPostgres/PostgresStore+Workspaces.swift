@@ -103,14 +103,15 @@ extension PostgresStore {
         }
     }
 
-    static let workspaceColumns = "id, name, created_at, redirect_origins, authorize_requires_token"
-    typealias WorkspaceRow = (String, String, Int64, String, Bool)
+    static let workspaceColumns = "id, name, created_at, redirect_origins, authorize_requires_token, environments"
+    typealias WorkspaceRow = (String, String, Int64, String, Bool, String)
 
     static func insertWorkspaceQuery(_ workspace: Workspace) -> PostgresQuery {
         """
         INSERT INTO workspaces (\(unescaped: workspaceColumns))
         VALUES (\(workspace.id.rawValue), \(workspace.name), \(workspace.createdAt.millisecondsSinceEpoch),
-                \(lines(workspace.redirectOrigins)), \(workspace.authorizeRequiresToken))
+                \(lines(workspace.redirectOrigins)), \(workspace.authorizeRequiresToken),
+                \(lines(workspace.environments)))
         """
     }
 
@@ -120,7 +121,8 @@ extension PostgresStore {
             name: row.1,
             createdAt: Timestamp(millisecondsSinceEpoch: row.2),
             redirectOrigins: lines(row.3),
-            authorizeRequiresToken: row.4
+            authorizeRequiresToken: row.4,
+            environments: lines(row.5)
         )
     }
 

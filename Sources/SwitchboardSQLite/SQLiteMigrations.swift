@@ -257,5 +257,13 @@ enum SQLiteMigrations {
             CREATE INDEX authorize_tokens_by_expiry ON authorize_tokens(expires_at);
             """
         ),
+        (
+            "0009_environments",
+            """
+            -- The environments a workspace declares besides Production (/unified/environment),
+            -- one a line, oldest first.
+            ALTER TABLE workspaces ADD COLUMN environments TEXT NOT NULL DEFAULT '';
+            """
+        ),
     ]
 }

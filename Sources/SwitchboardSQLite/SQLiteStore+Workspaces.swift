@@ -84,14 +84,15 @@ extension SQLiteStore {
         }
     }
 
-    static let workspaceColumns = "id, name, created_at, redirect_origins, authorize_requires_token"
+    static let workspaceColumns = "id, name, created_at, redirect_origins, authorize_requires_token, environments"
 
     static func insertWorkspace(_ workspace: Workspace, orIgnore: Bool, _ db: Database) throws {
         try db.execute(
-            sql: "INSERT \(orIgnore ? "OR IGNORE " : "")INTO workspaces (\(workspaceColumns)) VALUES (?, ?, ?, ?, ?)",
+            sql:
+                "INSERT \(orIgnore ? "OR IGNORE " : "")INTO workspaces (\(workspaceColumns)) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
                 workspace.id.rawValue, workspace.name, workspace.createdAt.millisecondsSinceEpoch,
-                lines(workspace.redirectOrigins), workspace.authorizeRequiresToken,
+                lines(workspace.redirectOrigins), workspace.authorizeRequiresToken, lines(workspace.environments),
             ]
         )
     }
@@ -102,7 +103,8 @@ extension SQLiteStore {
             name: row[1],
             createdAt: Timestamp(millisecondsSinceEpoch: row[2]),
             redirectOrigins: lines(row[3] as String),
-            authorizeRequiresToken: row[4]
+            authorizeRequiresToken: row[4],
+            environments: lines(row[5] as String)
         )
     }
 

@@ -109,5 +109,6 @@ func apiRoutes(
         + AuditRoutes(audit: runtime.audit).routes
         + SecretsManagerRoutes(secretsManagers: runtime.secretsManagers, bodyLimits: bodyLimits).routes
         + IntegrationRoutes(integrations: runtime.integrations, bodyLimits: bodyLimits).routes
+        + EnvironmentRoutes(environments: runtime.environments, bodyLimits: bodyLimits).routes
         + OAuthRoutes(authorization: runtime.authorization, bodyLimits: bodyLimits, limiter: authorizeLimiter).routes
 }

@@ -16,6 +16,7 @@ public struct Runtime: Sendable {
     public let audit: AuditService
     public let secretsManagers: SecretsManagerService
     public let integrations: IntegrationService
+    public let environments: EnvironmentService
     public let authorization: AuthorizationService
     public let refresher: TokenRefresher
     /// The master keys and where they came from (for `switchboard keys`).
@@ -75,6 +76,7 @@ public struct Runtime: Sendable {
                         audit: AuditService(store: store),
                         secretsManagers: secretsManagers,
                         integrations: integrations,
+                        environments: EnvironmentService(store: store, now: now),
                         authorization: AuthorizationService(
                             catalog: oauth.catalog,
                             integrations: integrations,

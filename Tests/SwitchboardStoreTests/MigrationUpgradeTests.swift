@@ -85,7 +85,7 @@ import Testing
         #expect(
             try await store.migrate() == [
                 "0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
-                "0007_updated_at_in_created_order", "0008_external_secret_ownership",
+                "0007_updated_at_in_created_order", "0008_external_secret_ownership", "0009_environments",
             ]
         )
         try await Self.checkUpgraded(store)
@@ -114,7 +114,7 @@ import Testing
                 #expect(
                     try await store.migrate() == [
                         "0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
-                        "0007_updated_at_in_created_order", "0008_external_secret_ownership",
+                        "0007_updated_at_in_created_order", "0008_external_secret_ownership", "0009_environments",
                     ]
                 )
                 try await Self.checkUpgraded(store)

@@ -109,6 +109,12 @@ import Testing
                 workspace: first,
                 audit: AuditRecord(.redirectOriginsUpdate, by: .cli(workspace: first), at: time)
             )
+            _ = try await source.addEnvironments(
+                ["Staging", "Dev"],
+                workspace: first,
+                maximum: 100,
+                audit: AuditRecord(.environmentCreate, by: .cli(workspace: first), at: time)
+            )
             try await source.insert(
                 AuthorizationState(
                     stateHash: [1],
@@ -143,12 +149,13 @@ import Testing
                     report.workspaces, report.apiKeys, report.secretsManagers, report.workspaceIntegrations,
                     report.connections, report.auditRecords, report.skipped,
                 ]
-                #expect(counts == [2, 3, 1, 1, 23, 11, 0])
+                #expect(counts == [2, 3, 1, 1, 23, 12, 0])
                 #expect(report.externalSecrets == 1)
                 #expect(try await target.allExternalSecrets() == [owned])
                 #expect(try await target.allSecretsManagers() == [manager])
                 #expect(try await target.allWorkspaceIntegrations() == [integration])
                 #expect(try await target.workspace(id: first)?.redirectOrigins == ["https://app.example.com"])
+                #expect(try await target.workspace(id: first)?.environments == ["Staging", "Dev"])
                 #expect(try await target.consumeAuthorizationState(hash: [1], at: time) == .unknown)
                 let sourceAudit = try await source.auditRecords(after: nil, limit: 100)
                 #expect(try await target.auditRecords(after: nil, limit: 100) == sourceAudit)
@@ -168,7 +175,7 @@ import Testing
                     try await StoreCopy.copy(from: source, to: target, allowNonEmpty: false)
                 }
                 let again = try await StoreCopy.copy(from: source, to: target, allowNonEmpty: true)
-                #expect(again.skipped == 2 + 3 + 1 + 1 + 23 + 11 + 1)
+                #expect(again.skipped == 2 + 3 + 1 + 1 + 23 + 12 + 1)
             }
         }
     }
@@ -244,6 +251,7 @@ import Testing
                     "0004_oauth",
                     "0005_list_filters_in_indexes",
                     "0006_updated_gte_by_hour", "0007_updated_at_in_created_order", "0008_external_secret_ownership",
+                    "0009_environments",
                 ]
             )
         }

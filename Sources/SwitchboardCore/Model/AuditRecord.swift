@@ -20,6 +20,10 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case redirectOriginsUpdate = "workspace.redirect_origins.update"
     case authorizeTokenSettingUpdate = "workspace.authorize_requires_token.update"
     case authorizeTokenCreate = "authorize_token.create"
+    /// Environments were declared (`target`: their names, one a line).
+    case environmentCreate = "environment.create"
+    /// An environment was removed (`target`: its name).
+    case environmentRemove = "environment.remove"
 }
 
 /// One append-only audit entry: who (key id), what, which connection or key, when, from where.

@@ -9,18 +9,23 @@ public struct Workspace: Sendable, Equatable {
     /// minted (`POST /switchboard/authorize-token`), so nobody who merely knows the workspace id
     /// can plant a connection for any `external_xref`.
     public var authorizeRequiresToken: Bool
+    /// The environments declared besides `Production` (which always exists), oldest first
+    /// (`/unified/environment`).
+    public var environments: [String]
 
     public init(
         id: WorkspaceID,
         name: String,
         createdAt: Timestamp,
         redirectOrigins: [String] = [],
-        authorizeRequiresToken: Bool = false
+        authorizeRequiresToken: Bool = false,
+        environments: [String] = []
     ) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.redirectOrigins = redirectOrigins
         self.authorizeRequiresToken = authorizeRequiresToken
+        self.environments = environments
     }
 }

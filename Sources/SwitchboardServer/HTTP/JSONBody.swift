@@ -7,11 +7,7 @@ struct JSONBody {
     let value: JSONValue
 
     init(_ bytes: [UInt8], emptyHint: String = "send a JSON object") throws(APIError) {
-        guard !bytes.isEmpty else { throw .invalidBody("the request body is empty; \(emptyHint)") }
-        let document: JSONValue
-        do { document = try JSONParser.parse(bytes) } catch {
-            throw .invalidBody("the request body is not valid JSON: \(error.message) at byte \(error.offset)")
-        }
+        let document = try Self.document(bytes, emptyHint: emptyHint)
         guard case .object(let members) = document else {
             throw .invalidBody("the request body must be a JSON object, got \(document.typeName)")
         }
@@ -65,5 +61,32 @@ struct JSONBody {
             return values
         case let other?: throw .invalidBody("\(name) must be an array of strings, got \(other.typeName)")
         }
+    }
+
+    /// The body parsed as one JSON document.
+    static func document(_ bytes: [UInt8], emptyHint: String) throws(APIError) -> JSONValue {
+        guard !bytes.isEmpty else { throw .invalidBody("the request body is empty; \(emptyHint)") }
+        do { return try JSONParser.parse(bytes) } catch {
+            throw .invalidBody("the request body is not valid JSON: \(error.message) at byte \(error.offset)")
+        }
+    }
+
+    /// A body that must be a JSON array of at most `maximumCount` strings (`["Staging","Dev"]`).
+    static func strings(_ bytes: [UInt8], maximumCount: Int) throws(APIError) -> [String] {
+        let document = try document(bytes, emptyHint: "send a JSON array of strings")
+        guard case .array(let elements) = document else {
+            throw .invalidBody("the request body must be a JSON array of strings, got \(document.typeName)")
+        }
+        guard elements.count <= maximumCount else {
+            throw .invalidBody("the request body has more than \(maximumCount) entries")
+        }
+        var values: [String] = []
+        for (i, element) in elements.enumerated() {
+            guard case .string(let text) = element else {
+                throw .invalidBody("[\(i)] must be a string, got \(element.typeName)")
+            }
+            values.append(text)
+        }
+        return values
     }
 }
