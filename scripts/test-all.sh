@@ -2,16 +2,18 @@
 # The whole test suite (`make test`, and what .ci/run runs):
 #   0. checks its prerequisites and says what is missing before anything starts;
 #   1. starts (or reuses) a throwaway PostgreSQL on 127.0.0.1 (scripts/postgres-up.sh), and
-#      moto_server and OpenBao's dev server as the external secrets managers (scripts/secrets-up.sh);
-#   2. Swift unit, store-contract and HTTP tests, on SQLite and on PostgreSQL; the secrets-manager
-#      clients against moto and OpenBao;
+#      moto_server, OpenBao's dev server and the Azure Key Vault and Google Secret Manager fakes as
+#      the external secrets managers (scripts/secrets-up.sh);
+#   2. the two fakes proven against Microsoft's and Google's own Python clients; Swift unit,
+#      store-contract and HTTP tests, on SQLite and on PostgreSQL; the secrets-manager clients
+#      against moto, OpenBao and the fakes;
 #   3. the official Python SDK against the real server binary, on SQLite and on PostgreSQL;
 #   4. two replicas on one PostgreSQL, a PostgreSQL outage, a copy between backends and master-key
 #      rotation under load, against the real binary;
 #   5. OAuth end to end against a real OAuth 2 server (e2e/oauth/provider.py), on both backends;
 #   6. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both;
 #   7. the benchmark at a small size on both backends (scripts/bench.sh --smoke), so it cannot rot.
-# PostgreSQL and both secrets managers are required: a run that cannot reach one fails instead of
+# PostgreSQL and every secrets manager are required: a run that cannot reach one fails instead of
 # skipping it. What this run started it stops at the end (pass or fail); servers that were
 # already running are left as they were.
 set -euo pipefail
@@ -59,13 +61,18 @@ export SWITCHBOARD_TEST_POSTGRES_URL="$pg_url"
 export SWITCHBOARD_TEST_REQUIRE_POSTGRES=1
 export SWITCHBOARD_REQUIRE_POSTGRES=1
 
-step "Starting moto and OpenBao on 127.0.0.1:25401/25402 (the test virtualenv is set up first: a few minutes on a new machine)"
-# Exports SWITCHBOARD_TEST_MOTO_URL, SWITCHBOARD_TEST_VAULT_URL and SWITCHBOARD_TEST_VAULT_TOKEN_FILE.
+step "Starting moto, OpenBao and the Azure and Google fakes on 127.0.0.1:25401-25405 (the test virtualenv is set up first: a few minutes on a new machine)"
+# Exports SWITCHBOARD_TEST_MOTO_URL, SWITCHBOARD_TEST_VAULT_URL, SWITCHBOARD_TEST_VAULT_TOKEN_FILE and
+# the SWITCHBOARD_TEST_AZURE_* and SWITCHBOARD_TEST_GCP_* variables (file paths, never secrets).
 secrets_env="$(scripts/secrets-up.sh)"
 eval "$secrets_env"
 export SWITCHBOARD_TEST_REQUIRE_SECRETS=1
 
-step "Swift tests (SQLite, PostgreSQL, moto and OpenBao)"
+step "Azure Key Vault and Google Secret Manager fakes, proven against Microsoft's and Google's own clients"
+e2e/secrets-managers/run.sh
+stages=$((stages + 1))
+
+step "Swift tests (SQLite, PostgreSQL, moto, OpenBao and the Azure and Google fakes)"
 # The module graph is enforced as the code is built (see also scripts/check-imports.py).
 swift build --build-tests --explicit-target-dependency-import-check error
 swift test --skip-build
@@ -96,5 +103,5 @@ step "Benchmark smoke run (20,000 connections, SQLite and PostgreSQL)"
 scripts/bench.sh --smoke
 stages=$((stages + 1))
 
-echo "make test: every suite passed in $((SECONDS - started)) s: Swift, SDK (SQLite, PostgreSQL), replicas, OAuth, robustness, benchmark smoke"
+echo "make test: every suite passed in $((SECONDS - started)) s: cloud fakes, Swift, SDK (SQLite, PostgreSQL), replicas, OAuth, robustness, benchmark smoke"
 echo "stages: $stages passed, 0 failed"

@@ -39,10 +39,7 @@ public struct HTTPOAuthTokenClient: OAuthTokenClient {
             parameters.append(("client_id", request.clientID))
             parameters.append(("client_secret", request.clientSecret))
         }
-        let body = parameters.map { "\(URLEncoding.percentEncoded($0.0))=\(URLEncoding.percentEncoded($0.1))" }.joined(
-            separator: "&"
-        )
-        http.body = .bytes(ByteBuffer(string: body))
+        http.body = .bytes(ByteBuffer(string: FormEncoding.encoded(parameters)))
 
         let status: Int
         let headers: HTTPHeaders

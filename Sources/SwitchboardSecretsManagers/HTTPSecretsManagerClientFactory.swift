@@ -8,9 +8,13 @@ import SwitchboardEgress
 /// Settings (`auth` of `POST /unified/secretsmanager`):
 /// - `aws`: `region`, `access_key_id`, `secret_access_key` (required); `session_token`, `endpoint`.
 /// - `hashicorp`: `address`, `token` (required); `mount` (default `secret`), `namespace`.
-/// - both: `prefix`, where connections may name secrets (`SecretsManagerService.prefix`).
+/// - `azure`: `vault_url`, `tenant_id`, `client_id`, `client_secret` (required); `authority_host`.
+/// - `gcp`: `project_id`, `service_account_json` (required: the key file's JSON); `endpoint`.
+/// - all: `prefix`, where connections may name secrets (`SecretsManagerService.prefix`).
 public struct HTTPSecretsManagerClientFactory: SecretsManagerClientFactory {
     private let httpClient: EgressClient
+    /// The Azure and Google access tokens, shared by every client this factory makes.
+    private let tokens = AccessTokenCache()
 
     public init(httpClient: EgressClient) { self.httpClient = httpClient }
 
@@ -22,29 +26,46 @@ public struct HTTPSecretsManagerClientFactory: SecretsManagerClientFactory {
         .hashicorp: (
             ["address", "token"], ["mount", "namespace", "prefix"], ["address", "mount", "namespace", "prefix"]
         ),
+        .azure: (
+            ["vault_url", "tenant_id", "client_id", "client_secret"], ["authority_host", "prefix"],
+            ["vault_url", "tenant_id", "client_id", "authority_host", "prefix"]
+        ),
+        .gcp: (["project_id", "service_account_json"], ["endpoint", "prefix"], ["project_id", "endpoint", "prefix"]),
     ]
 
     public func publicSettings(for type: SecretsManagerType) -> Set<String> { Self.settings[type]?.visible ?? [] }
 
-    /// The URL a manager's settings point at: what the egress policy must allow.
-    static func endpoint(type: SecretsManagerType, auth: [String: String]) -> (setting: String, url: String)? {
+    /// The URLs a manager's settings point at: what the egress policy must allow.
+    static func endpoints(type: SecretsManagerType, auth: [String: String]) -> [(setting: String, url: String)] {
         switch type {
         case .aws:
-            guard let region = auth["region"] else { return nil }
-            return ("endpoint", auth["endpoint"] ?? AWSSecretsManagerClient.defaultEndpoint(region: region))
+            guard let region = auth["region"] else { return [] }
+            return [("endpoint", auth["endpoint"] ?? AWSSecretsManagerClient.defaultEndpoint(region: region))]
         case .hashicorp:
-            return auth["address"].map { ("address", $0) }
+            return auth["address"].map { [("address", $0)] } ?? []
+        case .azure:
+            return (auth["vault_url"].map { [("vault_url", $0)] } ?? []) + [
+                ("authority_host", auth["authority_host"] ?? AzureKeyVaultClient.Configuration.publicCloudAuthority)
+            ]
+        case .gcp:
+            let tokenURI = auth["service_account_json"].flatMap {
+                try? GCPSecretManagerClient.ServiceAccount(json: $0)
+            }?
+            .tokenURI
+            return [("endpoint", auth["endpoint"] ?? GCPSecretManagerClient.Configuration.publicEndpoint)]
+                + (tokenURI.map { [("service_account_json.token_uri", $0)] } ?? [])
         default:
-            return nil
+            return []
         }
     }
 
     public func checkDestination(type: SecretsManagerType, auth: [String: String]) async throws(ValidationError) {
-        guard let (setting, url) = Self.endpoint(type: type, auth: auth) else { return }
-        do { _ = try await httpClient.destination(of: url) } catch let refusal as EgressRefusal {
-            throw ValidationError(field: "auth.\(setting)", message: "auth.\(setting): \(refusal.description)")
-        } catch {
-            throw ValidationError(field: "auth.\(setting)", message: "auth.\(setting) could not be checked")
+        for (setting, url) in Self.endpoints(type: type, auth: auth) {
+            do { _ = try await httpClient.destination(of: url) } catch let refusal as EgressRefusal {
+                throw ValidationError(field: "auth.\(setting)", message: "auth.\(setting): \(refusal.description)")
+            } catch {
+                throw ValidationError(field: "auth.\(setting)", message: "auth.\(setting) could not be checked")
+            }
         }
     }
 
@@ -86,6 +107,28 @@ public struct HTTPSecretsManagerClientFactory: SecretsManagerClientFactory {
                         ),
                         endpoint: auth["endpoint"]
                     )
+                )
+            case .azure:
+                return try AzureKeyVaultClient(
+                    httpClient: httpClient,
+                    configuration: .init(
+                        vaultURL: auth["vault_url"]!,
+                        tenantID: auth["tenant_id"]!,
+                        clientID: auth["client_id"]!,
+                        clientSecret: auth["client_secret"]!,
+                        authorityHost: auth["authority_host"] ?? AzureKeyVaultClient.Configuration.publicCloudAuthority
+                    ),
+                    tokens: tokens
+                )
+            case .gcp:
+                return try GCPSecretManagerClient(
+                    httpClient: httpClient,
+                    configuration: .init(
+                        projectID: auth["project_id"]!,
+                        serviceAccount: try GCPSecretManagerClient.ServiceAccount(json: auth["service_account_json"]!),
+                        endpoint: auth["endpoint"] ?? GCPSecretManagerClient.Configuration.publicEndpoint
+                    ),
+                    tokens: tokens
                 )
             default:
                 return try VaultKVClient(

@@ -45,6 +45,28 @@ struct SecretsManagerFailureTests {
                 httpClient: httpClient,
                 configuration: .init(address: address, token: "leak-canary-token-77ab", requestTimeout: requestTimeout)
             ),
+            try AzureKeyVaultClient(
+                httpClient: httpClient,
+                configuration: .init(
+                    vaultURL: address,
+                    tenantID: "tenant",
+                    clientID: "client",
+                    clientSecret: "leak-canary-secret-5d1e",
+                    authorityHost: address,
+                    requestTimeout: requestTimeout
+                ),
+                tokens: AccessTokenCache()
+            ),
+            try GCPSecretManagerClient(
+                httpClient: httpClient,
+                configuration: .init(
+                    projectID: "project",
+                    serviceAccount: try .init(json: try serviceAccountJSON(tokenURI: address + "/token")),
+                    endpoint: address,
+                    requestTimeout: requestTimeout
+                ),
+                tokens: AccessTokenCache()
+            ),
         ]
     }
 
@@ -72,9 +94,9 @@ struct SecretsManagerFailureTests {
                 requestTimeout: .seconds(20)
             ) {
                 let started = ContinuousClock.now
-                await Self.expectUnreachable(client) { try await client.put(name: "conn_1", value: Self.value) }
-                await Self.expectUnreachable(client) { _ = try await client.get(name: "conn_1") }
-                await Self.expectUnreachable(client) { try await client.delete(name: "conn_1") }
+                await Self.expectUnreachable(client) { try await client.put(name: "conn-1", value: Self.value) }
+                await Self.expectUnreachable(client) { _ = try await client.get(name: "conn-1") }
+                await Self.expectUnreachable(client) { try await client.delete(name: "conn-1") }
                 #expect(
                     ContinuousClock.now - started < .seconds(10),
                     "\(client.managerName) waited past its connect timeout"
@@ -97,7 +119,7 @@ struct SecretsManagerFailureTests {
                 requestTimeout: .milliseconds(500)
             ) {
                 let started = ContinuousClock.now
-                await Self.expectUnreachable(client) { _ = try await client.get(name: "conn_1") }
+                await Self.expectUnreachable(client) { _ = try await client.get(name: "conn-1") }
                 #expect(ContinuousClock.now - started < .seconds(5), "\(client.managerName) waited past its deadline")
             }
         }
@@ -115,9 +137,9 @@ struct SecretsManagerFailureTests {
                 configuration: .init(address: address, token: "leak-canary-token-77ab")
             )
             for call in [
-                { try await client.put(name: uniqueName("conn_1"), value: Self.value) },
-                { _ = try await client.get(name: uniqueName("conn_1")) },
-                { try await client.delete(name: uniqueName("conn_1")) },
+                { try await client.put(name: uniqueName("conn-1"), value: Self.value) },
+                { _ = try await client.get(name: uniqueName("conn-1")) },
+                { try await client.delete(name: uniqueName("conn-1")) },
             ] as [() async throws -> Void] {
                 do {
                     try await call()

@@ -11,13 +11,19 @@ import Testing
 ///
 /// - `SWITCHBOARD_TEST_MOTO_URL`: moto_server (AWS Secrets Manager);
 /// - `SWITCHBOARD_TEST_VAULT_URL` with `SWITCHBOARD_TEST_VAULT_TOKEN` or
-///   `SWITCHBOARD_TEST_VAULT_TOKEN_FILE`: a Vault or OpenBao server with KV v2 at `secret/`.
+///   `SWITCHBOARD_TEST_VAULT_TOKEN_FILE`: a Vault or OpenBao server with KV v2 at `secret/`;
+/// - `SWITCHBOARD_TEST_AZURE_URL`, `_TENANT`, `_CLIENT_ID`, `_CLIENT_SECRET_FILE`: the Azure Key
+///   Vault and Entra fake (e2e/secrets-managers, proven against Microsoft's Python clients);
+/// - `SWITCHBOARD_TEST_GCP_URL`, `_PROJECT`, `_KEY_FILE`: the Google Secret Manager fake (proven
+///   against Google's Python client).
 ///
 /// A manager that is not configured is left out, unless `SWITCHBOARD_TEST_REQUIRE_SECRETS=1`
 /// (CI sets it): then its tests run and fail, naming what is missing.
 enum TestManager: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case aws
     case vault
+    case azure
+    case gcp
 
     var testDescription: String { rawValue }
 
@@ -38,6 +44,8 @@ enum TestManager: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .aws: Self.value("SWITCHBOARD_TEST_MOTO_URL") != nil
         case .vault: Self.value("SWITCHBOARD_TEST_VAULT_URL") != nil && (try? Self.vaultToken()) != nil
+        case .azure: Self.value("SWITCHBOARD_TEST_AZURE_URL") != nil
+        case .gcp: Self.value("SWITCHBOARD_TEST_GCP_URL") != nil
         }
     }
 
@@ -65,7 +73,66 @@ enum TestManager: String, CaseIterable, Sendable, CustomTestStringConvertible {
         secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
     )
 
-    func makeClient(httpClient: EgressClient) throws -> any SecretsManagerClient {
+    /// A required variable, or a failure naming it.
+    static func required(_ name: String) throws -> String {
+        guard let value = value(name) else {
+            throw NotConfigured(description: "\(name) is not set (run scripts/secrets-up.sh)")
+        }
+        return value
+    }
+
+    /// The content of the file a required variable names, trimmed.
+    static func file(_ name: String) throws -> String {
+        guard let text = try? String(contentsOfFile: try required(name), encoding: .utf8) else {
+            throw NotConfigured(description: "\(name) cannot be read")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func azureConfiguration(clientSecret: String? = nil) throws -> AzureKeyVaultClient.Configuration {
+        let url = try required("SWITCHBOARD_TEST_AZURE_URL")
+        return AzureKeyVaultClient.Configuration(
+            vaultURL: url,
+            tenantID: try required("SWITCHBOARD_TEST_AZURE_TENANT"),
+            clientID: try required("SWITCHBOARD_TEST_AZURE_CLIENT_ID"),
+            clientSecret: try clientSecret ?? file("SWITCHBOARD_TEST_AZURE_CLIENT_SECRET_FILE"),
+            authorityHost: url
+        )
+    }
+
+    static func gcpConfiguration(keyJSON: String? = nil) throws -> GCPSecretManagerClient.Configuration {
+        GCPSecretManagerClient.Configuration(
+            projectID: try required("SWITCHBOARD_TEST_GCP_PROJECT"),
+            serviceAccount: try .init(json: try keyJSON ?? file("SWITCHBOARD_TEST_GCP_KEY_FILE")),
+            endpoint: try required("SWITCHBOARD_TEST_GCP_URL")
+        )
+    }
+
+    /// True where names are paths (`a/b/c`); Azure and Google names are single tokens.
+    var namesArePaths: Bool { self == .aws || self == .vault }
+
+    /// A name no other test (or earlier run against the same server) uses, in the form this
+    /// manager accepts.
+    func uniqueName(_ label: String) -> String {
+        child(
+            namesArePaths
+                ? "switchboard-e2e/\(UUID().uuidString.lowercased())" : "e2e-\(UUID().uuidString.lowercased())",
+            label
+        )
+    }
+
+    /// `label` under `base`: a path segment, or a hyphenated suffix where names are single tokens.
+    func child(_ base: String, _ label: String) -> String {
+        if namesArePaths { return "\(base)/\(label)" }
+        return base + "-" + String(label.map { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII ? $0 : "-" })
+    }
+
+    func makeClient(
+        httpClient: EgressClient,
+        tokens: AccessTokenCache = AccessTokenCache()
+    ) throws
+        -> any SecretsManagerClient
+    {
         switch self {
         case .aws:
             guard let url = Self.value("SWITCHBOARD_TEST_MOTO_URL") else {
@@ -82,6 +149,18 @@ enum TestManager: String, CaseIterable, Sendable, CustomTestStringConvertible {
             return try VaultKVClient(
                 httpClient: httpClient,
                 configuration: .init(address: url, token: Self.vaultToken())
+            )
+        case .azure:
+            return try AzureKeyVaultClient(
+                httpClient: httpClient,
+                configuration: Self.azureConfiguration(),
+                tokens: tokens
+            )
+        case .gcp:
+            return try GCPSecretManagerClient(
+                httpClient: httpClient,
+                configuration: Self.gcpConfiguration(),
+                tokens: tokens
             )
         }
     }
@@ -115,7 +194,7 @@ func withHTTPClient<T>(
     }
 }
 
-/// A name no other test (or earlier run against the same server) uses.
+/// A name no other test (or earlier run against the same server) uses, for path-named managers.
 func uniqueName(_ label: String) -> String {
-    "switchboard-e2e/\(UUID().uuidString.lowercased())/\(label)"
+    TestManager.aws.uniqueName(label)
 }

@@ -25,19 +25,33 @@ import Testing
                 body: #"{"name":"v","type":"hashicorp","auth":{"address":"http://127.0.0.1:9","token":"t"}}"#
             )
             let managerID = try #require(try manager.jsonObject()["id"] as? String)
+            // Azure's client secret and Google's service-account key likewise.
+            var cloudIDs: [String] = []
+            let gcpSettings = SecretsManagerTests.json([
+                "project_id": "p", "endpoint": "http://127.0.0.1:9",
+                "service_account_json": try serviceAccountJSON(tokenURI: "http://127.0.0.1:9/token"),
+            ])
+            for body in [
+                #"{"name":"a","type":"azure","auth":{"vault_url":"http://127.0.0.1:9","authority_host":"http://127.0.0.1:9","tenant_id":"t","client_id":"c","client_secret":"azure-secret"}}"#,
+                #"{"name":"g","type":"gcp","auth":\#(gcpSettings)}"#,
+            ] {
+                let registered = try await api.send(.post, "/unified/secretsmanager", body: body)
+                cloudIDs.append(try #require(try registered.jsonObject()["id"] as? String, "\(registered.text)"))
+            }
             let created = ids
+            let managers = cloudIDs
             let oldID = try KeyRing.masterKey(base64: testMasterKey).id
             let newKey = KeyRing.generateMasterKeyBase64()
             let settings = MasterKeySettings(inlineKeys: "\(newKey), \(testMasterKey)")
             try await Runtime.run(database: api.database, masterKeys: settings, logger: testLogger) { rotated in
                 let newID = rotated.keyRotation.activeKeyID
                 #expect(newID != oldID)
-                await #expect(throws: KeyRotation.RetireFailure.inUse(keyID: oldID, rows: 8)) {
+                await #expect(throws: KeyRotation.RetireFailure.inUse(keyID: oldID, rows: 10)) {
                     try await rotated.keyRotation.checkRetirable(oldID)
                 }
                 let pass = try await rotated.keyRotation.resealPass(batchSize: 3)
-                #expect(pass == KeyRotation.Pass(examined: 8, resealed: 8))
-                #expect(try await rotated.keyRotation.counts() == [newID: 8])
+                #expect(pass == KeyRotation.Pass(examined: 10, resealed: 10))
+                #expect(try await rotated.keyRotation.counts() == [newID: 10])
                 #expect(try await rotated.keyRotation.resealPass() == KeyRotation.Pass())
                 try await rotated.keyRotation.checkRetirable(oldID)
                 await #expect(throws: KeyRotation.RetireFailure.active(keyID: newID)) {
@@ -59,6 +73,13 @@ import Testing
                         by: .cli(workspace: api.workspace)
                     )
                     #expect(view.publicAuth == ["address": "http://127.0.0.1:9"])
+                    // The cloud managers' settings open, and make clients, under the new key alone.
+                    for id in managers {
+                        _ = try await runtime.secretsManagers.client(
+                            for: SecretsManagerID(rawValue: id),
+                            workspace: api.workspace
+                        )
+                    }
                 }
             }
         }

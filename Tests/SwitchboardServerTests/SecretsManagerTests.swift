@@ -4,15 +4,17 @@ import Hummingbird
 import HummingbirdTesting
 import SwitchboardCore
 import Testing
+import _CryptoExtras
 
 @testable import SwitchboardServer
 
-/// Connections whose credentials live in a registered secrets manager, against real managers on
-/// loopback: moto (AWS Secrets Manager) and OpenBao (Vault KV v2), as scripts/secrets-up.sh starts
-/// them. A manager that is not configured is skipped unless SWITCHBOARD_TEST_REQUIRE_SECRETS=1.
+/// Connections whose credentials live in a registered secrets manager, against managers on
+/// loopback: moto (AWS Secrets Manager), OpenBao (Vault KV v2) and the Azure Key Vault and Google
+/// Secret Manager fakes, as scripts/secrets-up.sh starts them. A manager that is not configured is
+/// skipped unless SWITCHBOARD_TEST_REQUIRE_SECRETS=1.
 @Suite struct SecretsManagerTests {
     enum Manager: String, CaseIterable, Sendable {
-        case aws, hashicorp
+        case aws, hashicorp, azure, gcp
 
         static let environment = ProcessInfo.processInfo.environment
 
@@ -44,8 +46,32 @@ import Testing
                     }
                 guard let token else { return nil }
                 return ["address": url, "token": token]
+            case .azure:
+                guard let url = Self.value("SWITCHBOARD_TEST_AZURE_URL"),
+                    let secret = Self.value("SWITCHBOARD_TEST_AZURE_CLIENT_SECRET_FILE").flatMap({
+                        try? String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                    })
+                else { return nil }
+                return [
+                    "vault_url": url, "authority_host": url, "client_secret": secret,
+                    "tenant_id": Self.value("SWITCHBOARD_TEST_AZURE_TENANT") ?? "",
+                    "client_id": Self.value("SWITCHBOARD_TEST_AZURE_CLIENT_ID") ?? "",
+                ]
+            case .gcp:
+                guard let url = Self.value("SWITCHBOARD_TEST_GCP_URL"),
+                    let key = Self.value("SWITCHBOARD_TEST_GCP_KEY_FILE").flatMap({
+                        try? String(contentsOfFile: $0, encoding: .utf8)
+                    })
+                else { return nil }
+                return [
+                    "project_id": Self.value("SWITCHBOARD_TEST_GCP_PROJECT") ?? "", "service_account_json": key,
+                    "endpoint": url,
+                ]
             }
         }
+
+        /// What separates the parts of a name in this manager (`switchboard/<workspace>/<id>`).
+        var separator: String { self == .azure || self == .gcp ? "-" : "/" }
 
         /// Settings that point at a closed loopback port.
         var unreachableSettings: [String: String] {
@@ -56,6 +82,16 @@ import Testing
                     "secret_access_key": "b",
                 ]
             case .hashicorp: ["address": "http://127.0.0.1:9", "token": "t"]
+            case .azure:
+                [
+                    "vault_url": "http://127.0.0.1:9", "authority_host": "http://127.0.0.1:9", "tenant_id": "t",
+                    "client_id": "c", "client_secret": "s",
+                ]
+            case .gcp:
+                [
+                    "project_id": "p", "endpoint": "http://127.0.0.1:9",
+                    "service_account_json": try! serviceAccountJSON(tokenURI: "http://127.0.0.1:9/token"),
+                ]
             }
         }
     }
@@ -79,10 +115,13 @@ import Testing
             let registered = try await register(api, manager, settings: settings)
             #expect(registered.status == .ok)
             // The manager's own credentials never come back.
-            for secret in ["secret_access_key", "token", "access_key_id"] {
+            for secret in ["secret_access_key", "token", "access_key_id", "client_secret", "service_account_json"] {
                 #expect(!registered.text.contains("\"\(secret)\""))
             }
-            if let token = settings["token"] { #expect(!registered.text.contains(token)) }
+            for secret in [settings["token"], settings["client_secret"], settings["service_account_json"]] {
+                if let secret { #expect(!registered.text.contains(secret)) }
+            }
+            #expect(!registered.text.contains("PRIVATE KEY"))
             let managerID = try #require(try registered.jsonObject()["id"] as? String)
 
             let body = connectionBody(
@@ -99,7 +138,8 @@ import Testing
                 for: SecretsManagerID(rawValue: managerID),
                 workspace: api.workspace
             ).client
-            let name = "switchboard/\(api.workspace.rawValue)/\(id)"
+            let sep = manager.separator
+            let name = "switchboard\(sep)\(api.workspace.rawValue)\(sep)\(id)"
             let stored = try #require(try await client.get(name: name))
             #expect(String(decoding: stored, as: UTF8.self).contains("external-1"))
 
@@ -150,7 +190,8 @@ import Testing
                 workspace: api.workspace
             ).client
             let suffix = UUID().uuidString.prefix(8).lowercased()
-            let foreign = "otherapp-\(suffix)/token"
+            let sep = manager.separator
+            let foreign = "otherapp-\(suffix)\(sep)token"
             let precious = Array(#"{"access_token":"other-application-token"}"#.utf8)
             try await client.put(name: foreign, value: precious)
             let writer = try await api.makeKey(
@@ -191,7 +232,7 @@ import Testing
             #expect(try await client.get(name: foreign) == precious)
 
             // Inside the prefix: created and owned by the first connection only.
-            let shared = "switchboard/\(api.workspace.rawValue)/shared-\(suffix)"
+            let shared = "switchboard\(sep)\(api.workspace.rawValue)\(sep)shared-\(suffix)"
             let first = try await create(shared, auth: true, key: writer)
             #expect(first.status == .ok, "\(first.text)")
             let firstID = try #require(try first.jsonObject()["id"] as? String)
@@ -228,7 +269,7 @@ import Testing
             )
             #expect(crossing.status == .badRequest && crossing.errorMessage.contains("another workspace"))
             var reaching = settings
-            reaching["prefix"] = "switchboard/\(api.workspace.rawValue)/"
+            reaching["prefix"] = "switchboard\(sep)\(api.workspace.rawValue)\(sep)"
             let prefixed = try await api.send(
                 .post,
                 "/unified/secretsmanager",
@@ -261,6 +302,34 @@ import Testing
         }
     }
 
+    /// Every supported type's settings are described, the route wins over `{id}`, and it needs a key.
+    @Test func instructionsDescribeEverySupportedSetting() async throws {
+        try await withApp { api in
+            let entries = try await api.send(.get, "/unified/secretsmanager/instructions").jsonArray()
+            let types = Set(entries.compactMap { $0["type"] as? String })
+            #expect(types == Set(SecretsManagerType.supported.map(\.rawValue)))
+            for type in SecretsManagerType.supported {
+                let keys = Set(
+                    entries.filter { $0["type"] as? String == type.rawValue }.compactMap { $0["key"] as? String }
+                )
+                // Exactly the settings the factory accepts.
+                let registration = try await api.send(
+                    .post,
+                    "/unified/secretsmanager",
+                    body: #"{"name":"x","type":"\#(type.rawValue)","auth":{"unknown-setting":"x"}}"#
+                )
+                for key in keys where key != "prefix" {
+                    #expect(
+                        registration.errorMessage.contains(key),
+                        "\(type): \(key) not in \(registration.errorMessage)"
+                    )
+                }
+            }
+            let anonymous = try await api.send(.get, "/unified/secretsmanager/instructions", key: .some(nil))
+            #expect(anonymous.status == .unauthorized)
+        }
+    }
+
     @Test func badRegistrationsAndUnknownManagersAreClear400s() async throws {
         try await withApp { api in
             let cases: [(String, String)] = [
@@ -271,6 +340,26 @@ import Testing
                 (#"{"name":"x","type":"hashicorp","auth":{"address":"not a url","token":"t"}}"#, "vault"),
                 (#"{"name":"","type":"hashicorp","auth":{"address":"http://h","token":"t"}}"#, "name"),
                 (#"{"type":"hashicorp","auth":{}}"#, "name"),
+                (
+                    #"{"name":"x","type":"azure","auth":{"vault_url":"http://h","tenant_id":"t","client_id":"c"}}"#,
+                    "auth.client_secret"
+                ),
+                (
+                    #"{"name":"x","type":"azure","auth":{"vault_url":"http://h","tenant_id":"t/../x","client_id":"c","client_secret":"s"}}"#,
+                    "tenant_id"
+                ),
+                (
+                    #"{"name":"x","type":"gcp","auth":{"project_id":"p","service_account_json":"{}"}}"#,
+                    "service_account_json"
+                ),
+                (
+                    #"{"name":"x","type":"gcp","auth":{"project_id":"p","service_account_json":"{\"type\":\"service_account\",\"client_email\":\"e\",\"private_key_id\":\"k\",\"token_uri\":\"https://oauth2.googleapis.com/token\",\"private_key\":\"nope\"}"}}"#,
+                    "private_key"
+                ),
+                (
+                    #"{"name":"x","type":"azure","auth":{"vault_url":"http://h","tenant_id":"t","client_id":"c","client_secret":"s","prefix":"a/"}}"#,
+                    "auth.prefix"
+                ),
             ]
             for (body, expected) in cases {
                 let response = try await api.send(.post, "/unified/secretsmanager", body: body)
@@ -334,4 +423,14 @@ import Testing
             for id in ids { #expect(try await api.send(.delete, "/unified/connection/\(id.rawValue)").status == .ok) }
         }
     }
+}
+
+/// A service-account key file with a new RSA key (its `token_uri` as given).
+func serviceAccountJSON(tokenURI: String) throws -> String {
+    let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+    let object: [String: String] = [
+        "type": "service_account", "project_id": "p", "private_key_id": "0123", "private_key": key.pemRepresentation,
+        "client_email": "switchboard@p.iam.gserviceaccount.com", "token_uri": tokenURI,
+    ]
+    return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
 }

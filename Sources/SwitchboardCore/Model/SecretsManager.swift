@@ -1,11 +1,22 @@
 /// The kinds of secrets manager Unified's model names. Switchboard has clients for `aws` (AWS
-/// Secrets Manager) and `hashicorp` (Vault or OpenBao, KV v2); the others are refused with a 400.
+/// Secrets Manager), `hashicorp` (Vault or OpenBao, KV v2), `azure` (Azure Key Vault) and `gcp`
+/// (Google Cloud Secret Manager); the others are refused with a 400.
 public enum SecretsManagerType: String, Sendable, CaseIterable {
     case aws, azure, gcp, hashicorp, composio
     case onePassword = "1password"
     case bitwarden, doppler, akeyless, pipedream, alibabacloud
 
-    public static let supported: [SecretsManagerType] = [.aws, .hashicorp]
+    public static let supported: [SecretsManagerType] = [.aws, .hashicorp, .azure, .gcp]
+
+    /// What separates the parts of the names Switchboard derives and reserves
+    /// (`switchboard/<workspace id>/<connection id>`): `/` where names are paths, `-` where a name
+    /// holds only letters, digits and hyphens (Key Vault's rule, within Secret Manager's).
+    public var nameSeparator: String {
+        switch self {
+        case .azure, .gcp: "-"
+        default: "/"
+        }
+    }
 }
 
 /// A workspace's registered secrets manager. `auth` holds the manager's own credentials (an AWS

@@ -1,5 +1,6 @@
 /// An external secrets manager that holds a connection's credentials instead of Switchboard's
-/// database (AWS Secrets Manager, HashiCorp Vault / OpenBao KV v2).
+/// database (AWS Secrets Manager, HashiCorp Vault / OpenBao KV v2, Azure Key Vault, Google Cloud
+/// Secret Manager).
 ///
 /// Values are opaque bytes stored under a name. Implementations never put a value or a
 /// credential of the manager into an error, a log line or a description.

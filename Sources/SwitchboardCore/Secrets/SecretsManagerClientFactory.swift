@@ -12,4 +12,22 @@ public protocol SecretsManagerClientFactory: Sendable {
     /// Checks, before a manager is registered, that the egress policy lets Switchboard call the
     /// address its settings name (a `ValidationError` naming the host and the rule otherwise).
     func checkDestination(type: SecretsManagerType, auth: [String: String]) async throws(ValidationError)
+    /// One entry per setting of every supported type, for `GET /unified/secretsmanager/instructions`.
+    var instructions: [SecretsManagerInstruction] { get }
+}
+
+/// How to fill in one `auth` setting of a kind of manager (Unified's `SecretsManagerInstructions`).
+public struct SecretsManagerInstruction: Sendable, Equatable {
+    public var type: SecretsManagerType
+    /// The `auth` key.
+    public var key: String
+    public var label: String
+    public var instructions: String
+
+    public init(type: SecretsManagerType, key: String, label: String, instructions: String) {
+        self.type = type
+        self.key = key
+        self.label = label
+        self.instructions = instructions
+    }
 }

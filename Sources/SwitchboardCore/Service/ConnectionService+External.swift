@@ -81,9 +81,10 @@ struct ExternalCredentials: Sendable {
 
 extension ConnectionService {
     /// Where `connection` keeps its credentials when it names a secrets manager; nil when they are
-    /// sealed in its row. The secret's name is, by the manager's type, `auth_aws_arn` or
-    /// `auth_hashi_vault_path` when set, else `secretsmanager_key`, else the manager's prefix
-    /// (by default `switchboard/<workspace id>/`) followed by the connection id.
+    /// sealed in its row. The secret's name is, by the manager's type, `auth_aws_arn`,
+    /// `auth_hashi_vault_path`, `auth_azure_keyvault_id` or `auth_gcp_secret_name` when set, else
+    /// `secretsmanager_key`, else the manager's prefix (by default `switchboard/<workspace id>/`,
+    /// `switchboard-<workspace id>-` in Azure and Google) followed by the connection id.
     ///
     /// A new connection (`creatingBy`) must name a registered manager (otherwise a 404 naming the
     /// id), and a name it chooses must lie under the manager's prefix unless its key holds
@@ -113,15 +114,20 @@ extension ConnectionService {
             switch found.type {
             case .aws: fields.authAwsArn
             case .hashicorp: fields.authHashiVaultPath
+            case .azure: fields.authAzureKeyvaultID
+            case .gcp: fields.authGcpSecretName
             default: nil
             }
         let chosen = specific ?? fields.secretsmanagerKey
-        let legacyDefault = "switchboard/\(connection.workspaceID.rawValue)/\(connection.id.rawValue)"
-        let defaultName =
-            found.prefix == SecretsManagerService.defaultPrefix(workspace: connection.workspaceID)
-            ? legacyDefault : found.prefix + connection.id.rawValue
+        let defaultName = found.prefix + connection.id.rawValue
         if let principal, let chosen {
-            try Self.checkChosenName(chosen, prefix: found.prefix, workspace: connection.workspaceID, by: principal)
+            try Self.checkChosenName(
+                chosen,
+                type: found.type,
+                prefix: found.prefix,
+                workspace: connection.workspaceID,
+                by: principal
+            )
         }
         return ExternalCredentials(
             client: found.client,
@@ -136,21 +142,24 @@ extension ConnectionService {
     /// A secret name a connection chooses: under the manager's prefix for any writer; elsewhere
     /// only with `secretsmanagers:admin` (adopting another application's secret is an
     /// administrator's decision); never under another workspace's `switchboard/<id>/`. An AWS
-    /// ARN is judged by the secret name it carries.
+    /// ARN, a Key Vault secret identifier or a `projects/P/secrets/S` name is judged by the secret
+    /// name it carries.
     static func checkChosenName(
         _ chosen: String,
+        type: SecretsManagerType,
         prefix: String,
         workspace: WorkspaceID,
         by principal: Principal
     ) throws(ServiceError) {
-        let name = Self.secretName(inARN: chosen) ?? chosen
-        let own = SecretsManagerService.defaultPrefix(workspace: workspace)
-        if name.hasPrefix("switchboard/"), !name.hasPrefix(own) {
+        let name = Self.plainSecretName(chosen, type: type)
+        let own = SecretsManagerService.defaultPrefix(workspace: workspace, type: type)
+        let reserved = SecretsManagerService.reservedPrefix(type)
+        if name.hasPrefix(reserved), !name.hasPrefix(own) {
             throw .invalid(
                 ValidationError(
                     field: "secretsmanager_key",
                     message:
-                        "the secret name \"\(name.prefix(256))\" lies under another workspace's switchboard/ names, which no connection of this workspace may use"
+                        "the secret name \"\(name.prefix(256))\" lies under another workspace's \(reserved) names, which no connection of this workspace may use"
                 )
             )
         }
@@ -159,6 +168,19 @@ extension ConnectionService {
                 throw .missingScope(.secretsManagersAdmin)
             }
             return
+        }
+    }
+
+    /// The bare secret name in what a connection names: the name in an AWS ARN, in a Key Vault
+    /// secret identifier (`https://V.vault.azure.net/secrets/NAME[/VERSION]`) or in a Google
+    /// resource name (`projects/P/secrets/NAME`); anything else as it is.
+    static func plainSecretName(_ chosen: String, type: SecretsManagerType) -> String {
+        switch type {
+        case .aws: return secretName(inARN: chosen) ?? chosen
+        case .azure, .gcp:
+            guard chosen.contains("/"), let range = chosen.range(of: "/secrets/") else { return chosen }
+            return String(chosen[range.upperBound...].prefix { $0 != "/" })
+        default: return chosen
         }
     }
 
@@ -194,6 +216,8 @@ extension ConnectionService {
         try check(input.secretsmanagerKey, fields.secretsmanagerKey, "secretsmanager_key")
         try check(input.authAwsArn, fields.authAwsArn, "auth_aws_arn")
         try check(input.authHashiVaultPath, fields.authHashiVaultPath, "auth_hashi_vault_path")
+        try check(input.authAzureKeyvaultID, fields.authAzureKeyvaultID, "auth_azure_keyvault_id")
+        try check(input.authGcpSecretName, fields.authGcpSecretName, "auth_gcp_secret_name")
     }
 }
 

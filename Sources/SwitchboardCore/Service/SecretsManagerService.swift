@@ -46,27 +46,42 @@ public struct SecretsManagerService: Sendable {
 
     /// Where a workspace's connections may name secrets in a manager without
     /// `secretsmanagers:admin`, unless the manager's `prefix` setting says otherwise. Names under
-    /// `switchboard/` outside it belong to other workspaces and are never reachable.
-    public static func defaultPrefix(workspace: WorkspaceID) -> String { "switchboard/\(workspace.rawValue)/" }
+    /// `switchboard/` (`switchboard-` in Azure and Google) outside it belong to other workspaces
+    /// and are never reachable.
+    public static func defaultPrefix(workspace: WorkspaceID, type: SecretsManagerType = .aws) -> String {
+        let separator = type.nameSeparator
+        return "\(reservedPrefix(type))\(workspace.rawValue)\(separator)"
+    }
 
-    /// A manager's `prefix` setting, checked: it must end with `/` and may not reach into another
-    /// workspace's `switchboard/<id>/` names.
-    static func prefix(_ setting: String?, workspace: WorkspaceID) throws(ValidationError) -> String {
-        let own = defaultPrefix(workspace: workspace)
+    /// The start of the names Switchboard derives for every workspace.
+    static func reservedPrefix(_ type: SecretsManagerType) -> String { "switchboard" + type.nameSeparator }
+
+    /// A manager's `prefix` setting, checked: it must end with the type's separator (`/`, or `-`
+    /// in Azure and Google) and may not reach into another workspace's `switchboard/<id>/` names.
+    static func prefix(
+        _ setting: String?,
+        workspace: WorkspaceID,
+        type: SecretsManagerType
+    ) throws(ValidationError)
+        -> String
+    {
+        let own = defaultPrefix(workspace: workspace, type: type)
         guard let setting else { return own }
-        guard !setting.isEmpty, setting.hasSuffix("/"), !setting.hasPrefix("/"),
+        let separator = type.nameSeparator
+        guard !setting.isEmpty, setting.hasSuffix(separator), !setting.hasPrefix(separator),
             !setting.split(separator: "/").contains(where: { $0 == "." || $0 == ".." })
         else {
+            let example = separator == "/" ? "apps/crm/" : "apps-crm-"
             throw ValidationError(
                 field: "auth.prefix",
-                message: "auth.prefix must be a path ending with /, such as apps/crm/ (default \(own))"
+                message: "auth.prefix must end with \(separator), such as \(example) (default \(own))"
             )
         }
-        guard !setting.hasPrefix("switchboard/") || setting.hasPrefix(own) else {
+        guard !setting.hasPrefix(reservedPrefix(type)) || setting.hasPrefix(own) else {
             throw ValidationError(
                 field: "auth.prefix",
                 message:
-                    "auth.prefix may not name another workspace's switchboard/ secrets; use \(own) or a path below it"
+                    "auth.prefix may not name another workspace's \(reservedPrefix(type)) secrets; use \(own) or a name below it"
             )
         }
         return setting
@@ -82,7 +97,8 @@ public struct SecretsManagerService: Sendable {
             throw invalid("type", "type must be one of \(known); got \"\(input.type.prefix(64))\"")
         }
         guard SecretsManagerType.supported.contains(type) else {
-            throw invalid("type", "type \(type.rawValue) is not supported here; Switchboard supports aws and hashicorp")
+            let supported = SecretsManagerType.supported.map(\.rawValue).joined(separator: ", ")
+            throw invalid("type", "type \(type.rawValue) is not supported here; Switchboard supports \(supported)")
         }
         do {
             try Limits.checkLabel(name, field: "name")
@@ -95,7 +111,7 @@ public struct SecretsManagerService: Sendable {
         // Building a client validates every setting (required keys, URL forms) before anything is stored.
         do {
             _ = try factory.client(type: type, auth: input.auth, name: name)
-            _ = try Self.prefix(input.auth["prefix"], workspace: principal.workspaceID)
+            _ = try Self.prefix(input.auth["prefix"], workspace: principal.workspaceID, type: type)
             try await factory.checkDestination(type: type, auth: input.auth)
         } catch { throw ServiceError.invalid(error) }
         let time = now()
@@ -131,6 +147,10 @@ public struct SecretsManagerService: Sendable {
             .map(view)
     }
 
+    /// How to fill in each setting of each supported type. Not secret, but only for callers with a
+    /// valid key, like the rest of the API.
+    public func instructions() -> [SecretsManagerInstruction] { factory.instructions }
+
     /// Refused (409) while a connection keeps its credentials in the manager.
     public func delete(_ id: SecretsManagerID, by principal: Principal) async throws {
         try principal.require(.secretsManagersAdmin)
@@ -156,7 +176,7 @@ public struct SecretsManagerService: Sendable {
             return Resolved(
                 client: try factory.client(type: stored.manager.type, auth: auth, name: stored.manager.name),
                 type: stored.manager.type,
-                prefix: try Self.prefix(auth["prefix"], workspace: workspace)
+                prefix: try Self.prefix(auth["prefix"], workspace: workspace, type: stored.manager.type)
             )
         } catch {
             // Settings were validated at registration; a failure now means this version reads them differently.

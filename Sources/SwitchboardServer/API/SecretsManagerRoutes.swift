@@ -31,6 +31,15 @@ struct SecretsManagerRoutes: Sendable {
                 scope: .secretsManagersAdmin,
                 handler: create
             ),
+            // A fixed segment: the router prefers it to `{id}`.
+            Route(
+                method: .get,
+                path: "/unified/secretsmanager/instructions",
+                operationID: "listUnifiedSecretsmanagerInstructions",
+                statuses: common.union([200]),
+                requiresAPIKey: true,
+                handler: instructions
+            ),
             Route(
                 method: .get,
                 path: "/unified/secretsmanager/{id}",
@@ -82,6 +91,23 @@ struct SecretsManagerRoutes: Sendable {
         let principal = try context.requirePrincipal()
         let input = try Self.input(fromBody: try await request.jsonBody(bodyLimits))
         return Self.respond(with: try await secretsManagers.create(input, by: principal))
+    }
+
+    @Sendable func instructions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        _ = try context.requirePrincipal()
+        let entries = secretsManagers.instructions()
+        var writer = JSONWriter(reservingCapacity: 256 * entries.count)
+        writer.beginArray()
+        for entry in entries {
+            writer.beginObject()
+            writer.member("key", entry.key)
+            writer.member("label", entry.label)
+            writer.member("instructions", entry.instructions)
+            writer.member("type", entry.type.rawValue)
+            writer.endObject()
+        }
+        writer.endArray()
+        return .json(writer.bytes)
     }
 
     @Sendable func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
