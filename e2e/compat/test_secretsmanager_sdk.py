@@ -14,6 +14,7 @@ import json
 import os
 import uuid
 
+import httpx
 import pytest
 from unified_python_sdk import UnifiedTo
 from unified_python_sdk.models import errors, shared
@@ -85,6 +86,7 @@ def _cloud_env(kind: str) -> dict[str, str]:
                   "SWITCHBOARD_TEST_AZURE_TENANT", "SWITCHBOARD_TEST_AZURE_CLIENT_ID",
                   "SWITCHBOARD_TEST_AZURE_CLIENT_SECRET_FILE"],
         "gcp": ["SWITCHBOARD_TEST_GCP_URL", "SWITCHBOARD_TEST_GCP_PROJECT", "SWITCHBOARD_TEST_GCP_KEY_FILE"],
+        "hashicorp": ["SWITCHBOARD_TEST_VAULT_URL", "SWITCHBOARD_TEST_VAULT_TOKEN_FILE"],
     }[kind]
     values = {name: os.environ.get(name, "") for name in names}
     missing = [name for name, value in values.items() if not value]
@@ -100,10 +102,35 @@ def _read(path: str) -> str:
         return f.read()
 
 
+class _OpenBao:
+    """The manager's settings, and Vault's own KV v2 HTTP API to look into it."""
+
+    type = shared.SecretsManagerType.HASHICORP
+    separator = "/"
+
+    def __init__(self):
+        e = _cloud_env("hashicorp")
+        self.url = e["SWITCHBOARD_TEST_VAULT_URL"]
+        self.token = _read(e["SWITCHBOARD_TEST_VAULT_TOKEN_FILE"]).strip()
+        self.settings = {"address": self.url, "token": self.token}
+        self.never_shown = [self.token]
+
+    def name_field(self, name: str) -> dict:
+        return {"auth_hashi_vault_path": name}
+
+    def read(self, name: str) -> str | None:
+        r = httpx.get(f"{self.url}/v1/secret/data/{name}", headers={"X-Vault-Token": self.token}, timeout=10)
+        if r.status_code == 404:
+            return None
+        r.raise_for_status()
+        return r.json()["data"]["data"]["value"]
+
+
 class _AzureVault:
     """The manager's settings, and Microsoft's own client (over TLS) to look into the vault."""
 
     type = shared.SecretsManagerType.AZURE
+    separator = "-"
 
     def __init__(self):
         e = _cloud_env("azure")
@@ -141,6 +168,7 @@ class _GoogleSecretManager:
     """The manager's settings, and Google's own client (REST) to look into the project."""
 
     type = shared.SecretsManagerType.GCP
+    separator = "-"
 
     def __init__(self):
         e = _cloud_env("gcp")
@@ -170,8 +198,8 @@ class _GoogleSecretManager:
         return version.payload.data.decode()
 
 
-@pytest.mark.parametrize("vendor", [_AzureVault, _GoogleSecretManager], ids=["azure", "gcp"])
-def test_cloud_manager_holds_credentials_through_the_sdk(sdk_a: UnifiedTo, workspace_a, raw, vendor):
+@pytest.mark.parametrize("vendor", [_OpenBao, _AzureVault, _GoogleSecretManager], ids=["hashicorp", "azure", "gcp"])
+def test_each_manager_holds_credentials_through_the_sdk(sdk_a: UnifiedTo, workspace_a, raw, vendor):
     cloud = vendor()
     api = sdk_a.secretsmanager
     created = api.create_unified_secretsmanager(
@@ -206,14 +234,16 @@ def test_cloud_manager_holds_credentials_through_the_sdk(sdk_a: UnifiedTo, works
     assert again.auth.access_token == "rotated"
     assert "rotated" in (cloud.read(name) or "")
 
-    # Without a name, the secret gets the derived one, switchboard-<workspace>-<connection>.
+    # Without a name, the secret gets the derived one, switchboard/<workspace>/<connection> (with
+    # hyphens where names hold no slash).
     plain = sdk_a.connection.create_unified_connection(
         request=shared.Connection(
             integration_type="hubspot", categories=["crm"], permissions=["crm_contact_read"],
             secretsmanager_id=created.id, auth=shared.PropertyConnectionAuth(access_token="derived"),
         )
     ).connection
-    derived = f"switchboard-{plain.workspace_id}-{plain.id}"
+    sep = cloud.separator
+    derived = f"switchboard{sep}{plain.workspace_id}{sep}{plain.id}"
     assert "derived" in (cloud.read(derived) or "")
 
     # The connection field in the vendor's full form (a Key Vault secret identifier, a Google
