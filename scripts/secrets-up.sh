@@ -29,16 +29,18 @@
 # whose pid files are live.
 #
 # Env: SWITCHBOARD_MOTO_PORT (default 25401), SWITCHBOARD_BAO_PORT (default 25402),
-#      SWITCHBOARD_AZURE_HTTP_PORT (default 25403), SWITCHBOARD_AZURE_HTTPS_PORT (default 25404),
+#      SWITCHBOARD_AZURE_HTTP_PORT (default 25406), SWITCHBOARD_AZURE_HTTPS_PORT (default 25407),
 #      SWITCHBOARD_GCP_PORT (default 25405),
 #      SWITCHBOARD_SECRETS_DIR (default <repo>/.build-secrets: pid files, logs, tokens, keys),
 #      PYTHON, VENV (as e2e/venv.sh). Ports as in postgres-up.sh: below the ephemeral range.
+#      The bao dev server also listens on its API port + 1 (25403, its cluster listener), so no
+#      other server is placed there.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 moto_port="${SWITCHBOARD_MOTO_PORT:-25401}"
 bao_port="${SWITCHBOARD_BAO_PORT:-25402}"
-azure_http_port="${SWITCHBOARD_AZURE_HTTP_PORT:-25403}"
-azure_https_port="${SWITCHBOARD_AZURE_HTTPS_PORT:-25404}"
+azure_http_port="${SWITCHBOARD_AZURE_HTTP_PORT:-25406}"
+azure_https_port="${SWITCHBOARD_AZURE_HTTPS_PORT:-25407}"
 gcp_port="${SWITCHBOARD_GCP_PORT:-25405}"
 # Fixed identities of the fakes (the secrets and keys are random per start).
 azure_tenant="7d3c5b1e-52f4-4c0a-9e3b-5a1f0c2d4e6f"

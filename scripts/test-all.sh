@@ -61,7 +61,7 @@ export SWITCHBOARD_TEST_POSTGRES_URL="$pg_url"
 export SWITCHBOARD_TEST_REQUIRE_POSTGRES=1
 export SWITCHBOARD_REQUIRE_POSTGRES=1
 
-step "Starting moto, OpenBao and the Azure and Google fakes on 127.0.0.1:25401-25405 (the test virtualenv is set up first: a few minutes on a new machine)"
+step "Starting moto, OpenBao and the Azure and Google fakes on 127.0.0.1:25401, 25402, 25405-25407 (the test virtualenv is set up first: a few minutes on a new machine)"
 # Exports SWITCHBOARD_TEST_MOTO_URL, SWITCHBOARD_TEST_VAULT_URL, SWITCHBOARD_TEST_VAULT_TOKEN_FILE and
 # the SWITCHBOARD_TEST_AZURE_* and SWITCHBOARD_TEST_GCP_* variables (file paths, never secrets).
 secrets_env="$(scripts/secrets-up.sh)"

@@ -268,15 +268,31 @@ import _CryptoExtras
                 key: .some(api.otherKey)
             )
             #expect(crossing.status == .badRequest && crossing.errorMessage.contains("another workspace"))
-            var reaching = settings
-            reaching["prefix"] = "switchboard\(sep)\(api.workspace.rawValue)\(sep)"
-            let prefixed = try await api.send(
-                .post,
-                "/unified/secretsmanager",
-                body: #"{"name":"reach","type":"\#(manager.rawValue)","auth":\#(Self.json(reaching))}"#,
-                key: .some(api.otherKey)
-            )
-            #expect(prefixed.status == .badRequest && prefixed.errorMessage.contains("auth.prefix"))
+            // Key Vault ignores case in names: SWITCHBOARD-<id>- is the same reserved name.
+            if manager == .azure {
+                let shouting = try await api.send(
+                    .post,
+                    "/unified/connection",
+                    body: connectionBody(
+                        extra:
+                            #""secretsmanager_id":"\#(otherID)","secretsmanager_key":"\#(shared.uppercased())""#
+                    ),
+                    key: .some(api.otherKey)
+                )
+                #expect(shouting.status == .badRequest && shouting.errorMessage.contains("another workspace"))
+            }
+            let reachingPrefix = "switchboard\(sep)\(api.workspace.rawValue)\(sep)"
+            for prefix in [reachingPrefix] + (manager == .azure ? [reachingPrefix.uppercased()] : []) {
+                var reaching = settings
+                reaching["prefix"] = prefix
+                let prefixed = try await api.send(
+                    .post,
+                    "/unified/secretsmanager",
+                    body: #"{"name":"reach","type":"\#(manager.rawValue)","auth":\#(Self.json(reaching))}"#,
+                    key: .some(api.otherKey)
+                )
+                #expect(prefixed.status == .badRequest && prefixed.errorMessage.contains("auth.prefix"), "\(prefix)")
+            }
             try await client.delete(name: foreign)
         }
     }

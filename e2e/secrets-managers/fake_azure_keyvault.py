@@ -8,7 +8,7 @@ is kept in memory. Proved against the official azure-keyvault-secrets and azure-
 test_fakes_with_vendor_clients.py; README.md beside this file describes the API and the control
 endpoints under /_fake/.
 
-    fake_azure_keyvault.py --http-port 25403 --https-port 25404 --state-dir DIR \
+    fake_azure_keyvault.py --http-port 25406 --https-port 25407 --state-dir DIR \
         --tenant-id T --client-id C --client-secret-file FILE [--token-lifetime 3600] \
         [--purge-protection]
 

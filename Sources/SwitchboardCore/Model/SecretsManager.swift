@@ -17,6 +17,12 @@ public enum SecretsManagerType: String, Sendable, CaseIterable {
         default: "/"
         }
     }
+
+    /// `name` as the manager compares names: Key Vault's names are case-insensitive
+    /// (`SWITCHBOARD-...` is the secret `switchboard-...`), the others' are not.
+    public func comparable(_ name: String) -> String {
+        self == .azure ? name.lowercased() : name
+    }
 }
 
 /// A workspace's registered secrets manager. `auth` holds the manager's own credentials (an AWS

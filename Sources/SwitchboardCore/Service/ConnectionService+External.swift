@@ -152,9 +152,11 @@ extension ConnectionService {
         by principal: Principal
     ) throws(ServiceError) {
         let name = Self.plainSecretName(chosen, type: type)
-        let own = SecretsManagerService.defaultPrefix(workspace: workspace, type: type)
+        // Compared as the manager compares names (Key Vault ignores case).
+        let comparable = type.comparable(name)
+        let own = type.comparable(SecretsManagerService.defaultPrefix(workspace: workspace, type: type))
         let reserved = SecretsManagerService.reservedPrefix(type)
-        if name.hasPrefix(reserved), !name.hasPrefix(own) {
+        if comparable.hasPrefix(reserved), !comparable.hasPrefix(own) {
             throw .invalid(
                 ValidationError(
                     field: "secretsmanager_key",
@@ -163,7 +165,7 @@ extension ConnectionService {
                 )
             )
         }
-        guard name.hasPrefix(prefix) else {
+        guard comparable.hasPrefix(type.comparable(prefix)) else {
             guard principal.scopes.contains(.secretsManagersAdmin) else {
                 throw .missingScope(.secretsManagersAdmin)
             }

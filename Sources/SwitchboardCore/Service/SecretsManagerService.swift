@@ -48,7 +48,7 @@ public struct SecretsManagerService: Sendable {
     /// `secretsmanagers:admin`, unless the manager's `prefix` setting says otherwise. Names under
     /// `switchboard/` (`switchboard-` in Azure and Google) outside it belong to other workspaces
     /// and are never reachable.
-    public static func defaultPrefix(workspace: WorkspaceID, type: SecretsManagerType = .aws) -> String {
+    public static func defaultPrefix(workspace: WorkspaceID, type: SecretsManagerType) -> String {
         let separator = type.nameSeparator
         return "\(reservedPrefix(type))\(workspace.rawValue)\(separator)"
     }
@@ -77,7 +77,9 @@ public struct SecretsManagerService: Sendable {
                 message: "auth.prefix must end with \(separator), such as \(example) (default \(own))"
             )
         }
-        guard !setting.hasPrefix(reservedPrefix(type)) || setting.hasPrefix(own) else {
+        // Compared as the manager compares names (Key Vault ignores case).
+        let comparable = type.comparable(setting)
+        guard !comparable.hasPrefix(reservedPrefix(type)) || comparable.hasPrefix(type.comparable(own)) else {
             throw ValidationError(
                 field: "auth.prefix",
                 message:
