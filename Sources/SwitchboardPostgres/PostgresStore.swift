@@ -84,6 +84,8 @@ public struct PostgresStore: SwitchboardStore {
         }
     }
 
+    public var migrationIDs: [String] { PostgresMigrations.all.map(\.id) }
+
     public func appliedMigrations() async throws -> [String] {
         try await mapped {
             let exists =

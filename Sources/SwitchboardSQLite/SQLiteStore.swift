@@ -93,6 +93,8 @@ public struct SQLiteStore: SwitchboardStore {
         }
     }
 
+    public var migrationIDs: [String] { SQLiteMigrations.all.map(\.id) }
+
     public func appliedMigrations() async throws -> [String] {
         try await mapped {
             try await pool.read { db in

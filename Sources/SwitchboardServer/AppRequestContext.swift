@@ -14,6 +14,8 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     /// The client's IP address as text (the audit log's and the rate limiters' key): the TCP
     /// peer, or what a trusted proxy reports (`ClientAddressMiddleware`).
     var clientAddress: String?
+    /// The workspace and key that authenticated the request, for its log line.
+    let caller = RequestCaller()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

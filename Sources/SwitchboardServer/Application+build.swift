@@ -8,14 +8,17 @@ import SwitchboardCore
 /// Builds the HTTP application over an opened runtime. `serve` and the HTTP tests both call this.
 /// `extraRoutes` adds routes beside the API's: only `switchboard bench-server` uses it (the
 /// benchmark's HTTP ceiling), so `serve` answers nothing but the API.
+/// `readiness` is what `/health/ready` reports beside its own checks; `serve` marks it draining
+/// when a shutdown begins (`runUntilSignalled`).
 public func buildApplication(
     runtime: Runtime,
     configuration: ServerConfiguration,
+    readiness: Readiness = Readiness(),
     extraRoutes: (Router<AppRequestContext>) -> Void = { _ in }
 ) throws
     -> some ApplicationProtocol
 {
-    let router = try buildRouter(runtime: runtime, configuration: configuration)
+    let router = try buildRouter(runtime: runtime, configuration: configuration, readiness: readiness)
     extraRoutes(router)
     let maximumConnections =
         configuration.maximumConnections
@@ -38,16 +41,23 @@ public func buildApplication(
 }
 
 /// Every route, its middleware, and a 405 with `Allow` for methods a known path does not support.
-func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws -> Router<AppRequestContext> {
+func buildRouter(
+    runtime: Runtime,
+    configuration: ServerConfiguration,
+    readiness: Readiness = Readiness()
+) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = apiRoutes(
         runtime: runtime,
         bodyLimits: configuration.bodyLimits,
         authorizeLimiter: RateLimiter(limit: configuration.authorizeRateLimit)
     )
-    var allowed: [String: Set<HTTPRequest.Method>] = ["/health": [.get], "/openapi.yaml": [.get]]
+    var allowed: [String: Set<HTTPRequest.Method>] = ["/openapi.yaml": [.get]]
+    for path in HealthRoutes.paths { allowed[path] = [.get] }
     for route in routes { allowed[route.routerPath, default: []].insert(route.method) }
 
+    // Outermost: it logs the answer ErrorMiddleware made of any error, with its request id.
+    router.add(middleware: RequestLogMiddleware(logger: runtime.logger))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: ClientAddressMiddleware(proxies: configuration.trustedProxies))
     router.add(
@@ -59,7 +69,13 @@ func buildRouter(runtime: Runtime, configuration: ServerConfiguration) throws ->
     router.add(middleware: MethodNotAllowedMiddleware(allowed: allowed))
 
     let openAPI = try OpenAPIDocument.load()
-    router.get("/health") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
+    let (store, keyRotation) = (runtime.store, runtime.keyRotation)
+    HealthRoutes(
+        knownMigrations: store.migrationIDs,
+        appliedMigrations: { try await store.appliedMigrations() },
+        activeKeyID: { keyRotation.activeKeyID },
+        readiness: readiness
+    ).register(on: router)
     router.get("/openapi.yaml") { _, _ in
         Response(
             status: .ok,

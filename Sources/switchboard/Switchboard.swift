@@ -27,11 +27,15 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong(Setting.logLevel.rawValue), help: ArgumentHelp(Setting.logLevel.flagHelp))
     var logLevel: String?
 
+    @Option(name: .customLong(Setting.logFormat.rawValue), help: ArgumentHelp(Setting.logFormat.flagHelp))
+    var logFormat: String?
+
     /// The flags given, for `Settings`.
     var flags: [Setting: String] {
         var flags: [Setting: String] = [:]
         flags[.database] = database
         flags[.logLevel] = logLevel
+        flags[.logFormat] = logFormat
         return flags
     }
 
@@ -51,15 +55,18 @@ struct DatabaseOptions: ParsableArguments {
         _ body: @Sendable (Runtime) async throws -> T
     ) async throws -> T {
         let settings = settings ?? self.settings()
-        let (database, masterKeys, level) = try validated {
-            (try settings.database(), try settings.masterKeys(), try settings.logLevel(default: defaultLogLevel))
+        let (database, masterKeys, level, format) = try validated {
+            (
+                try settings.database(), try settings.masterKeys(), try settings.logLevel(default: defaultLogLevel),
+                try settings.logFormat(isTerminal: isatty(STDERR_FILENO) == 1)
+            )
         }
         return try await Runtime.run(
             database: database,
             masterKeys: masterKeys,
             oauth: oauth,
             egress: egress,
-            logger: stderrLogger(level: level),
+            logger: stderrLogger(level: level, format: format),
             body
         )
     }
@@ -72,8 +79,13 @@ func validated<T>(_ body: () throws -> T) throws -> T {
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
-func stderrLogger(level: Logger.Level) -> Logger {
-    var logger = Logger(label: "switchboard") { StreamLogHandler.standardError(label: $0) }
+func stderrLogger(level: Logger.Level, format: LogFormat = .text) -> Logger {
+    var logger = Logger(label: "switchboard") { label in
+        switch format {
+        case .json: JSONLogHandler(label: label)
+        case .text: StreamLogHandler.standardError(label: label)
+        }
+    }
     logger.logLevel = level
     return logger
 }
@@ -108,6 +120,8 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp(Setting.shutdownTimeout.flagHelp)
     )
     var shutdownTimeout: String?
+    @Option(name: .customLong(Setting.shutdownDelay.rawValue), help: ArgumentHelp(Setting.shutdownDelay.flagHelp))
+    var shutdownDelay: String?
     @Option(
         name: .customLong(Setting.bodyReadTimeout.rawValue),
         help: ArgumentHelp(Setting.bodyReadTimeout.flagHelp)
@@ -153,6 +167,7 @@ struct Serve: AsyncParsableCommand {
         flags[.publicURL] = publicURL
         flags[.idleTimeout] = idleTimeout
         flags[.shutdownTimeout] = shutdownTimeout
+        flags[.shutdownDelay] = shutdownDelay
         flags[.bodyReadTimeout] = bodyReadTimeout
         flags[.maxConnections] = maxConnections
         flags[.authFailureLimit] = authFailureLimit
@@ -192,10 +207,13 @@ struct Serve: AsyncParsableCommand {
                     logger: runtime.logger
                 )
             }
+            let readiness = Readiness()
             try await runUntilSignalled(
-                [try buildApplication(runtime: runtime, configuration: configuration)]
+                [try buildApplication(runtime: runtime, configuration: configuration, readiness: readiness)]
                     + backgroundServices(runtime: runtime, configuration: configuration),
                 shutdownTimeout: configuration.shutdownTimeout,
+                readiness: readiness,
+                drainDelay: configuration.shutdownDelay,
                 logger: runtime.logger
             )
         }

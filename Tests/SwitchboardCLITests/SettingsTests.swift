@@ -24,6 +24,12 @@ import Testing
         #expect(try neither.server().refreshInterval == .seconds(30))
         #expect(try neither.database() == DatabaseLocation(url: DatabaseLocation.defaultURL))
         #expect(try neither.logLevel(default: .info) == .info)
+        // JSON unless standard error is a terminal.
+        #expect(try neither.logFormat(isTerminal: false) == .json)
+        #expect(try neither.logFormat(isTerminal: true) == .text)
+        #expect(
+            try Serve.parse(["--log-format", "text"]).settings(environment: [:]).logFormat(isTerminal: false) == .text
+        )
         #expect(try neither.egress().allowed.isEmpty)
         #expect(try neither.oauth(server: neither.server()).publicURL == "http://127.0.0.1:8080")
         // The default public URL follows the host and port as given.
@@ -62,7 +68,7 @@ import Testing
             switch setting {
             case .benchPostgres:
                 #expect(try Bench.parse([flag, "v"]).postgres == "v")
-            case .database, .logLevel:
+            case .database, .logLevel, .logFormat:
                 #expect(try Migrate.parse([flag, "v"]).options.flags[setting] == "v")
                 #expect(try Serve.parse([flag, "v"]).flags[setting] == "v")
             default:
@@ -77,6 +83,7 @@ import Testing
         (.port, "65536", "\"65536\" is not a whole number from 0 to 65535"),
         (.idleTimeout, "0", "\"0\" is not a number of seconds above 0 and at most 86400"),
         (.shutdownTimeout, "nan", "\"nan\" is not a number of seconds above 0 and at most 86400"),
+        (.shutdownDelay, "-1", "\"-1\" is not a number of seconds from 0 and at most 86400"),
         (.bodyReadTimeout, "86401", "\"86401\" is not a number of seconds above 0 and at most 86400"),
         (.maxConnections, "0", "\"0\" is not a whole number from 1 to 1000000"),
         (.authFailureLimit, "-1", "\"-1\" is not a whole number from 1 to 1000000"),
@@ -88,6 +95,7 @@ import Testing
             .logLevel, "loud",
             "unknown log level \"loud\"; use one of trace, debug, info, notice, warning, error, critical"
         ),
+        (.logFormat, "xml", "unknown log format \"xml\"; use json or text"),
         (.database, "mysql://db", "unsupported database URL scheme \"mysql\"; use sqlite:PATH or postgres://..."),
         (.database, "sqlite:", "the database URL \"sqlite:\" names no file"),
         (.publicURL, "ftp://example.com", "\"ftp://example.com\" is not an absolute http(s) URL"),
@@ -156,6 +164,7 @@ import Testing
     static func resolveAll(_ settings: Settings) throws {
         _ = try settings.database()
         _ = try settings.logLevel(default: .info)
+        _ = try settings.logFormat(isTerminal: false)
         _ = try settings.masterKeys()
         let server = try settings.server()
         _ = try settings.egress()

@@ -144,6 +144,11 @@ import Testing
             let query = try await api.send(HTTPRequest.Method("QUERY")!, "/health")
             #expect(query.status == .methodNotAllowed)
             #expect(query.headers[.allow] == "GET, HEAD")
+            // A fixed segment wins over a parameter, as in the router: the instructions, not a manager id.
+            let options = try await api.send(.options, "/unified/secretsmanager/instructions")
+            #expect(options.status == .methodNotAllowed)
+            #expect(options.headers[.allow] == "GET, HEAD")
+            #expect(try await api.send(.options, "/unified/secretsmanager/sm_1").headers[.allow] == "DELETE, GET, HEAD")
             let unknown = try await api.send(.get, "/unified/nothing-here")
             #expect(unknown.status == .notFound)
             #expect(unknown.headers[.contentType] == "application/json")

@@ -264,7 +264,9 @@ def test_postgres_outage_yields_503s_and_the_server_recovers(private_cluster, ma
         probe_results.append(probe(server.base_url, ws.api_key, *spec))
 
     traffic = Traffic(server.base_url, ws.api_key, [c["id"] for c in seeded[:-1]], READERS, WRITERS)
-    health: List[int] = []
+    health: List[tuple] = []
+    live: List[tuple] = []
+    ready: List[tuple] = []
     recovered_at: Optional[float] = None
     try:
         traffic.start()
@@ -280,10 +282,13 @@ def test_postgres_outage_yields_503s_and_the_server_recovers(private_cluster, ma
             t.start()
         with httpx.Client(timeout=5.0) as plain:
             while time.monotonic() < t_down + OUTAGE_S:
-                try:
-                    health.append(plain.get(f"{server.base_url}/health").status_code)
-                except httpx.HTTPError:
-                    health.append(-1)
+                for path, answers in (("/health", health), ("/health/live", live), ("/health/ready", ready)):
+                    try:
+                        started = time.monotonic()
+                        r = plain.get(f"{server.base_url}{path}")
+                        answers.append((r.status_code, time.monotonic() - started, r.text))
+                    except httpx.HTTPError:
+                        answers.append((-1, 0.0, ""))
                 time.sleep(0.5)
         server.assert_running()
 
@@ -321,13 +326,21 @@ def test_postgres_outage_yields_503s_and_the_server_recovers(private_cluster, ma
     assert not not_503, f"{len(not_503)} non-503 answers in the outage: " + "; ".join(
         describe(r, t_stop) for r in not_503[:5]
     )
-    assert health and all(code == 200 for code in health), f"/health in the outage: {health}"
+    assert health and all(a[0] == 200 for a in health), f"/health in the outage: {health}"
+    assert live and all(a[0] == 200 for a in live), f"/health/live in the outage: {live}"
+    # Readiness fails in the outage, within its 2 s database deadline (plus slack), naming the check.
+    assert ready and all(a[0] == 503 and '"database":"no answer' in a[2] for a in ready), (
+        f"/health/ready in the outage: {ready}"
+    )
+    assert max(a[1] for a in ready) < 3.5, f"/health/ready took too long in the outage: {ready}"
 
     after_restart = [r for r in records if r["sent"] >= t_up]
     assert recovered_at is not None, (
         f"no recovery within {RECOVERY_BUDGET_S:.0f}s of the restart; last answers: "
         f"{[r['status'] for r in after_restart][-20:]}\n--- server stderr (tail) ---\n{server_tail(server)}"
     )
+    back = httpx.get(f"{server.base_url}/health/ready", timeout=5.0)
+    assert back.status_code == 200, f"/health/ready after recovery: {back.status_code} {back.text}"
     after_recovery = [r for r in records if r["sent"] >= recovered_at]
     assert after_recovery and all(r["status"] == 200 for r in after_recovery), [
         describe(r, t_stop) for r in after_recovery if r["status"] != 200

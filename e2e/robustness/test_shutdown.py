@@ -138,3 +138,41 @@ def test_second_sigterm_stops_at_once(make_server, backend, figures):
     with httpx.Client(base_url=server.base_url, headers=workspace.headers()) as client:
         assert client.get("/unified/connection").status_code == 200
     figures(f"second SIGTERM with a request stalled (drain timeout 60 s): exit {time.monotonic() - second:.2f} s later")
+
+
+def test_shutdown_reports_not_ready_first_then_drains(make_server, backend, figures):
+    """With --shutdown-delay, SIGTERM turns /health/ready to 503 while the server still answers
+    (liveness and the API included) for the delay; then the listener closes and it exits."""
+    server = make_server("--shutdown-delay", "2", name="drain")
+    workspace = server.create_workspace("drain")
+    server.start()
+    with httpx.Client(base_url=server.base_url, timeout=5.0) as client:
+        ready = client.get("/health/ready")
+        assert ready.status_code == 200, ready.text
+        assert ready.json() == {
+            "status": "ready",
+            "checks": {"shutdown": "ok", "database": "ok", "migrations": "ok", "master_keys": "ok"},
+        }
+        signalled = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        not_ready = None
+        while time.monotonic() - signalled < 1.5:
+            r = client.get("/health/ready")
+            if r.status_code == 503:
+                not_ready = r
+                break
+            time.sleep(0.05)
+        assert not_ready is not None, "/health/ready kept answering 200 after SIGTERM"
+        assert not_ready.json()["checks"]["shutdown"] == "draining"
+        assert not_ready.headers.get("retry-after") == "1"
+        reported = time.monotonic() - signalled
+        # Still serving during the delay.
+        assert client.get("/health/live").status_code == 200
+        assert client.get("/unified/connection", headers=workspace.headers()).status_code == 200
+        assert server.proc.poll() is None, "the server exited before its shutdown delay"
+    took = exit_within(server, 15)
+    server.proc = None
+    assert took >= 1.0, f"the server exited {took:.2f} s after SIGTERM, before its 2 s shutdown delay"
+    assert refuses_connections(server.port)
+    assert not backend.integrity_problems()
+    figures(f"not ready {reported:.2f} s after SIGTERM, still serving; exited {took:.2f} s after it (delay 2 s)")

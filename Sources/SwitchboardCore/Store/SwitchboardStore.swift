@@ -9,4 +9,8 @@ public protocol SwitchboardStore: ConnectionStore, ConnectionJSONStore, Workspac
 
     /// Ids of the migrations already applied, in order.
     func appliedMigrations() async throws -> [String]
+
+    /// Ids of every migration this version of the store knows, in order (readiness compares them
+    /// with the applied ones).
+    var migrationIDs: [String] { get }
 }

@@ -11,6 +11,9 @@ public struct ServerConfiguration: Sendable {
     /// On SIGTERM or SIGINT the server stops accepting, lets in-flight requests finish for up to
     /// this long, then cancels them. A second signal cancels at once.
     public var shutdownTimeout: Duration
+    /// On the first shutdown signal, `/health/ready` answers 503 for this long while requests are
+    /// still served, before the listener closes (`runUntilSignalled`).
+    public var shutdownDelay: Duration = .zero
     /// Request targets (path and query) longer than this get a 414.
     public var maximumURILength: Int
     /// Request header sections (names and values) larger than this get a 431.

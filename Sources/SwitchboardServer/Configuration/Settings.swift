@@ -8,6 +8,7 @@ import SwitchboardEgress
 public enum Setting: String, CaseIterable, Sendable {
     case database
     case logLevel = "log-level"
+    case logFormat = "log-format"
     case masterKeys = "master-keys"
     case masterKey = "master-key"
     case masterKeyFile = "master-key-file"
@@ -16,6 +17,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case publicURL = "public-url"
     case idleTimeout = "idle-timeout"
     case shutdownTimeout = "shutdown-timeout"
+    case shutdownDelay = "shutdown-delay"
     case bodyReadTimeout = "body-read-timeout"
     case maxConnections = "max-connections"
     case authFailureLimit = "auth-failure-limit"
@@ -51,7 +53,7 @@ public enum Setting: String, CaseIterable, Sendable {
     /// The commands that read it.
     public var commands: String {
         switch self {
-        case .database, .logLevel: "every command that opens the database"
+        case .database, .logLevel, .logFormat: "every command that opens the database"
         case .masterKeys, .masterKey, .masterKeyFile: "every command that opens the database (not `copy`)"
         case .benchPostgres: "`bench`"
         default: "`serve`"
@@ -63,6 +65,7 @@ public enum Setting: String, CaseIterable, Sendable {
         switch self {
         case .database: "`\(DatabaseLocation.defaultURL)`"
         case .logLevel: "`info` for `serve`, `warning` for the others"
+        case .logFormat: "`json` when standard error is not a terminal, else `text`"
         case .masterKeys, .masterKey:
             "none; then the key file: generated into `<data dir>/master.key` on SQLite, **required** on PostgreSQL"
         case .masterKeyFile: "`<data dir>/master.key` on SQLite"
@@ -71,6 +74,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .publicURL: "`http://HOST:PORT`"
         case .idleTimeout: "`30`"
         case .shutdownTimeout: "`10`"
+        case .shutdownDelay: "`0`"
         case .bodyReadTimeout: "`30`"
         case .maxConnections: "the open-file limit less 96, at most 4096"
         case .authFailureLimit: "`\(ServerConfiguration.defaultAuthenticationFailureLimit)`"
@@ -91,6 +95,8 @@ public enum Setting: String, CaseIterable, Sendable {
         case .database:
             "Database URL: `sqlite:PATH` or `postgres://USER:PASSWORD@HOST[:PORT]/DATABASE[?sslmode=...]`"
         case .logLevel: "Log level: trace, debug, info, notice, warning, error, critical"
+        case .logFormat:
+            "Log format: json (one object per line: time, level, label, message and the metadata, such as each request's line) or text"
         case .masterKeys:
             "Master keys, base64 of 32 bytes each, separated by commas or whitespace, the active one first"
         case .masterKey: "One master key (the one-key form of `SWITCHBOARD_MASTER_KEYS`)"
@@ -103,6 +109,8 @@ public enum Setting: String, CaseIterable, Sendable {
             "Seconds a connection may send nothing (slow clients included) before it is closed"
         case .shutdownTimeout:
             "Seconds in-flight requests get to finish after SIGTERM/SIGINT before they are cancelled"
+        case .shutdownDelay:
+            "Seconds between a shutdown signal and the listener closing, while /health/ready answers 503 and requests are still served (give a load balancer time to stop routing here; 5 to 10 behind one)"
         case .bodyReadTimeout:
             "Seconds a request body may take to arrive; a slower one gets a 408 and the connection is closed"
         case .maxConnections:
@@ -177,6 +185,15 @@ public struct Settings: Sendable {
         return level
     }
 
+    /// `json` or `text`; unset, JSON unless standard error is a terminal (`isTerminal`).
+    public func logFormat(isTerminal: Bool) throws -> LogFormat {
+        guard let (text, source) = given(.logFormat) else { return isTerminal ? .text : .json }
+        guard let format = LogFormat(rawValue: text) else {
+            throw SettingsError(description: "\(source): unknown log format \"\(text)\"; use json or text")
+        }
+        return format
+    }
+
     /// Where the master keys come from; setting the inline and the file form together is refused.
     public func masterKeys() throws -> MasterKeySettings {
         let keys = given(.masterKeys)?.text
@@ -203,6 +220,7 @@ public struct Settings: Sendable {
         if let port = try wholeNumber(.port, 0...65_535) { configuration.port = port }
         if let value = try seconds(.idleTimeout) { configuration.idleTimeout = value }
         if let value = try seconds(.shutdownTimeout) { configuration.shutdownTimeout = value }
+        if let value = try seconds(.shutdownDelay, allowingZero: true) { configuration.shutdownDelay = value }
         if let value = try seconds(.bodyReadTimeout) { configuration.bodyReadTimeout = value }
         configuration.maximumConnections = try wholeNumber(.maxConnections, 1...1_000_000)
         if let value = try wholeNumber(.authFailureLimit, 1...1_000_000) {
@@ -258,11 +276,12 @@ public struct Settings: Sendable {
         return value
     }
 
-    private func seconds(_ setting: Setting) throws -> Duration? {
+    private func seconds(_ setting: Setting, allowingZero: Bool = false) throws -> Duration? {
         guard let (text, source) = given(setting) else { return nil }
-        guard let value = Double(text), value.isFinite, value > 0, value <= 86_400 else {
+        guard let value = Double(text), value.isFinite, allowingZero ? value >= 0 : value > 0, value <= 86_400 else {
+            let lowest = allowingZero ? "from 0" : "above 0"
             throw SettingsError(
-                description: "\(source): \"\(text)\" is not a number of seconds above 0 and at most 86400"
+                description: "\(source): \"\(text)\" is not a number of seconds \(lowest) and at most 86400"
             )
         }
         return .milliseconds(Int64(value * 1000))

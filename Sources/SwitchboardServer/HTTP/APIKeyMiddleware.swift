@@ -39,6 +39,9 @@ struct APIKeyMiddleware: RouterMiddleware {
                 clientAddress: context.clientAddress,
                 deferringRevocationCheck: deferringRevocationCheck
             )
+            if let principal = context.principal {
+                context.caller.set(workspace: principal.workspaceID.rawValue, key: principal.keyID)
+            }
             return try await next(request, context)
         } catch let error as APIError where error.status == .unauthorized {
             limiter.record(address)

@@ -4,7 +4,9 @@ import Hummingbird
 /// Turns the router's 404 for a known path into a 405 with `Allow`, for any method the path does
 /// not support, including ones no route table can list in advance (TRACE, QUERY, PROPFIND...).
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Router-form paths (`/unified/connection/:id`) and the methods each supports.
+    /// Router-form paths (`/unified/connection/:id`) and the methods each supports, the most
+    /// specific first: as in the router, a fixed segment (`/unified/secretsmanager/instructions`)
+    /// wins over a parameter (`/unified/secretsmanager/:id`).
     private let paths: [(segments: [Substring], allow: String)]
 
     init(allowed: [String: Set<HTTPRequest.Method>]) {
@@ -12,6 +14,9 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             var methods = methods
             if methods.contains(.get) { methods.insert(.head) }
             return (path.split(separator: "/"), methods.map(\.rawValue).sorted().joined(separator: ", "))
+        }.sorted { a, b in
+            let (pa, pb) = (a.segments.count { $0.hasPrefix(":") }, b.segments.count { $0.hasPrefix(":") })
+            return pa != pb ? pa < pb : a.segments.joined(separator: "/") < b.segments.joined(separator: "/")
         }
     }
 
