@@ -96,3 +96,25 @@ extension SecretsManagerHTTP {
         return (token, .seconds(max(seconds, 1)))
     }
 }
+
+extension SecretsManagerHTTP {
+    /// Sends the request `make` builds around the cached access token (`fetch` gets a new one);
+    /// if the service refuses the token (401: expired early, revoked), forgets it and sends once
+    /// more with a new one. A second refusal is the caller's answer.
+    static func sendWithBearer(
+        tokens: AccessTokenCache,
+        key: String,
+        fetch: () async throws -> (token: String, lifetime: Duration),
+        with client: EgressClient,
+        timeout: TimeAmount,
+        manager: String,
+        request make: (_ bearer: String) -> HTTPClientRequest
+    ) async throws -> Response {
+        let bearer = try await tokens.token(key: key, fetch: fetch)
+        let response = try await send(make(bearer), with: client, timeout: timeout, manager: manager)
+        guard response.status == .unauthorized else { return response }
+        tokens.invalidate(key: key, token: bearer)
+        let renewed = try await tokens.token(key: key, fetch: fetch)
+        return try await send(make(renewed), with: client, timeout: timeout, manager: manager)
+    }
+}

@@ -100,7 +100,7 @@ public struct AzureKeyVaultClient: SecretsManagerClient {
     // MARK: Operations
 
     public func put(name: String, value: [UInt8]) async throws {
-        let response = try await send(.PUT, "/secrets/\(try secretName(name))", body: body(value), secret: value)
+        let response = try await send(.PUT, "/secrets/\(try secretName(name))", body: body(value))
         guard response.status == .ok else { throw rejection(response, secret: value) }
     }
 
@@ -115,7 +115,7 @@ public struct AzureKeyVaultClient: SecretsManagerClient {
             else { throw rejection(existing, secret: nil) }
             throw SecretsManagerError.alreadyExists(manager: managerName)
         }
-        let response = try await send(.PUT, path, body: body(value), secret: value)
+        let response = try await send(.PUT, path, body: body(value))
         if response.status == .conflict { throw SecretsManagerError.alreadyExists(manager: managerName) }
         guard response.status == .ok else { throw rejection(response, secret: value) }
     }
@@ -193,51 +193,43 @@ public struct AzureKeyVaultClient: SecretsManagerClient {
         ])
     }
 
-    private func token() async throws -> String {
-        try await tokens.token(key: tokenKey) {
-            try await SecretsManagerHTTP.fetchToken(
-                url: tokenURL,
-                form: [
-                    ("grant_type", "client_credentials"), ("client_id", configuration.clientID),
-                    ("client_secret", configuration.clientSecret), ("scope", Self.scope),
-                ],
-                with: httpClient,
-                timeout: configuration.requestTimeout,
-                manager: managerName,
-                secrets: [configuration.clientSecret]
-            )
-        }
-    }
-
-    /// One call with the cached token; if the vault refuses the token (expired, revoked), once
-    /// more with a new one.
+    /// One call with the cached token (a new one after a 401, once).
     private func send(
         _ method: HTTPMethod,
         _ path: String,
-        body: [UInt8]? = nil,
-        secret: [UInt8]? = nil
+        body: [UInt8]? = nil
     ) async throws -> SecretsManagerHTTP.Response {
-        var bearer = try await token()
-        for attempt in 0..<2 {
-            var request = HTTPClientRequest(url: "\(vault)\(path)?api-version=\(configuration.apiVersion)")
-            request.method = method
-            request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
-            request.headers.add(name: "Accept", value: "application/json")
-            if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(body)
+        try await SecretsManagerHTTP.sendWithBearer(
+            tokens: tokens,
+            key: tokenKey,
+            fetch: {
+                try await SecretsManagerHTTP.fetchToken(
+                    url: tokenURL,
+                    form: [
+                        ("grant_type", "client_credentials"), ("client_id", configuration.clientID),
+                        ("client_secret", configuration.clientSecret), ("scope", Self.scope),
+                    ],
+                    with: httpClient,
+                    timeout: configuration.requestTimeout,
+                    manager: managerName,
+                    secrets: [configuration.clientSecret]
+                )
+            },
+            with: httpClient,
+            timeout: configuration.requestTimeout,
+            manager: managerName,
+            request: { bearer in
+                var request = HTTPClientRequest(url: "\(vault)\(path)?api-version=\(configuration.apiVersion)")
+                request.method = method
+                request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
+                request.headers.add(name: "Accept", value: "application/json")
+                if let body {
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(body)
+                }
+                return request
             }
-            let response = try await SecretsManagerHTTP.send(
-                request,
-                with: httpClient,
-                timeout: configuration.requestTimeout,
-                manager: managerName
-            )
-            guard response.status == .unauthorized, attempt == 0 else { return response }
-            tokens.invalidate(key: tokenKey, token: bearer)
-            bearer = try await token()
-        }
-        preconditionFailure("unreachable")
+        )
     }
 
     /// A 404 naming the secret (`SecretNotFound`), not a wrong path or vault.

@@ -238,29 +238,7 @@ public struct GCPSecretManagerClient: SecretsManagerClient {
         return "projects/\(configuration.projectID)/secrets/\(id)"
     }
 
-    private func token() async throws -> String {
-        let account = configuration.serviceAccount
-        return try await tokens.token(key: tokenKey) {
-            let assertion: String
-            do { assertion = try account.assertion(scope: Self.scope, now: Date()) } catch {
-                throw SecretsManagerError.invalidResponse(
-                    manager: managerName,
-                    reason: "the service account key cannot sign"
-                )
-            }
-            return try await SecretsManagerHTTP.fetchToken(
-                url: tokenURL,
-                form: [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)],
-                with: httpClient,
-                timeout: configuration.requestTimeout,
-                manager: managerName,
-                secrets: []
-            )
-        }
-    }
-
-    /// One call with the cached token; if the API refuses the token (expired, revoked), once more
-    /// with a new one.
+    /// One call with the cached token (a new one after a 401, once).
     private func send(
         _ method: HTTPMethod,
         _ path: String,
@@ -268,27 +246,42 @@ public struct GCPSecretManagerClient: SecretsManagerClient {
     ) async throws
         -> SecretsManagerHTTP.Response
     {
-        var bearer = try await token()
-        for attempt in 0..<2 {
-            var request = HTTPClientRequest(url: endpoint + path)
-            request.method = method
-            request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
-            request.headers.add(name: "Accept", value: "application/json")
-            if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(body)
+        let account = configuration.serviceAccount
+        return try await SecretsManagerHTTP.sendWithBearer(
+            tokens: tokens,
+            key: tokenKey,
+            fetch: {
+                let assertion: String
+                do { assertion = try account.assertion(scope: Self.scope, now: Date()) } catch {
+                    throw SecretsManagerError.invalidResponse(
+                        manager: managerName,
+                        reason: "the service account key cannot sign"
+                    )
+                }
+                return try await SecretsManagerHTTP.fetchToken(
+                    url: tokenURL,
+                    form: [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)],
+                    with: httpClient,
+                    timeout: configuration.requestTimeout,
+                    manager: managerName,
+                    secrets: []
+                )
+            },
+            with: httpClient,
+            timeout: configuration.requestTimeout,
+            manager: managerName,
+            request: { bearer in
+                var request = HTTPClientRequest(url: endpoint + path)
+                request.method = method
+                request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
+                request.headers.add(name: "Accept", value: "application/json")
+                if let body {
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(body)
+                }
+                return request
             }
-            let response = try await SecretsManagerHTTP.send(
-                request,
-                with: httpClient,
-                timeout: configuration.requestTimeout,
-                manager: managerName
-            )
-            guard response.status == .unauthorized, attempt == 0 else { return response }
-            tokens.invalidate(key: tokenKey, token: bearer)
-            bearer = try await token()
-        }
-        preconditionFailure("unreachable")
+        )
     }
 
     /// Google's `error.status` (`NOT_FOUND`, `ALREADY_EXISTS`...), if the answer is an error.
