@@ -98,18 +98,31 @@ extension SecretsManagerHTTP {
 }
 
 extension SecretsManagerHTTP {
-    /// Sends the request `make` builds around the cached access token (`fetch` gets a new one);
-    /// if the service refuses the token (401: expired early, revoked), forgets it and sends once
-    /// more with a new one. A second refusal is the caller's answer.
+    /// Sends `method url` (a JSON `body`, if any) with the cached access token as its bearer
+    /// (`fetch` gets a new one); if the service refuses the token (401: expired early, revoked),
+    /// forgets it and sends once more with a new one. A second refusal is the caller's answer.
     static func sendWithBearer(
+        _ method: HTTPMethod,
+        _ url: String,
+        body: [UInt8]?,
         tokens: AccessTokenCache,
         key: String,
         fetch: () async throws -> (token: String, lifetime: Duration),
         with client: EgressClient,
         timeout: TimeAmount,
-        manager: String,
-        request make: (_ bearer: String) -> HTTPClientRequest
+        manager: String
     ) async throws -> Response {
+        func make(_ bearer: String) -> HTTPClientRequest {
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
+            request.headers.add(name: "Accept", value: "application/json")
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(body)
+            }
+            return request
+        }
         let bearer = try await tokens.token(key: key, fetch: fetch)
         let response = try await send(make(bearer), with: client, timeout: timeout, manager: manager)
         guard response.status == .unauthorized else { return response }

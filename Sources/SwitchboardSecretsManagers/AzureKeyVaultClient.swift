@@ -200,6 +200,9 @@ public struct AzureKeyVaultClient: SecretsManagerClient {
         body: [UInt8]? = nil
     ) async throws -> SecretsManagerHTTP.Response {
         try await SecretsManagerHTTP.sendWithBearer(
+            method,
+            "\(vault)\(path)?api-version=\(configuration.apiVersion)",
+            body: body,
             tokens: tokens,
             key: tokenKey,
             fetch: {
@@ -217,18 +220,7 @@ public struct AzureKeyVaultClient: SecretsManagerClient {
             },
             with: httpClient,
             timeout: configuration.requestTimeout,
-            manager: managerName,
-            request: { bearer in
-                var request = HTTPClientRequest(url: "\(vault)\(path)?api-version=\(configuration.apiVersion)")
-                request.method = method
-                request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
-                request.headers.add(name: "Accept", value: "application/json")
-                if let body {
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(body)
-                }
-                return request
-            }
+            manager: managerName
         )
     }
 

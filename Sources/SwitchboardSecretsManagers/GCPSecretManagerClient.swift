@@ -248,6 +248,9 @@ public struct GCPSecretManagerClient: SecretsManagerClient {
     {
         let account = configuration.serviceAccount
         return try await SecretsManagerHTTP.sendWithBearer(
+            method,
+            endpoint + path,
+            body: body,
             tokens: tokens,
             key: tokenKey,
             fetch: {
@@ -269,18 +272,7 @@ public struct GCPSecretManagerClient: SecretsManagerClient {
             },
             with: httpClient,
             timeout: configuration.requestTimeout,
-            manager: managerName,
-            request: { bearer in
-                var request = HTTPClientRequest(url: endpoint + path)
-                request.method = method
-                request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
-                request.headers.add(name: "Accept", value: "application/json")
-                if let body {
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(body)
-                }
-                return request
-            }
+            manager: managerName
         )
     }
 
