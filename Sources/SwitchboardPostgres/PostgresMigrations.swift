@@ -1,9 +1,34 @@
+/// One step of a migration.
+///
+/// A migration made of `.sql` steps runs them in one transaction. A migration that changes indexes
+/// on a table that may be large is made of index steps only: each runs on its own, outside any
+/// transaction, with `CONCURRENTLY`, so writes to the table go on while the index builds; the
+/// migration is recorded once every step is done. Each index step is idempotent, so a migration
+/// interrupted half way (a crash, a cancelled build) is resumed by running it again.
+enum PostgresMigrationStep: ExpressibleByStringLiteral, Sendable {
+    case sql(String)
+    /// `CREATE INDEX CONCURRENTLY name ON table columns`. An index of that name left invalid by an
+    /// interrupted build is dropped first and built again; a valid one is kept. On an empty table
+    /// (a new install) a plain build, which is instant there, since a concurrent build waits for
+    /// every older transaction in the database.
+    case createIndexConcurrently(name: String, table: String, columns: String)
+    /// `DROP INDEX CONCURRENTLY IF EXISTS name` (plain on an empty table, as above).
+    case dropIndexConcurrently(name: String, table: String)
+
+    init(stringLiteral value: String) { self = .sql(value) }
+
+    var isOnline: Bool {
+        if case .sql = self { return false }
+        return true
+    }
+}
+
 /// Versioned, append-only schema changes: the same ids, in the same order, as the SQLite backend.
 enum PostgresMigrations {
-    /// Key for `pg_advisory_xact_lock`: replicas starting together serialize on it.
+    /// Key for `pg_advisory_lock`: replicas starting together serialize on it.
     static let advisoryLockKey: Int64 = 0x5377_6974_6368  // "Switch"
 
-    static let all: [(id: String, sql: [String])] = [
+    static let all: [(id: String, steps: [PostgresMigrationStep])] = [
         (
             "0001_create_workspaces_keys_connections",
             [
@@ -210,17 +235,22 @@ enum PostgresMigrations {
                 // scans), not heap rows: categories on the created_at order, and updated_gte under
                 // any order (a range on the updated_at index that carries every order's columns,
                 // sorted before any row is read). Each replaces the index it extends.
-                """
-                CREATE INDEX connections_by_created_mask
-                    ON connections(workspace_id, environment, created_at, id, category_mask)
-                """,
-                "DROP INDEX connections_by_created",
-                """
-                CREATE INDEX connections_by_updated_covering ON connections(
-                    workspace_id, environment, updated_at, id, created_at, name_sort, integration_type, category_mask
-                )
-                """,
-                "DROP INDEX connections_by_updated",
+                .createIndexConcurrently(
+                    name: "connections_by_created_mask",
+                    table: "connections",
+                    columns: "(workspace_id, environment, created_at, id, category_mask)"
+                ),
+                .dropIndexConcurrently(name: "connections_by_created", table: "connections"),
+                .createIndexConcurrently(
+                    name: "connections_by_updated_covering",
+                    table: "connections",
+                    columns: """
+                        (
+                            workspace_id, environment, updated_at, id, created_at, name_sort, integration_type, category_mask
+                        )
+                        """
+                ),
+                .dropIndexConcurrently(name: "connections_by_updated", table: "connections"),
             ]
         ),
         (
@@ -230,11 +260,15 @@ enum PostgresMigrations {
                 // created_at order, so a page merges one short range per hour instead of sorting
                 // every match (ConnectionQuery.updatedHours, UpdatedSincePage). updated_at and
                 // category_mask are carried so the merge reads index entries only.
-                """
-                CREATE INDEX connections_by_updated_hour ON connections(
-                    workspace_id, environment, (updated_at / 3600000), created_at, id, updated_at, category_mask
+                .createIndexConcurrently(
+                    name: "connections_by_updated_hour",
+                    table: "connections",
+                    columns: """
+                        (
+                            workspace_id, environment, (updated_at / 3600000), created_at, id, updated_at, category_mask
+                        )
+                        """
                 )
-                """
             ]
         ),
         (
@@ -243,11 +277,12 @@ enum PostgresMigrations {
                 // updated_gte windows wider than the hour merge, under the created_at order: the
                 // order's index carries updated_at too, so a walk of it tests the bound in an
                 // index-only scan instead of fetching each heap row. Replaces the index it extends.
-                """
-                CREATE INDEX connections_by_created_covering
-                    ON connections(workspace_id, environment, created_at, id, category_mask, updated_at)
-                """,
-                "DROP INDEX connections_by_created_mask",
+                .createIndexConcurrently(
+                    name: "connections_by_created_covering",
+                    table: "connections",
+                    columns: "(workspace_id, environment, created_at, id, category_mask, updated_at)"
+                ),
+                .dropIndexConcurrently(name: "connections_by_created_mask", table: "connections"),
             ]
         ),
         (

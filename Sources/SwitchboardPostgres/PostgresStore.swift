@@ -46,41 +46,103 @@ public struct PostgresStore: SwitchboardStore {
         // Migrations may wait for another replica's and may build indexes over large tables: they
         // get minutes, not the request deadline.
         try await mapped(deadline: .seconds(600)) { [client, logger] in
-            // Everything runs under one advisory lock per schema, so replicas starting together queue
-            // here instead of racing (installs in other schemas of the database do not wait); each
-            // migration is its own transaction.
-            let lock: PostgresQuery = """
-                SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), \(PostgresMigrations.advisoryLockKey)))
-                """
-            try await client.withTransaction(logger: logger) { connection in
-                _ = try await connection.query(lock, logger: logger)
-                _ = try await connection.query(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-                    logger: logger
-                )
-            }
-            var applied: [String] = []
-            for migration in PostgresMigrations.all {
-                let didApply = try await client.withTransaction(logger: logger) { connection in
-                    _ = try await connection.query(lock, logger: logger)
-                    let done = try await connection.query(
-                        "SELECT 1 FROM schema_migrations WHERE id = \(migration.id)",
-                        logger: logger
-                    ).collect()
-                    guard done.isEmpty else { return false }
-                    for statement in migration.sql {
-                        _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                    }
-                    let now = Timestamp.now().millisecondsSinceEpoch
+            try await client.withConnection { connection in
+                try await Self.withMigrationLock(on: connection, logger: logger) {
                     _ = try await connection.query(
-                        "INSERT INTO schema_migrations (id, applied_at) VALUES (\(migration.id), \(now))",
+                        "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
                         logger: logger
                     )
-                    return true
+                    var applied: [String] = []
+                    for migration in PostgresMigrations.all {
+                        let done = try await connection.query(
+                            "SELECT 1 FROM schema_migrations WHERE id = \(migration.id)",
+                            logger: logger
+                        ).collect()
+                        guard done.isEmpty else { continue }
+                        let record: PostgresQuery = """
+                            INSERT INTO schema_migrations (id, applied_at)
+                            VALUES (\(migration.id), \(Timestamp.now().millisecondsSinceEpoch))
+                            """
+                        if migration.steps.contains(where: \.isOnline) {
+                            // Index builds that must not block writes: each step on its own, outside a
+                            // transaction (CONCURRENTLY cannot run in one), recorded when all are done.
+                            for step in migration.steps {
+                                try await Self.run(step, on: connection, logger: logger)
+                            }
+                            _ = try await connection.query(record, logger: logger)
+                        } else {
+                            try await connection.withTransaction(logger: logger) { connection in
+                                for step in migration.steps {
+                                    try await Self.run(step, on: connection, logger: logger)
+                                }
+                                _ = try await connection.query(record, logger: logger)
+                            }
+                        }
+                        logger.info("applied migration", metadata: ["migration": "\(migration.id)"])
+                        applied.append(migration.id)
+                    }
+                    return applied
                 }
-                if didApply { applied.append(migration.id) }
             }
-            return applied
+        }
+    }
+
+    /// Runs `body` holding the schema's migration lock, a session-level advisory lock, so replicas
+    /// starting together queue here instead of racing (installs in other schemas of the database
+    /// do not wait). A session lock, because index builds run outside transactions. Waiters poll
+    /// with `pg_try_advisory_lock` rather than block: a session blocked in `pg_advisory_lock` holds
+    /// a snapshot, which a concurrent index build waits for, and the two would wait for each other.
+    static func withMigrationLock<T>(
+        on connection: PostgresConnection,
+        logger: Logger,
+        _ body: () async throws -> T
+    ) async throws -> T {
+        let key = PostgresMigrations.advisoryLockKey
+        while try await connection.query(
+            "SELECT pg_try_advisory_lock(hashtextextended(current_schema(), \(key)))",
+            logger: logger
+        ).collect().first?.decode(Bool.self) != true {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let unlock: PostgresQuery = "SELECT pg_advisory_unlock(hashtextextended(current_schema(), \(key)))"
+        do {
+            let result = try await body()
+            _ = try await connection.query(unlock, logger: logger)
+            return result
+        } catch {
+            // A broken connection releases the lock as it closes.
+            _ = try? await connection.query(unlock, logger: logger)
+            throw error
+        }
+    }
+
+    static func run(_ step: PostgresMigrationStep, on connection: PostgresConnection, logger: Logger) async throws {
+        func execute(_ sql: String) async throws {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+        func isEmpty(_ table: String) async throws -> Bool {
+            try await connection.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table) LIMIT 1"), logger: logger)
+                .collect().isEmpty
+        }
+        switch step {
+        case .sql(let sql):
+            try await execute(sql)
+        case .createIndexConcurrently(let name, let table, let columns):
+            let valid = try await connection.query(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(\(name))",
+                logger: logger
+            ).collect().first?.decode(Bool.self)
+            if valid == true { return }
+            if valid == false {
+                // Left invalid by a build that was interrupted: it is not used and not complete.
+                logger.warning("rebuilding an index left invalid by an interrupted build", metadata: ["index": "\(name)"])
+                try await execute("DROP INDEX CONCURRENTLY IF EXISTS \(name)")
+            }
+            let concurrently = try await isEmpty(table) ? "" : "CONCURRENTLY "
+            try await execute("CREATE INDEX \(concurrently)\(name) ON \(table) \(columns)")
+        case .dropIndexConcurrently(let name, let table):
+            let concurrently = try await isEmpty(table) ? "" : "CONCURRENTLY "
+            try await execute("DROP INDEX \(concurrently)IF EXISTS \(name)")
         }
     }
 

@@ -101,7 +101,7 @@ import Testing
                     "CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)"
                 )
                 for migration in PostgresMigrations.all.prefix(3) {
-                    for statement in migration.sql {
+                    for case .sql(let statement) in migration.steps {
                         _ = try await store.client.query(PostgresQuery(unsafeSQL: statement))
                     }
                     _ = try await store.client.query(
