@@ -29,10 +29,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        // Domain: models, rules, JSON, store protocols. Imports Foundation only.
-        .target(name: "SwitchboardCore", swiftSettings: swiftSettings),
+        // Domain: models, rules, JSON, store protocols. Imports Foundation and swift-metrics' API
+        // (CoreMetrics: no backend, no dependencies); the executable chooses the backend.
+        .target(
+            name: "SwitchboardCore",
+            dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
         // Sealing and key rings. swift-crypto is used here and, for SigV4's SHA-256 and HMAC, by
         // SwitchboardSecretsManagers.
         .target(
@@ -126,6 +133,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("openapi.yaml"), .copy("Integrations")],
             swiftSettings: swiftSettings

@@ -85,6 +85,22 @@ struct BenchReport {
                     )
                 )
             }
+            for overhead in largest.metricsOverhead {
+                targets.append(
+                    Target(
+                        what: "\(overhead.name): throughput lost to metrics (on vs off, tracing off) \(at)",
+                        backend: backend,
+                        target: "≤ 5%",
+                        measured: String(
+                            format: "%.1f%% (%.0f vs %.0f req/s)",
+                            overhead.loss * 100,
+                            overhead.on,
+                            overhead.off
+                        ),
+                        met: overhead.loss <= 0.05
+                    )
+                )
+            }
             let heaviest = largest.scenarios.max { $0.peakRSSMegabytes < $1.peakRSSMegabytes }
             targets.append(
                 Target(
@@ -192,6 +208,27 @@ struct BenchReport {
                 run.dumpSeconds,
                 run.exportRatio
             )
+            if !run.metricsOverhead.isEmpty {
+                out += """
+
+                    Metrics overhead: the same server with metrics on (as `serve` runs by default) and a second one \
+                    on the same database with `--metrics off`, tracing off in both, in \
+                    \(run.metricsOverhead[0].rounds) alternating rounds per side (mean req/s).
+
+                    | Scenario | metrics on req/s | metrics off req/s | loss |
+                    |---|---:|---:|---:|
+
+                    """
+                for overhead in run.metricsOverhead {
+                    out += String(
+                        format: "| %@ | %.0f | %.0f | %.1f%% |\n",
+                        overhead.name as NSString,
+                        overhead.on,
+                        overhead.off,
+                        overhead.loss * 100
+                    )
+                }
+            }
         }
         return out
     }
@@ -242,6 +279,17 @@ struct BenchReport {
                 number("combined_ceiling", s.combinedCeiling)
                 number("ratio", s.ratio)
                 number("peak_rss_mb", s.peakRSSMegabytes)
+                w.endObject()
+            }
+            w.endArray()
+            w.key("metrics_overhead")
+            w.beginArray()
+            for overhead in run.metricsOverhead {
+                w.beginObject()
+                w.member("name", overhead.name)
+                number("metrics_on_requests_per_second", overhead.on)
+                number("metrics_off_requests_per_second", overhead.off)
+                number("loss", overhead.loss)
                 w.endObject()
             }
             w.endArray()

@@ -32,9 +32,22 @@ struct BackendRun: Sendable {
     var dumpRows: Int
     var dumpSeconds: Double
     var dumpBytes: Int
+    /// The same scenarios against a server with metrics on and one with them off.
+    var metricsOverhead: [MetricsOverhead]
 
     var exportRatio: Double { exportSeconds / dumpSeconds }
     var peakRSSMegabytes: Double { scenarios.map(\.peakRSSMegabytes).max() ?? 0 }
 
     func scenario(_ name: String) -> ScenarioResult? { scenarios.first { $0.name == name } }
+}
+
+/// Throughput of one scenario with metrics on and off, each the mean of alternating rounds.
+struct MetricsOverhead: Sendable {
+    var name: String
+    var on: Double
+    var off: Double
+    var rounds: Int
+
+    /// The share of throughput metrics cost (negative: on was faster, within noise).
+    var loss: Double { 1 - on / off }
 }

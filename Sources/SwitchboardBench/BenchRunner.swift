@@ -245,6 +245,19 @@ public struct BenchRunner: Sendable {
                 )
             }
 
+            var metricsOverhead: [MetricsOverhead] = []
+            if options.scenarioPrefixes?.contains(where: { "metrics overhead".hasPrefix($0) }) ?? true {
+                metricsOverhead = try measureMetricsOverhead(
+                    facts.scenarios(deepCursorQuery: nil).filter {
+                        ["list defaults (100 rows)", "get by id"].contains($0.name)
+                    },
+                    key: key,
+                    withMetrics: server,
+                    childEnvironment: childEnvironment,
+                    wrk: wrk
+                )
+            }
+
             // Export: follow `next` from the first page to the end, one client, 1,000 rows a page.
             let exportStart = Date()
             var url: String? = "/unified/connection?limit=1000"
@@ -290,7 +303,8 @@ public struct BenchRunner: Sendable {
                 exportBytes: exportBytes,
                 dumpRows: dump.rows,
                 dumpSeconds: dumpSeconds,
-                dumpBytes: dump.bytes
+                dumpBytes: dump.bytes,
+                metricsOverhead: metricsOverhead
             )
         }
     }
@@ -491,6 +505,65 @@ public struct BenchRunner: Sendable {
             throw Failure(description: "\(scenario.name): \(result.non2xx) requests failed (non-2xx or socket errors)")
         }
         return result
+    }
+
+    /// Each scenario against the server under test (metrics on, as `serve` runs by default) and a
+    /// second one on the same database with metrics off, in alternating rounds so that drift of
+    /// the machine falls on both alike. Tracing is off in both.
+    private func measureMetricsOverhead(
+        _ scenarios: [BenchScenario],
+        key: String,
+        withMetrics: BenchServer,
+        childEnvironment: [String: String],
+        wrk: Wrk
+    ) throws -> [MetricsOverhead] {
+        let withoutMetrics = try BenchServer.start(
+            executable: options.executable,
+            environment: childEnvironment,
+            directory: options.workDirectory,
+            metrics: false
+        )
+        defer { withoutMetrics.stop() }
+        let rounds = 3
+        var results: [MetricsOverhead] = []
+        for scenario in scenarios {
+            var on = 0.0
+            var off = 0.0
+            for _ in 0..<rounds {
+                for (server, isOn) in [(withMetrics, true), (withoutMetrics, false)] {
+                    let run = try wrk.run(
+                        port: server.port,
+                        method: scenario.method,
+                        paths: scenario.paths,
+                        body: scenario.body,
+                        key: key,
+                        seconds: options.seconds,
+                        connections: scenario.concurrency ?? options.connections
+                    )
+                    guard run.non2xx + run.socketErrors == 0 else {
+                        throw Failure(description: "metrics overhead, \(scenario.name): requests failed")
+                    }
+                    if isOn { on += run.requestsPerSecond } else { off += run.requestsPerSecond }
+                }
+            }
+            let result = MetricsOverhead(
+                name: scenario.name,
+                on: on / Double(rounds),
+                off: off / Double(rounds),
+                rounds: rounds
+            )
+            progress(
+                String(
+                    format: "metrics overhead, %@: on %.0f req/s, off %.0f req/s, loss %.1f%%",
+                    scenario.name as NSString,
+                    result.on,
+                    result.off,
+                    result.loss * 100
+                )
+            )
+            results.append(result)
+        }
+        return results
     }
 
     static func count(_ marker: [UInt8], in bytes: [UInt8]) -> Int {

@@ -75,7 +75,8 @@ struct SeedFacts: Sendable {
             ("sort=updated_at desc", ["sort=updated_at&order=desc"]),
             ("sort=created_at desc", ["sort=created_at&order=desc"]),
             ("offset=0", ["offset=0"]),
-            ("offset=10000", ["offset=10000"]),
+            // Inside the measured workspace's Production rows at every size, so the page is full.
+            ("offset=5000", ["offset=5000"]),
             (deepOffsetName, ["offset=\(deepOffset)"]),
         ]
         if let deepCursorQuery { list.append(("cursor at 90% deep", [deepCursorQuery])) }

@@ -17,15 +17,21 @@ final class BenchServer: @unchecked Sendable {
         self.port = port
     }
 
-    static func start(executable: String, environment: [String: String], directory: String) throws -> BenchServer {
+    /// `metrics`: whether the server records and serves metrics, as `serve` does by default.
+    static func start(
+        executable: String,
+        environment: [String: String],
+        directory: String,
+        metrics: Bool = true
+    ) throws -> BenchServer {
         let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
-            "bench-server", "--port", String(port), "--log-level", "warning",
+            "bench-server", "--port", String(port), "--log-level", "warning", "--metrics", metrics ? "on" : "off",
         ]
         process.environment = environment
-        let log = directory + "/server.log"
+        let log = directory + (metrics ? "/server.log" : "/server-metrics-off.log")
         // A file that cannot be created fails the FileHandle below, with the reason.
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

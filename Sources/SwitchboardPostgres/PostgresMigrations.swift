@@ -344,5 +344,16 @@ enum PostgresMigrations {
                 "ALTER TABLE workspaces ADD COLUMN environments TEXT NOT NULL DEFAULT ''"
             ]
         ),
+        (
+            "0010_needing_reauthorization",
+            [
+                // The connections needing re-authorization, counted for /metrics without a scan.
+                .createIndexConcurrently(
+                    name: "connections_needing_reauth",
+                    table: "connections",
+                    columns: "(workspace_id) WHERE refresh_status = 'needs_reauth'"
+                )
+            ]
+        ),
     ]
 }

@@ -112,6 +112,30 @@ extension PostgresStore {
         }
     }
 
+    public func refreshBacklog(at time: Timestamp, dueBy: Timestamp) async throws -> RefreshBacklog {
+        try await mapped { [client, logger] in
+            let now = time.millisecondsSinceEpoch
+            let row = try await client.query(
+                """
+                SELECT (SELECT COUNT(*) FROM connections WHERE refresh_status = 'needs_reauth'),
+                       COUNT(*), MIN(token_expires_at)
+                FROM connections
+                WHERE refresh_status IN ('active','retrying') AND token_expires_at <= \(dueBy.millisecondsSinceEpoch)
+                    AND (refresh_next_at IS NULL OR refresh_next_at <= \(now))
+                """,
+                logger: logger
+            ).collect().first
+            guard let (reauth, due, earliest) = try row?.decode((Int64, Int64, Int64?).self) else {
+                return RefreshBacklog(needsReauthorization: 0, due: 0, earliestDueExpiry: nil)
+            }
+            return RefreshBacklog(
+                needsReauthorization: Int(reauth),
+                due: Int(due),
+                earliestDueExpiry: earliest.map(Timestamp.init(millisecondsSinceEpoch:))
+            )
+        }
+    }
+
     static func releaseLeaseQuery(id: ConnectionID, owner: String) -> PostgresQuery {
         """
         UPDATE connections SET refresh_lease_owner = NULL, refresh_lease_until = NULL

@@ -17,6 +17,7 @@ public struct PostgresStore: SwitchboardStore {
     let now: @Sendable () -> Timestamp
     /// Keeps every operation's deadline; runs inside `run()`, beside the pool.
     let watchdog = DeadlineWatchdog()
+    let metrics: StoreMetrics
 
     /// `operationTimeout` overrides the settings' deadline.
     public init(
@@ -26,6 +27,7 @@ public struct PostgresStore: SwitchboardStore {
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
         self.now = now
+        metrics = StoreMetrics(backend: "postgresql", poolSize: settings.poolSize)
         client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.logger = logger
         self.operationTimeout = operationTimeout ?? settings.operationTimeout
@@ -135,7 +137,10 @@ public struct PostgresStore: SwitchboardStore {
             if valid == true { return }
             if valid == false {
                 // Left invalid by a build that was interrupted: it is not used and not complete.
-                logger.warning("rebuilding an index left invalid by an interrupted build", metadata: ["index": "\(name)"])
+                logger.warning(
+                    "rebuilding an index left invalid by an interrupted build",
+                    metadata: ["index": "\(name)"]
+                )
                 try await execute("DROP INDEX CONCURRENTLY IF EXISTS \(name)")
             }
             let concurrently = try await isEmpty(table) ? "" : "CONCURRENTLY "
@@ -170,16 +175,19 @@ public struct PostgresStore: SwitchboardStore {
     /// mapping driver failures to `StoreError` so no driver type crosses the boundary.
     func mapped<T: Sendable>(
         deadline: Duration? = nil,
+        operation: String = #function,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let timeout = deadline ?? operationTimeout
         do {
-            return try await withDeadline(
-                timeout,
-                onTimeout: { StoreError.unavailable("PostgreSQL did not answer within \(timeout)") },
-                watchdog: watchdog,
-                body
-            )
+            return try await metrics.measure(operation) {
+                try await withDeadline(
+                    timeout,
+                    onTimeout: { StoreError.unavailable("PostgreSQL did not answer within \(timeout)") },
+                    watchdog: watchdog,
+                    body
+                )
+            }
         } catch {
             throw Self.map(error)
         }

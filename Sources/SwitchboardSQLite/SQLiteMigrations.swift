@@ -265,5 +265,12 @@ enum SQLiteMigrations {
             ALTER TABLE workspaces ADD COLUMN environments TEXT NOT NULL DEFAULT '';
             """
         ),
+        (
+            "0010_needing_reauthorization",
+            """
+            -- The connections needing re-authorization, counted for /metrics without a scan.
+            CREATE INDEX connections_needing_reauth ON connections(workspace_id) WHERE refresh_status = 'needs_reauth';
+            """
+        ),
     ]
 }

@@ -101,6 +101,29 @@ extension SQLiteStore {
         }
     }
 
+    public func refreshBacklog(at time: Timestamp, dueBy: Timestamp) async throws -> RefreshBacklog {
+        try await mapped {
+            try await pool.read { db in
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT (SELECT COUNT(*) FROM connections WHERE refresh_status = 'needs_reauth'),
+                               COUNT(*), MIN(token_expires_at)
+                        FROM connections
+                        WHERE refresh_status IN ('active','retrying') AND token_expires_at <= ?
+                            AND (refresh_next_at IS NULL OR refresh_next_at <= ?)
+                        """,
+                    arguments: [dueBy.millisecondsSinceEpoch, time.millisecondsSinceEpoch]
+                )
+                return RefreshBacklog(
+                    needsReauthorization: row?[0] ?? 0,
+                    due: row?[1] ?? 0,
+                    earliestDueExpiry: (row?[2] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
+                )
+            }
+        }
+    }
+
     static func releaseLease(id: ConnectionID, owner: String, _ db: Database) throws {
         try db.execute(
             sql: """

@@ -10,15 +10,23 @@ import SwitchboardCore
 /// benchmark's HTTP ceiling), so `serve` answers nothing but the API.
 /// `readiness` is what `/health/ready` reports beside its own checks; `serve` marks it draining
 /// when a shutdown begins (`runUntilSignalled`).
+/// `metrics`, when given, serves `/metrics` on the API port unless the configuration gives it a
+/// port of its own (`metricsApplication`).
 public func buildApplication(
     runtime: Runtime,
     configuration: ServerConfiguration,
     readiness: Readiness = Readiness(),
+    metrics: PrometheusExposition? = nil,
     extraRoutes: (Router<AppRequestContext>) -> Void = { _ in }
 ) throws
     -> some ApplicationProtocol
 {
-    let router = try buildRouter(runtime: runtime, configuration: configuration, readiness: readiness)
+    let router = try buildRouter(
+        runtime: runtime,
+        configuration: configuration,
+        readiness: readiness,
+        metrics: configuration.metrics?.port == nil ? metrics : nil
+    )
     extraRoutes(router)
     let maximumConnections =
         configuration.maximumConnections
@@ -40,11 +48,33 @@ public func buildApplication(
     )
 }
 
+/// `/metrics` alone, on the configured metrics port (same address as the API), for installs that
+/// keep it off the API port.
+public func metricsApplication(
+    _ metrics: PrometheusExposition,
+    runtime: Runtime,
+    configuration: ServerConfiguration
+) -> (some ApplicationProtocol)? {
+    guard let port = configuration.metrics?.port else { return nil as Application<RouterResponder<AppRequestContext>>? }
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    metrics.register(on: router, runtime: runtime)
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: port),
+            serverName: "switchboard"
+        ),
+        logger: runtime.logger
+    )
+}
+
 /// Every route, its middleware, and a 405 with `Allow` for methods a known path does not support.
 func buildRouter(
     runtime: Runtime,
     configuration: ServerConfiguration,
-    readiness: Readiness = Readiness()
+    readiness: Readiness = Readiness(),
+    metrics: PrometheusExposition? = nil
 ) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = apiRoutes(
@@ -54,6 +84,7 @@ func buildRouter(
     )
     var allowed: [String: Set<HTTPRequest.Method>] = ["/openapi.yaml": [.get]]
     for path in HealthRoutes.paths { allowed[path] = [.get] }
+    if metrics != nil { allowed["/metrics"] = [.get] }
     for route in routes { allowed[route.routerPath, default: []].insert(route.method) }
 
     // Outermost: it logs the answer ErrorMiddleware made of any error, with its request id.
@@ -76,6 +107,7 @@ func buildRouter(
         activeKeyID: { keyRotation.activeKeyID },
         readiness: readiness
     ).register(on: router)
+    metrics?.register(on: router, runtime: runtime)
     router.get("/openapi.yaml") { _, _ in
         Response(
             status: .ok,

@@ -2,21 +2,6 @@ import Logging
 import ServiceLifecycle
 import SwitchboardCore
 
-/// Services that run beside the HTTP server for the life of `serve`.
-public func backgroundServices(runtime: Runtime, configuration: ServerConfiguration) -> [any Service] {
-    var services: [any Service] = [AuthorizationStatePurge(store: runtime.store, logger: runtime.logger)]
-    if let interval = configuration.refreshInterval {
-        services.append(
-            BackgroundTokenRefresh(
-                refresher: runtime.refresher,
-                interval: interval,
-                logger: runtime.logger
-            )
-        )
-    }
-    return services
-}
-
 /// Purges spent or expired authorization states and re-authorization tokens every few minutes,
 /// whether or not the token refresher runs: the anonymous authorize URL stores a row per call.
 struct AuthorizationStatePurge: Service {

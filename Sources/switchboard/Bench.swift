@@ -134,14 +134,28 @@ struct BenchServerCommand: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: "Port to bind on 127.0.0.1.") var port: Int
+    @Option(name: .long, help: "Metrics recorded and served at /metrics: on or off.") var metrics = "on"
     @OptionGroup var options: DatabaseOptions
 
+    func validate() throws {
+        guard ["on", "off"].contains(metrics) else { throw ValidationError("--metrics must be on or off") }
+    }
+
     func run() async throws {
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: port)
+        var server = ServerConfiguration(host: "127.0.0.1", port: port)
+        server.metrics = metrics == "on" ? MetricsConfiguration() : nil
+        let configuration = server
+        let exposition =
+            metrics == "on"
+            ? PrometheusExposition.bootstrap(token: nil, backend: try options.location().backendName) : nil
         try await options.withRuntime(defaultLogLevel: .warning) { runtime in
             let ceiling = BenchmarkCeiling()
             try await runUntilSignalled(
-                [try buildApplication(runtime: runtime, configuration: configuration) { ceiling.register(on: $0) }],
+                [
+                    try buildApplication(runtime: runtime, configuration: configuration, metrics: exposition) {
+                        ceiling.register(on: $0)
+                    }
+                ],
                 shutdownTimeout: configuration.shutdownTimeout,
                 logger: runtime.logger
             )

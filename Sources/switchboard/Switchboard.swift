@@ -11,6 +11,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A self-hostable connection service, wire-compatible with Unified.to's /unified/connection API.",
+        version: SwitchboardVersion.current,
         subcommands: [
             Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, MasterKeysCommand.self,
             AuditCommand.self, Copy.self, Bench.self, BenchServerCommand.self,
@@ -157,6 +158,10 @@ struct Serve: AsyncParsableCommand {
     var refreshInterval: String?
     @Option(name: .customLong(Setting.oauthStateTTL.rawValue), help: ArgumentHelp(Setting.oauthStateTTL.flagHelp))
     var oauthStateTTL: String?
+    @Option(name: .customLong(Setting.metrics.rawValue), help: ArgumentHelp(Setting.metrics.flagHelp))
+    var metrics: String?
+    @Option(name: .customLong(Setting.metricsPort.rawValue), help: ArgumentHelp(Setting.metricsPort.flagHelp))
+    var metricsPort: String?
     @OptionGroup var options: DatabaseOptions
 
     /// The flags given, for `Settings`.
@@ -178,6 +183,8 @@ struct Serve: AsyncParsableCommand {
         flags[.refreshMargin] = refreshMargin
         flags[.refreshInterval] = refreshInterval
         flags[.oauthStateTTL] = oauthStateTTL
+        flags[.metrics] = metrics
+        flags[.metricsPort] = metricsPort
         return flags
     }
 
@@ -194,7 +201,12 @@ struct Serve: AsyncParsableCommand {
         // A server that runs out of descriptors stops accepting: take all the system allows (the
         // default connection cap is derived from the raised limit when the application is built).
         FileDescriptorLimit.raiseToHardLimit()
-        let dataDirectory = try options.location().dataDirectory ?? FileManager.default.currentDirectoryPath
+        let location = try options.location()
+        let dataDirectory = location.dataDirectory ?? FileManager.default.currentDirectoryPath
+        // Before anything records a metric: what is made earlier records nowhere.
+        let metrics = configuration.metrics.map {
+            PrometheusExposition.bootstrap(token: $0.token, backend: location.backendName)
+        }
         try await options.withRuntime(defaultLogLevel: .info, settings: settings, oauth: oauth, egress: egress) {
             runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.
@@ -209,8 +221,12 @@ struct Serve: AsyncParsableCommand {
             }
             let readiness = Readiness()
             try await runUntilSignalled(
-                [try buildApplication(runtime: runtime, configuration: configuration, readiness: readiness)]
-                    + backgroundServices(runtime: runtime, configuration: configuration),
+                try serveServices(
+                    runtime: runtime,
+                    configuration: configuration,
+                    readiness: readiness,
+                    metrics: metrics
+                ),
                 shutdownTimeout: configuration.shutdownTimeout,
                 readiness: readiness,
                 drainDelay: configuration.shutdownDelay,

@@ -1,8 +1,8 @@
 import Foundation
 import PostgresNIO
-import Synchronization
 import SwitchboardCore
 import SwitchboardTestSupport
+import Synchronization
 import Testing
 
 @testable import SwitchboardPostgres

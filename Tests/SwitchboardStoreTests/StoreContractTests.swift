@@ -261,7 +261,7 @@ import Testing
                 "0001_create_workspaces_keys_connections", "0002_key_scopes_audit_log", "0003_secrets_managers",
                 "0004_oauth",
                 "0005_list_filters_in_indexes", "0006_updated_gte_by_hour", "0007_updated_at_in_created_order",
-                "0008_external_secret_ownership", "0009_environments",
+                "0008_external_secret_ownership", "0009_environments", "0010_needing_reauthorization",
             ]
             #expect(applied == all)
             #expect(try await store.migrate().isEmpty)
@@ -288,7 +288,7 @@ import Testing
                 "0004_oauth",
                 "0005_list_filters_in_indexes",
                 "0006_updated_gte_by_hour", "0007_updated_at_in_created_order", "0008_external_secret_ownership",
-                "0009_environments",
+                "0009_environments", "0010_needing_reauthorization",
             ]
         )
     }

@@ -14,6 +14,7 @@ import time
 from typing import Dict, List, Optional
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 CONNECTIONS = "/unified/connection"
 CLIENT_TIMEOUT_S = 15.0  # per request: a hang shows up as a timeout, not a stuck test
@@ -281,6 +282,10 @@ def test_postgres_outage_yields_503s_and_the_server_recovers(private_cluster, ma
         for t in probe_threads:
             t.start()
         with httpx.Client(timeout=5.0) as plain:
+            # /metrics still answers, within its 2 s wait for the database's gauges.
+            started = time.monotonic()
+            r = plain.get(f"{server.base_url}/metrics")
+            metrics_in_outage = (r.status_code, time.monotonic() - started)
             while time.monotonic() < t_down + OUTAGE_S:
                 for path, answers in (("/health", health), ("/health/live", live), ("/health/ready", ready)):
                     try:
@@ -345,6 +350,22 @@ def test_postgres_outage_yields_503s_and_the_server_recovers(private_cluster, ma
     assert after_recovery and all(r["status"] == 200 for r in after_recovery), [
         describe(r, t_stop) for r in after_recovery if r["status"] != 200
     ][:5]
+
+    # Every 503 the clients saw is counted by route template (the clients may have given up on
+    # a few answers, which the server still counted).
+    assert metrics_in_outage[0] == 200 and metrics_in_outage[1] < 3.5, f"/metrics in the outage: {metrics_in_outage}"
+    counted = 0.0
+    for family in text_string_to_metric_families(httpx.get(f"{server.base_url}/metrics", timeout=5.0).text):
+        for sample in family.samples:
+            if sample.name == "switchboard_http_requests_total" and sample.labels["status"] == "503":
+                if sample.labels["route"] == "/health/ready":
+                    assert sample.value == sum(a[0] == 503 for a in ready), (sample, ready)
+                    continue
+                assert sample.labels["route"].startswith("/unified/connection"), sample
+                counted += sample.value
+    seen = sum(r["status"] == 503 for r in records)
+    unanswered = sum(r["status"] is None for r in records)
+    assert seen <= counted <= seen + unanswered, f"{counted} 503s counted, the clients saw {seen} ({unanswered} unanswered)"
 
     lat = sorted(r["done"] - r["sent"] for r in during)
     first_ok = min(r["done"] for r in records if r["sent"] >= t_down and r["status"] == 200)

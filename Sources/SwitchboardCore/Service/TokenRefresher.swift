@@ -145,6 +145,10 @@ public struct TokenRefresher: Sendable {
             return settledRow
         }
         guard let refresh = row.refresh else { return row }
+        RefreshMetrics.lag(
+            milliseconds: time.millisecondsSinceEpoch
+                - refresh.expiresAt.adding(seconds: -policy.margin).millisecondsSinceEpoch
+        )
 
         var updated = row
         var failure: TokenEndpointError?
@@ -181,6 +185,7 @@ public struct TokenRefresher: Sendable {
                 )
             }
         } catch {
+            RefreshMetrics.attempted(.error)
             try? await store.releaseRefreshLease(id: row.id, owner: owner)
             throw error
         }
@@ -194,7 +199,17 @@ public struct TokenRefresher: Sendable {
             connectionID: row.id,
             target: failure.map { "failed: \($0.unhealthyCode)" }
         )
-        guard try await store.finishRefresh(updated, owner: owner, expectedVersion: row.version, audit: record) else {
+        let finished: Bool
+        do {
+            finished = try await store.finishRefresh(updated, owner: owner, expectedVersion: row.version, audit: record)
+        } catch {
+            RefreshMetrics.attempted(.error)
+            throw error
+        }
+        RefreshMetrics.attempted(
+            !finished ? .superseded : failure.map { $0.needsReauthorization ? .needsReauth : .retrying } ?? .success
+        )
+        guard finished else {
             // A concurrent write replaced the credentials meanwhile: it wins, and its row is the answer.
             guard let current = try await store.connection(id: row.id, workspace: row.workspaceID) else {
                 throw ServiceError.connectionNotFound(row.id)

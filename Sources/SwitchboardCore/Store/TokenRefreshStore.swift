@@ -35,4 +35,21 @@ public protocol TokenRefreshStore: Sendable {
 
     /// Releases the lease without writing, if `owner` holds it.
     func releaseRefreshLease(id: ConnectionID, owner: String) async throws
+
+    /// For monitoring, across workspaces: connections needing re-authorization, and those whose
+    /// refresh is due by `dueBy` with no backoff after `time`, with the earliest such expiry.
+    func refreshBacklog(at time: Timestamp, dueBy: Timestamp) async throws -> RefreshBacklog
+}
+
+/// See `TokenRefreshStore.refreshBacklog`.
+public struct RefreshBacklog: Sendable, Equatable {
+    public var needsReauthorization: Int
+    public var due: Int
+    public var earliestDueExpiry: Timestamp?
+
+    public init(needsReauthorization: Int, due: Int, earliestDueExpiry: Timestamp?) {
+        self.needsReauthorization = needsReauthorization
+        self.due = due
+        self.earliestDueExpiry = earliestDueExpiry
+    }
 }

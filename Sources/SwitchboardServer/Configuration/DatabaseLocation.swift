@@ -42,6 +42,14 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
 
     /// The directory that holds the SQLite file and, on the embedded default, its key file.
     /// PostgreSQL has none: its replicas must share a configured master key.
+    /// `sqlite` or `postgresql`, as metrics label it.
+    public var backendName: String {
+        switch self {
+        case .sqlite: "sqlite"
+        case .postgres: "postgresql"
+        }
+    }
+
     public var dataDirectory: String? {
         switch self {
         case .sqlite(let path):

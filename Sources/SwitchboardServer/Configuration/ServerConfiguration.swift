@@ -33,6 +33,8 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: TrustedProxies = TrustedProxies()
     /// Anonymous authorize-URL calls per client address and per workspace, per minute.
     public var authorizeRateLimit = defaultAuthorizeRateLimit
+    /// `/metrics`; nil when turned off.
+    public var metrics: MetricsConfiguration? = MetricsConfiguration()
 
     var bodyLimits: BodyLimits { BodyLimits(maximumSize: maximumBodySize, readTimeout: bodyReadTimeout) }
 
@@ -70,5 +72,18 @@ public struct ServerConfiguration: Sendable {
         self.maximumURILength = maximumURILength
         self.maximumHeaderBytes = maximumHeaderBytes
         self.authenticationFailureLimit = authenticationFailureLimit
+    }
+}
+
+/// Where and how `/metrics` is served.
+public struct MetricsConfiguration: Sendable, Equatable {
+    /// A port of its own (on the API's address); nil: the API port.
+    public var port: Int?
+    /// The bearer token scrapes must present; nil: none.
+    public var token: String?
+
+    public init(port: Int? = nil, token: String? = nil) {
+        self.port = port
+        self.token = token
     }
 }

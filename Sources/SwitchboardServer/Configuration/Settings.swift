@@ -28,15 +28,18 @@ public enum Setting: String, CaseIterable, Sendable {
     case refreshMargin = "refresh-margin"
     case refreshInterval = "refresh-interval"
     case oauthStateTTL = "oauth-state-ttl"
+    case metrics
+    case metricsPort = "metrics-port"
+    case metricsToken = "metrics-token"
     case benchPostgres = "bench-postgres-url"
 
     /// Secrets have no flag: flags show up in process listings.
-    public var isSecret: Bool { [.masterKeys, .masterKey, .masterKeyFile].contains(self) }
+    public var isSecret: Bool { [.masterKeys, .masterKey, .masterKeyFile, .metricsToken].contains(self) }
 
     /// The command-line flag, nil for secrets.
     public var flag: String? {
         switch self {
-        case .masterKeys, .masterKey, .masterKeyFile: nil
+        case .masterKeys, .masterKey, .masterKeyFile, .metricsToken: nil
         case .benchPostgres: "--postgres"
         default: "--\(rawValue)"
         }
@@ -85,6 +88,9 @@ public enum Setting: String, CaseIterable, Sendable {
         case .refreshMargin: "`300`"
         case .refreshInterval: "`30`"
         case .oauthStateTTL: "`\(OAuthSettings.defaultStateLifetime)`"
+        case .metrics: "`on`"
+        case .metricsPort: "none: `/metrics` on the API port"
+        case .metricsToken: "none: `/metrics` needs no token"
         case .benchPostgres: "none (needed for `--backend postgres`)"
         }
     }
@@ -130,6 +136,11 @@ public enum Setting: String, CaseIterable, Sendable {
             "Seconds between background token-refresh passes; 0 turns the background refresher off, leaving refresh to callers asking for credentials"
         case .oauthStateTTL:
             "Seconds an OAuth authorization may take, from handing out its URL to the provider's callback"
+        case .metrics: "Prometheus metrics at `/metrics`: on or off"
+        case .metricsPort:
+            "Serve `/metrics` on this port (same address as the API) instead of the API port"
+        case .metricsToken:
+            "Bearer token that `/metrics` then requires (`Authorization: Bearer <token>`)"
         case .benchPostgres:
             "PostgreSQL server for `bench --backend postgres` (`postgres://USER@127.0.0.1:PORT/postgres?sslmode=disable`)"
         }
@@ -234,7 +245,28 @@ public struct Settings: Sendable {
         }
         let interval = try wholeNumber(.refreshInterval, 0...86_400) ?? 30
         configuration.refreshInterval = interval == 0 ? nil : .seconds(interval)
+        configuration.metrics = try metrics()
         return configuration
+    }
+
+    /// Where and how `/metrics` is served; nil when turned off.
+    func metrics() throws -> MetricsConfiguration? {
+        if let (text, source) = given(.metrics) {
+            switch text {
+            case "on": break
+            case "off": return nil
+            default: throw SettingsError(description: "\(source): \"\(text)\" is neither on nor off")
+            }
+        }
+        var metrics = MetricsConfiguration()
+        metrics.port = try wholeNumber(.metricsPort, 1...65_535)
+        if let token = given(.metricsToken)?.text {
+            guard token.utf8.count >= 16 else {
+                throw SettingsError(description: "\(Setting.metricsToken.variable): use at least 16 characters")
+            }
+            metrics.token = token
+        }
+        return metrics
     }
 
     public func egress() throws -> EgressPolicy {

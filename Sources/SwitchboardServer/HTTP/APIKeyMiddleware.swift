@@ -45,9 +45,11 @@ struct APIKeyMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError where error.status == .unauthorized {
             limiter.record(address)
+            HTTPMetrics.authenticationFailed(lockedOut == nil ? "missing_header" : "locked_out")
             throw lockedOut.map(Self.tooManyFailures) ?? error
         } catch ServiceError.unauthenticated {
             limiter.record(address)
+            HTTPMetrics.authenticationFailed(lockedOut == nil ? "invalid_key" : "locked_out")
             throw lockedOut.map(Self.tooManyFailures) ?? ServiceError.unauthenticated
         }
     }

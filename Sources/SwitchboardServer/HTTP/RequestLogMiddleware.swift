@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -19,7 +20,7 @@ final class RequestCaller: Sendable {
     var value: (workspace: String, key: String)? { ids.withLock { $0 } }
 }
 
-/// One log line per request at `info`: request id, method, route template (never the raw path,
+/// Per request: the request metrics (`HTTPMetrics`) and one log line at `info`: request id, method, route template (never the raw path,
 /// which holds ids), status, duration, and the workspace and key ids when a key authenticated
 /// it (never the key). The request id comes from the caller's `X-Request-Id` when it is
 /// well-formed (1 to 128 of `A-Z a-z 0-9 . _ : -`), else a new one, and goes back in the answer.
@@ -34,6 +35,8 @@ struct RequestLogMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let id = request.headers[.requestID].flatMap(Self.wellFormed) ?? UUID().uuidString.lowercased()
         let started = ContinuousClock.now
+        HTTPMetrics.inFlight.increment()
+        defer { HTTPMetrics.inFlight.decrement() }
         do {
             var response = try await next(request, context)
             response.headers[.requestID] = id
@@ -64,10 +67,12 @@ struct RequestLogMiddleware: RouterMiddleware {
         since started: ContinuousClock.Instant
     ) {
         let elapsed = ContinuousClock.now - started
+        let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
+        HTTPMetrics.finished(route: route, method: request.method.rawValue, status: status, duration: elapsed)
         var metadata: Logger.Metadata = [
             "request_id": .string(id),
             "method": .string(request.method.rawValue),
-            "route": .string(context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"),
+            "route": .string(route),
             "status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.2f", elapsed / .milliseconds(1))),
         ]

@@ -1,0 +1,33 @@
+import ServiceLifecycle
+
+/// Everything `serve` runs: the API server, `/metrics` on its own port when configured so, and the
+/// background services.
+public func serveServices(
+    runtime: Runtime,
+    configuration: ServerConfiguration,
+    readiness: Readiness,
+    metrics: PrometheusExposition?
+) throws -> [any Service] {
+    var services: [any Service] = [
+        try buildApplication(runtime: runtime, configuration: configuration, readiness: readiness, metrics: metrics)
+    ]
+    if let metrics, let application = metricsApplication(metrics, runtime: runtime, configuration: configuration) {
+        services.append(application)
+    }
+    return services + backgroundServices(runtime: runtime, configuration: configuration)
+}
+
+/// Services that run beside the HTTP server for the life of `serve`.
+func backgroundServices(runtime: Runtime, configuration: ServerConfiguration) -> [any Service] {
+    var services: [any Service] = [AuthorizationStatePurge(store: runtime.store, logger: runtime.logger)]
+    if let interval = configuration.refreshInterval {
+        services.append(
+            BackgroundTokenRefresh(
+                refresher: runtime.refresher,
+                interval: interval,
+                logger: runtime.logger
+            )
+        )
+    }
+    return services
+}
