@@ -1,7 +1,10 @@
 import AsyncHTTPClient
+import Instrumentation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Synchronization
+import Tracing
 
 #if canImport(Glibc)
 import Glibc
@@ -65,13 +68,27 @@ public final class EgressClient: Sendable {
             timeout: .init(connect: connectTimeout, read: readTimeout)
         )
         configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        // Spans come from `execute`, which records no URL (a path or query may carry a secret).
+        configuration.tracing.tracer = nil
         return configuration
     }
 
-    /// Checks `request.url` against the policy, resolves and pins its host, and sends it.
+    /// Checks `request.url` against the policy, resolves and pins its host, and sends it, in a
+    /// client span (method, host, port, status: never the path or query, which may carry a
+    /// secret) whose W3C `traceparent` the request carries when tracing is on.
     public func execute(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> HTTPClientResponse {
-        let client = try await client(for: request.url)
-        return try await client.execute(request, deadline: deadline)
+        let (client, destination) = try await client(for: request.url)
+        return try await withSpan("HTTP \(request.method.rawValue)", ofKind: .client) { span in
+            var request = request
+            span.attributes["http.request.method"] = request.method.rawValue
+            span.attributes["server.address"] = destination.host
+            span.attributes["server.port"] = destination.port
+            InstrumentationSystem.instrument.inject(span.context, into: &request.headers, using: HeadersInjector())
+            let response = try await client.execute(request, deadline: deadline)
+            span.attributes["http.response.status_code"] = Int(response.status.code)
+            if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        }
     }
 
     /// The address `url` would be sent to, after every check; throws `EgressRefusal` otherwise.
@@ -96,7 +113,7 @@ public final class EgressClient: Sendable {
         return (destination, first)
     }
 
-    private func client(for url: String) async throws -> HTTPClient {
+    private func client(for url: String) async throws -> (HTTPClient, Destination) {
         let (destination, address) = try await destination(of: url)
         let key = destination.rawHost + "\u{0}" + address.description
         var retire: HTTPClient?
@@ -130,7 +147,7 @@ public final class EgressClient: Sendable {
                 try? await retire.shutdown()
             }
         }
-        return client
+        return (client, destination)
     }
 
     /// Number of pinned clients kept (for tests).
@@ -190,5 +207,12 @@ public final class EgressClient: Sendable {
             }
             return addresses
         }
+    }
+}
+
+/// Writes trace context (`traceparent`, `tracestate`) into an outbound request's headers.
+struct HeadersInjector: Injector {
+    func inject(_ value: String, forKey key: String, into headers: inout HTTPHeaders) {
+        headers.replaceOrAdd(name: key, value: value)
     }
 }

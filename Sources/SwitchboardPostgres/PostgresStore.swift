@@ -17,7 +17,7 @@ public struct PostgresStore: SwitchboardStore {
     let now: @Sendable () -> Timestamp
     /// Keeps every operation's deadline; runs inside `run()`, beside the pool.
     let watchdog = DeadlineWatchdog()
-    let metrics: StoreMetrics
+    let telemetry: StoreTelemetry
 
     /// `operationTimeout` overrides the settings' deadline.
     public init(
@@ -27,7 +27,7 @@ public struct PostgresStore: SwitchboardStore {
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
         self.now = now
-        metrics = StoreMetrics(backend: "postgresql", poolSize: settings.poolSize)
+        telemetry = StoreTelemetry(backend: "postgresql", poolSize: settings.poolSize)
         client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.logger = logger
         self.operationTimeout = operationTimeout ?? settings.operationTimeout
@@ -180,7 +180,7 @@ public struct PostgresStore: SwitchboardStore {
     ) async throws -> T {
         let timeout = deadline ?? operationTimeout
         do {
-            return try await metrics.measure(operation) {
+            return try await telemetry.measure(operation) {
                 try await withDeadline(
                     timeout,
                     onTimeout: { StoreError.unavailable("PostgreSQL did not answer within \(timeout)") },

@@ -12,7 +12,7 @@ public struct SQLiteStore: SwitchboardStore {
     public let path: String
     /// The clock list planning reads (which hours an `updated_gte` window spans), the services' own.
     let now: @Sendable () -> Timestamp
-    let metrics: StoreMetrics
+    let telemetry: StoreTelemetry
 
     /// Opens (creating if needed) the database file at `path`. Does not migrate.
     public init(path: String, logger: Logger, now: @escaping @Sendable () -> Timestamp = Timestamp.now) throws {
@@ -24,7 +24,7 @@ public struct SQLiteStore: SwitchboardStore {
         configuration.busyMode = .timeout(10)
         configuration.maximumReaderCount = 4
         // Four readers and the writer.
-        metrics = StoreMetrics(backend: "sqlite", poolSize: configuration.maximumReaderCount + 1)
+        telemetry = StoreTelemetry(backend: "sqlite", poolSize: configuration.maximumReaderCount + 1)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
@@ -112,7 +112,7 @@ public struct SQLiteStore: SwitchboardStore {
     /// Runs `body`, mapping SQLite failures to `StoreError` so no driver type crosses the boundary.
     func mapped<T>(operation: String = #function, _ body: () async throws -> T) async throws -> T {
         do {
-            return try await metrics.measure(operation, body)
+            return try await telemetry.measure(operation, body)
         } catch let error as DatabaseError {
             switch error.resultCode {
             case .SQLITE_CONSTRAINT

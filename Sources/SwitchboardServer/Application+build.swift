@@ -89,6 +89,8 @@ func buildRouter(
 
     // Outermost: it logs the answer ErrorMiddleware made of any error, with its request id.
     router.add(middleware: RequestLogMiddleware(logger: runtime.logger))
+    // Outside ErrorMiddleware too, so the span records the status the client gets.
+    if configuration.otelEndpoint != nil { router.add(middleware: RequestTracingMiddleware()) }
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: ClientAddressMiddleware(proxies: configuration.trustedProxies))
     router.add(

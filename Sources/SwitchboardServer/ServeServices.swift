@@ -2,13 +2,16 @@ import ServiceLifecycle
 
 /// Everything `serve` runs: the API server, `/metrics` on its own port when configured so, and the
 /// background services.
+/// `tracing` is the trace exporter (`TracingExport.bootstrap`), when on.
 public func serveServices(
     runtime: Runtime,
     configuration: ServerConfiguration,
     readiness: Readiness,
-    metrics: PrometheusExposition?
+    metrics: PrometheusExposition?,
+    tracing: (any Service)?
 ) throws -> [any Service] {
-    var services: [any Service] = [
+    var services: [any Service] = tracing.map { [$0] } ?? []
+    services += [
         try buildApplication(runtime: runtime, configuration: configuration, readiness: readiness, metrics: metrics)
     ]
     if let metrics, let application = metricsApplication(metrics, runtime: runtime, configuration: configuration) {

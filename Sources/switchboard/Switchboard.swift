@@ -162,6 +162,8 @@ struct Serve: AsyncParsableCommand {
     var metrics: String?
     @Option(name: .customLong(Setting.metricsPort.rawValue), help: ArgumentHelp(Setting.metricsPort.flagHelp))
     var metricsPort: String?
+    @Option(name: .customLong(Setting.otelEndpoint.rawValue), help: ArgumentHelp(Setting.otelEndpoint.flagHelp))
+    var otelEndpoint: String?
     @OptionGroup var options: DatabaseOptions
 
     /// The flags given, for `Settings`.
@@ -185,6 +187,7 @@ struct Serve: AsyncParsableCommand {
         flags[.oauthStateTTL] = oauthStateTTL
         flags[.metrics] = metrics
         flags[.metricsPort] = metricsPort
+        flags[.otelEndpoint] = otelEndpoint
         return flags
     }
 
@@ -225,7 +228,10 @@ struct Serve: AsyncParsableCommand {
                     runtime: runtime,
                     configuration: configuration,
                     readiness: readiness,
-                    metrics: metrics
+                    metrics: metrics,
+                    tracing: try configuration.otelEndpoint.map {
+                        try TracingExport.bootstrap(endpoint: $0, logger: runtime.logger)
+                    }
                 ),
                 shutdownTimeout: configuration.shutdownTimeout,
                 readiness: readiness,

@@ -22,7 +22,7 @@ What it implements (RFC 6749 with RFC 7636):
 Control endpoints for the tests (loopback callers only; JSON in and out):
 - GET  /_control/health                   -> {"ok": true}
 - GET  /_control/stats                    -> {"token_calls", "token_calls_by_grant", "authorize_calls",
-                                               "expires_in", "faults_queued"}
+                                               "expires_in", "faults_queued", "token_traceparents"}
 - POST /_control/reset                    -> counters, faults, denials, issued tokens and
                                              registered redirect URIs cleared; lifetime back to 3600
 - POST /_control/reset-counters           -> only the counters cleared
@@ -195,6 +195,8 @@ class State:
             self.token_calls = 0
             self.token_calls_by_grant: Dict[str, int] = {}
             self.authorize_calls = 0
+            # The W3C trace context each token request carried (None when it had none).
+            self.token_traceparents: List[Optional[str]] = []
 
 
 STATE = State(os.environ.get("OAUTH_PROVIDER_CLIENT_SECRET", DEFAULT_CLIENT_SECRET))
@@ -338,6 +340,7 @@ def create_app(authorize_path: str, token_path: str) -> Flask:
             STATE.token_calls += 1
             grant_type = request.form.get("grant_type", "")
             STATE.token_calls_by_grant[grant_type] = STATE.token_calls_by_grant.get(grant_type, 0) + 1
+            STATE.token_traceparents.append(request.headers.get("traceparent"))
             fault = STATE.faults.pop(0) if STATE.faults else None
         if fault is not None:
             answer = apply_fault(fault)
@@ -378,6 +381,7 @@ def create_app(authorize_path: str, token_path: str) -> Flask:
                     "authorize_calls": STATE.authorize_calls,
                     "expires_in": STATE.expires_in,
                     "faults_queued": len(STATE.faults),
+                    "token_traceparents": list(STATE.token_traceparents),
                 }
             )
 

@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var authorizeRateLimit = defaultAuthorizeRateLimit
     /// `/metrics`; nil when turned off.
     public var metrics: MetricsConfiguration? = MetricsConfiguration()
+    /// Where traces are exported (OTLP/HTTP); nil: tracing off.
+    public var otelEndpoint: String?
 
     var bodyLimits: BodyLimits { BodyLimits(maximumSize: maximumBodySize, readTimeout: bodyReadTimeout) }
 

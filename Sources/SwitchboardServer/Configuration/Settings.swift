@@ -31,6 +31,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case metrics
     case metricsPort = "metrics-port"
     case metricsToken = "metrics-token"
+    case otelEndpoint = "otel-endpoint"
     case benchPostgres = "bench-postgres-url"
 
     /// Secrets have no flag: flags show up in process listings.
@@ -91,6 +92,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .metrics: "`on`"
         case .metricsPort: "none: `/metrics` on the API port"
         case .metricsToken: "none: `/metrics` needs no token"
+        case .otelEndpoint: "none: tracing off"
         case .benchPostgres: "none (needed for `--backend postgres`)"
         }
     }
@@ -141,6 +143,8 @@ public enum Setting: String, CaseIterable, Sendable {
             "Serve `/metrics` on this port (same address as the API) instead of the API port"
         case .metricsToken:
             "Bearer token that `/metrics` then requires (`Authorization: Bearer <token>`)"
+        case .otelEndpoint:
+            "OpenTelemetry collector to export traces to over OTLP/HTTP (`http://HOST:4318`; `/v1/traces` is appended); the standard `OTEL_*` variables refine the exporter"
         case .benchPostgres:
             "PostgreSQL server for `bench --backend postgres` (`postgres://USER@127.0.0.1:PORT/postgres?sslmode=disable`)"
         }
@@ -246,6 +250,16 @@ public struct Settings: Sendable {
         let interval = try wholeNumber(.refreshInterval, 0...86_400) ?? 30
         configuration.refreshInterval = interval == 0 ? nil : .seconds(interval)
         configuration.metrics = try metrics()
+        if let (text, source) = given(.otelEndpoint) {
+            guard let url = URLComponents(string: text), ["http", "https"].contains(url.scheme ?? ""),
+                url.host?.isEmpty == false, url.query == nil
+            else {
+                throw SettingsError(
+                    description: "\(source): \"\(text)\" is not an http(s) URL such as http://127.0.0.1:4318"
+                )
+            }
+            configuration.otelEndpoint = text
+        }
         return configuration
     }
 
