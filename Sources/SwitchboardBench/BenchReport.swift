@@ -213,7 +213,7 @@ struct BenchReport {
 
                     Metrics overhead: the same server with metrics on (as `serve` runs by default) and a second one \
                     on the same database with `--metrics off`, tracing off in both, in \
-                    \(run.metricsOverhead[0].rounds) alternating rounds per side (mean req/s).
+                    \(run.metricsOverhead[0].rounds) rounds per side that alternate which goes first (mean req/s).
 
                     | Scenario | metrics on req/s | metrics off req/s | loss |
                     |---|---:|---:|---:|

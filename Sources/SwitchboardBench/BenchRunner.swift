@@ -508,8 +508,9 @@ public struct BenchRunner: Sendable {
     }
 
     /// Each scenario against the server under test (metrics on, as `serve` runs by default) and a
-    /// second one on the same database with metrics off, in alternating rounds so that drift of
-    /// the machine falls on both alike. Tracing is off in both.
+    /// second one on the same database with metrics off, in rounds that alternate which goes
+    /// first, so that drift of the machine (and of the database: autovacuum after the write
+    /// scenarios) falls on both alike. Tracing is off in both.
     private func measureMetricsOverhead(
         _ scenarios: [BenchScenario],
         key: String,
@@ -524,13 +525,14 @@ public struct BenchRunner: Sendable {
             metrics: false
         )
         defer { withoutMetrics.stop() }
-        let rounds = 3
+        let rounds = 6
         var results: [MetricsOverhead] = []
         for scenario in scenarios {
             var on = 0.0
             var off = 0.0
-            for _ in 0..<rounds {
-                for (server, isOn) in [(withMetrics, true), (withoutMetrics, false)] {
+            for round in 0..<rounds {
+                let pair = [(withMetrics, true), (withoutMetrics, false)]
+                for (server, isOn) in round % 2 == 0 ? pair : pair.reversed() {
                     let run = try wrk.run(
                         port: server.port,
                         method: scenario.method,

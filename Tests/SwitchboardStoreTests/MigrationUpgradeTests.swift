@@ -94,10 +94,7 @@ import Testing
 
     @Test(.enabled(if: TestPostgres.isEnabled)) func postgresUpgradesA0003Database() async throws {
         try await TestPostgres.withSchema { settings in
-            let store = PostgresStore(settings: settings, logger: testLogger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await store.run() }
-                defer { group.cancelAll() }
+            try await TestPostgres.withStore(settings) { store in
                 _ = try await store.client.query(
                     "CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)"
                 )

@@ -64,10 +64,7 @@ import Testing
             var settings = settings
             settings.poolSize = 5
             settings.operationTimeout = .seconds(60)
-            let store = PostgresStore(settings: settings, logger: testLogger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await store.run() }
-                defer { group.cancelAll() }
+            try await TestPostgres.withStore(settings) { store in
                 try await store.migrate()
                 let workspace = try await makeWorkspace(store)
                 let base: Int64 = 1_700_000_000_000
@@ -181,10 +178,7 @@ import Testing
     /// builds it again, then records the migration.
     @Test(.enabled(if: TestPostgres.isEnabled)) func anIndexLeftInvalidIsRebuilt() async throws {
         try await TestPostgres.withSchema { settings in
-            let store = PostgresStore(settings: settings, logger: testLogger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await store.run() }
-                defer { group.cancelAll() }
+            try await TestPostgres.withStore(settings) { store in
                 try await store.migrate()
                 let workspace = try await makeWorkspace(store)
                 try await store.bench.bulkInsert((0..<10).map { _ in makeConnection(in: workspace) })

@@ -15,10 +15,7 @@ import Testing
             var settings = settings
             // One connection, so the prepared statement inspected is the one the pages ran.
             settings.poolSize = 1
-            let store = PostgresStore(settings: settings, logger: testLogger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await store.run() }
-                defer { group.cancelAll() }
+            try await TestPostgres.withStore(settings) { store in
                 try await store.migrate()
                 let workspace = try await makeWorkspace(store)
                 let now = Timestamp.now().millisecondsSinceEpoch

@@ -30,10 +30,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
             return try await body(store)
         case .postgres:
             return try await TestPostgres.withSchema { settings in
-                let store = PostgresStore(settings: settings, logger: testLogger)
-                return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-                    group.addTask { await store.run() }
-                    defer { group.cancelAll() }
+                try await TestPostgres.withStore(settings) { store in
                     try await store.migrate()
                     return try await body(store)
                 }

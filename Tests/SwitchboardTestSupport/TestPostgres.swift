@@ -96,3 +96,19 @@ public var testLogger: Logger {
     logger.logLevel = .error
     return logger
 }
+
+extension TestPostgres {
+    /// Runs `body` with a store on `settings` (not migrated) whose connection pool runs for
+    /// exactly the duration of `body`.
+    public static func withStore<T: Sendable>(
+        _ settings: PostgresSettings,
+        _ body: @Sendable (PostgresStore) async throws -> T
+    ) async throws -> T {
+        let store = PostgresStore(settings: settings, logger: testLogger)
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            return try await body(store)
+        }
+    }
+}

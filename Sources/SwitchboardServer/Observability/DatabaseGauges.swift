@@ -56,7 +56,7 @@ final class DatabaseGauges: Sendable {
                 }
             }
             group.addTask { try? await Task.sleep(for: self.deadline) }
-            // Whichever ends first; a late read still lands in the gauges for the next scrape.
+            // Whichever ends first: a read past the deadline is cancelled, and the last values stay.
             await group.next()
             group.cancelAll()
         }

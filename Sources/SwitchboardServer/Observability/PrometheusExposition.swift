@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Prometheus
 import SwitchboardCore
+import Synchronization
 
 /// The process's Prometheus registry: swift-metrics' backend, and what `GET /metrics` serves in
 /// the text exposition format. Modules record through swift-metrics (`Counter`, `Timer`...);
@@ -77,17 +78,39 @@ public final class PrometheusExposition: Sendable {
 enum HTTPMetrics {
     static let inFlight = Meter(label: "switchboard_http_requests_in_flight")
 
+    /// The handles of each (route, method, status) seen, made once: making one looks it up in the
+    /// registry under its lock, validating names and sorting labels, on every request otherwise.
+    private static let handles = HandleCache()
+
+    private final class HandleCache: Sendable {
+        struct Key: Hashable {
+            var route: String
+            var method: String
+            var status: Int
+        }
+        let entries = Mutex<[Key: (requests: CoreMetrics.Counter, duration: CoreMetrics.Timer)]>([:])
+    }
+
     /// One finished request: `route` is the template (`/unified/connection/{id}`), never a path.
     static func finished(route: String, method: String, status: Int, duration: Duration) {
-        let status = String(status)
-        Counter(
-            label: "switchboard_http_requests_total",
-            dimensions: [("route", route), ("method", method), ("status", status)]
-        ).increment()
-        Timer(
-            label: "switchboard_http_request_duration_seconds",
-            dimensions: [("route", route), ("method", method)]
-        ).record(duration: duration)
+        let key = HandleCache.Key(route: route, method: method, status: status)
+        let (requests, timer) = handles.entries.withLock { entries in
+            if let found = entries[key] { return found }
+            let made = (
+                requests: Counter(
+                    label: "switchboard_http_requests_total",
+                    dimensions: [("route", route), ("method", method), ("status", String(status))]
+                ),
+                duration: Timer(
+                    label: "switchboard_http_request_duration_seconds",
+                    dimensions: [("route", route), ("method", method)]
+                )
+            )
+            entries[key] = made
+            return made
+        }
+        requests.increment()
+        timer.record(duration: duration)
     }
 
     /// A request refused before any route ran: `missing_header`, `invalid_key` (unknown,
