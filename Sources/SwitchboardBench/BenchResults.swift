@@ -41,13 +41,22 @@ struct BackendRun: Sendable {
     func scenario(_ name: String) -> ScenarioResult? { scenarios.first { $0.name == name } }
 }
 
-/// Throughput of one scenario with metrics on and off, each the mean of alternating rounds.
+/// Throughput of one scenario with metrics on and off, in rounds that each measure both sides
+/// back to back.
 struct MetricsOverhead: Sendable {
     var name: String
-    var on: Double
-    var off: Double
-    var rounds: Int
+    /// Requests per second of each round, metrics on and off.
+    var rounds: [(on: Double, off: Double)]
 
-    /// The share of throughput metrics cost (negative: on was faster, within noise).
-    var loss: Double { 1 - on / off }
+    var on: Double { rounds.map(\.on).reduce(0, +) / Double(rounds.count) }
+    var off: Double { rounds.map(\.off).reduce(0, +) / Double(rounds.count) }
+
+    /// The share of throughput metrics cost: the median over the rounds of 1 − on/off, each
+    /// round's pair measured seconds apart, so that the machine's drift between rounds and a
+    /// round disturbed by another tenant weigh nothing (negative: on was faster, within noise).
+    var loss: Double {
+        let losses = rounds.map { 1 - $0.on / $0.off }.sorted()
+        let middle = losses.count / 2
+        return losses.count % 2 == 1 ? losses[middle] : (losses[middle - 1] + losses[middle]) / 2
+    }
 }

@@ -525,12 +525,13 @@ public struct BenchRunner: Sendable {
             metrics: false
         )
         defer { withoutMetrics.stop() }
-        let rounds = 6
+        let rounds = 8
         var results: [MetricsOverhead] = []
         for scenario in scenarios {
-            var on = 0.0
-            var off = 0.0
+            var measured: [(on: Double, off: Double)] = []
             for round in 0..<rounds {
+                var on = 0.0
+                var off = 0.0
                 let pair = [(withMetrics, true), (withoutMetrics, false)]
                 for (server, isOn) in round % 2 == 0 ? pair : pair.reversed() {
                     let run = try wrk.run(
@@ -545,15 +546,11 @@ public struct BenchRunner: Sendable {
                     guard run.non2xx + run.socketErrors == 0 else {
                         throw Failure(description: "metrics overhead, \(scenario.name): requests failed")
                     }
-                    if isOn { on += run.requestsPerSecond } else { off += run.requestsPerSecond }
+                    if isOn { on = run.requestsPerSecond } else { off = run.requestsPerSecond }
                 }
+                measured.append((on, off))
             }
-            let result = MetricsOverhead(
-                name: scenario.name,
-                on: on / Double(rounds),
-                off: off / Double(rounds),
-                rounds: rounds
-            )
+            let result = MetricsOverhead(name: scenario.name, rounds: measured)
             progress(
                 String(
                     format: "metrics overhead, %@: on %.0f req/s, off %.0f req/s, loss %.1f%%",
