@@ -24,6 +24,13 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
         principal = nil
     }
 
+    /// The matched route's template (`/unified/connection/{id}`), `unmatched` when no route
+    /// matched (Hummingbird names its not-found endpoint `NotFound`): what request logs, metrics
+    /// and spans name a request by, never its path.
+    var routeTemplate: String {
+        endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
+    }
+
     /// The caller; only `APIKeyMiddleware`-guarded routes may ask.
     func requirePrincipal() throws -> Principal {
         guard let principal else { throw APIError.unauthorized("an API key is required") }

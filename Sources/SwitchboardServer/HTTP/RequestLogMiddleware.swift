@@ -67,7 +67,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         since started: ContinuousClock.Instant
     ) {
         let elapsed = ContinuousClock.now - started
-        let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
+        let route = context.routeTemplate
         HTTPMetrics.finished(route: route, method: request.method.rawValue, status: status, duration: elapsed)
         var metadata: Logger.Metadata = [
             "request_id": .string(id),

@@ -24,8 +24,8 @@ struct RequestTracingMiddleware: RouterMiddleware {
         return try await withSpan("\(method) unmatched", context: parent, ofKind: .server) { span in
             span.attributes["http.request.method"] = method
             func finish(_ status: Int) {
-                let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
-                span.operationName = "\(method) \(route ?? "unmatched")"
+                let route = context.routeTemplate
+                span.operationName = "\(method) \(route)"
                 span.attributes["http.route"] = route
                 span.attributes["http.response.status_code"] = status
                 if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
