@@ -122,6 +122,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Passthrough: a connection's provider API called with its credentials, which never reach
+        // the caller; every call through the egress client.
+        .target(
+            name: "SwitchboardPassthrough",
+            dependencies: [
+                "SwitchboardCore",
+                "SwitchboardEgress",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP and wiring: the only module that sees everything.
         .target(
             name: "SwitchboardServer",
@@ -133,6 +146,7 @@ let package = Package(
                 "SwitchboardSecretsManagers",
                 "SwitchboardOAuth",
                 "SwitchboardEgress",
+                "SwitchboardPassthrough",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -174,6 +188,7 @@ let package = Package(
                 "SwitchboardCrypto",
                 "SwitchboardPostgres",
                 "SwitchboardEgress",
+                "SwitchboardPassthrough",
                 "SwitchboardServer",
                 "SwitchboardBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -205,6 +220,15 @@ let package = Package(
                 "SwitchboardTestSupport", .product(name: "Logging", package: "swift-log"),
                 // Raw SQL, to prove the schema itself refuses edits to the audit log.
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardPassthroughTests",
+            dependencies: [
+                "SwitchboardCore",
+                "SwitchboardPassthrough",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -61,7 +61,7 @@ public struct EgressPolicy: Sendable, Equatable {
         return .host(name)
     }
 
-    static func isHostName(_ name: String) -> Bool {
+    public static func isHostName(_ name: String) -> Bool {
         guard (1...253).contains(name.utf8.count) else { return false }
         return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
             (1...63).contains(label.utf8.count) && !label.hasPrefix("-") && !label.hasSuffix("-")

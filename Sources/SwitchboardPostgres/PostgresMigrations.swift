@@ -355,5 +355,48 @@ enum PostgresMigrations {
                 )
             ]
         ),
+        (
+            "0011_proxy_scope",
+            [
+                // Keys that held every scope before connections:proxy existed keep holding every scope.
+                """
+                UPDATE api_keys SET scopes = scopes || ',connections:proxy'
+                WHERE scopes = 'connections:read,connections:credentials,connections:write,keys:admin,audit:read,secretsmanagers:admin,integrations:admin'
+                """
+            ]
+        ),
+        (
+            "0012_api_call_log",
+            [
+                // The API call log (/unified/apicall): passthrough calls and token requests, written
+                // in batches, purged by age. No foreign keys: a log row outlives its connection.
+                """
+                CREATE TABLE api_calls (
+                    id TEXT PRIMARY KEY,
+                    workspace_id TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    connection_id TEXT,
+                    integration_type TEXT NOT NULL,
+                    environment TEXT NOT NULL,
+                    external_xref TEXT,
+                    name TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    is_error BOOLEAN NOT NULL,
+                    error TEXT,
+                    size BIGINT,
+                    unified_response_time BIGINT NOT NULL,
+                    endapi_response_time BIGINT,
+                    ip_address TEXT,
+                    user_agent TEXT
+                )
+                """,
+                "CREATE INDEX api_calls_by_workspace ON api_calls(workspace_id, created_at, id)",
+                "CREATE INDEX api_calls_by_connection ON api_calls(workspace_id, connection_id, created_at, id)",
+                "CREATE INDEX api_calls_by_age ON api_calls(created_at)",
+            ]
+        ),
     ]
 }

@@ -161,4 +161,6 @@ func apiRoutes(
         + IntegrationRoutes(integrations: runtime.integrations, bodyLimits: bodyLimits).routes
         + EnvironmentRoutes(environments: runtime.environments, bodyLimits: bodyLimits).routes
         + OAuthRoutes(authorization: runtime.authorization, bodyLimits: bodyLimits, limiter: authorizeLimiter).routes
+        + PassthroughRoutes(passthrough: runtime.passthrough).routes
+        + APICallRoutes(log: runtime.apiCalls).routes
 }

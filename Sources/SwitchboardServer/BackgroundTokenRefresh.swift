@@ -65,3 +65,53 @@ struct BackgroundTokenRefresh: Service {
         }
     }
 }
+
+/// Writes the API call log: every second it flushes the calls requests recorded, and every ten
+/// minutes it purges calls older than the retention. `serve` starts it before the HTTP server, so
+/// at a graceful stop it stops after the last request has finished, flushing once more.
+struct APICallLogWriter: Service {
+    let log: APICallLog
+    let retentionDays: Int
+    let logger: Logger
+    var interval: Duration = .seconds(1)
+    var purgeInterval: Duration = .seconds(600)
+
+    func run() async throws {
+        var nextPurge = ContinuousClock.now
+        var failing = false
+        while true {
+            do {
+                try await log.flush()
+                if failing { logger.notice("Writing the API call log works again") }
+                failing = false
+            } catch {
+                // Logged once per outage; the calls stay queued for the next flush.
+                if !failing {
+                    logger.warning(
+                        "Writing the API call log failed; calls are kept in memory and retried",
+                        metadata: ["pending": "\(log.pendingCount)", "error.type": "\(type(of: error))"]
+                    )
+                }
+                failing = true
+            }
+            if Task.isShuttingDownGracefully { return }
+            if ContinuousClock.now >= nextPurge {
+                nextPurge = ContinuousClock.now + purgeInterval
+                do {
+                    let cutoff = Timestamp.now().adding(seconds: -Int64(retentionDays) * 86_400)
+                    let purged = try await log.purge(before: cutoff)
+                    if purged > 0 { logger.info("Purged old API calls", metadata: ["count": "\(purged)"]) }
+                } catch {
+                    logger.warning("Purging the API call log failed", metadata: ["error.type": "\(type(of: error))"])
+                }
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                // A graceful stop: one last flush (the loop's first step), then return.
+                try? await log.flush()
+                return
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@ import SwitchboardCore
 import SwitchboardCrypto
 import SwitchboardEgress
 import SwitchboardOAuth
+import SwitchboardPassthrough
 import SwitchboardPostgres
 import SwitchboardSQLite
 import SwitchboardSecretsManagers
@@ -19,6 +20,9 @@ public struct Runtime: Sendable {
     public let environments: EnvironmentService
     public let authorization: AuthorizationService
     public let refresher: TokenRefresher
+    public let passthrough: PassthroughService
+    /// The API call log: passthrough calls and token requests, written in batches.
+    public let apiCalls: APICallLog
     /// The master keys and where they came from (for `switchboard keys`).
     public let masterKeys: MasterKeyLoader.Keys
     public let keyRotation: KeyRotation
@@ -35,6 +39,7 @@ public struct Runtime: Sendable {
         masterKeys settings: MasterKeySettings,
         oauth: OAuthSettings = OAuthSettings(),
         egress: EgressPolicy = EgressPolicy(),
+        passthrough passthroughSettings: PassthroughSettings = PassthroughSettings(),
         logger: Logger,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now,
         _ body: @Sendable (Runtime) async throws -> T
@@ -46,8 +51,16 @@ public struct Runtime: Sendable {
         // outbound call goes through. Shut down after the last request.
         let egressClient = EgressClient(policy: egress)
         let factory = HTTPSecretsManagerClientFactory(httpClient: egressClient)
+        // Provider API calls get a client of their own under the same policy: their timeouts
+        // and connection pool are passthrough's.
+        let passthroughClient = EgressClient(
+            policy: egress,
+            configuration: PassthroughService.clientConfiguration(passthroughSettings)
+        )
         do {
             let result = try await withStore(database, logger: logger, now: now) { store in
+                let apiCalls = APICallLog(store: store)
+                let tokenClient = LoggedTokenClient(HTTPOAuthTokenClient(httpClient: egressClient), log: apiCalls)
                 let secretsManagers = SecretsManagerService(store: store, sealer: sealer, factory: factory, now: now)
                 let integrations = IntegrationService(catalog: oauth.catalog, store: store, sealer: sealer, now: now)
                 let refresher = TokenRefresher(
@@ -55,7 +68,7 @@ public struct Runtime: Sendable {
                     integrations: integrations,
                     store: store,
                     sealer: sealer,
-                    client: HTTPOAuthTokenClient(httpClient: egressClient),
+                    client: tokenClient,
                     policy: oauth.refreshPolicy,
                     now: now
                 )
@@ -67,7 +80,7 @@ public struct Runtime: Sendable {
                     refresher: refresher,
                     now: now
                 )
-                return try await body(
+                let result = try await body(
                     Runtime(
                         store: store,
                         connections: connections,
@@ -83,23 +96,42 @@ public struct Runtime: Sendable {
                             connections: connections,
                             store: store,
                             hasher: SHA256TokenHasher(),
-                            tokenClient: HTTPOAuthTokenClient(httpClient: egressClient),
+                            tokenClient: tokenClient,
                             callbackURL: oauth.callbackURL,
                             stateLifetime: oauth.stateLifetime,
                             now: now
                         ),
                         refresher: refresher,
+                        passthrough: PassthroughService(
+                            connections: connections,
+                            catalog: oauth.catalog,
+                            client: passthroughClient,
+                            log: apiCalls,
+                            settings: passthroughSettings
+                        ),
+                        apiCalls: apiCalls,
                         masterKeys: keys,
                         keyRotation: KeyRotation(store: store, sealer: sealer),
                         sealer: sealer,
                         logger: logger
                     )
                 )
+                // What the last requests recorded, before the store closes (a graceful stop
+                // loses no call).
+                do { try await apiCalls.flush() } catch {
+                    logger.error(
+                        "Writing the last API calls failed; they are lost",
+                        metadata: ["count": "\(apiCalls.pendingCount)", "error.type": "\(type(of: error))"]
+                    )
+                }
+                return result
             }
             try await egressClient.shutdown()
+            try await passthroughClient.shutdown()
             return result
         } catch {
             try? await egressClient.shutdown()
+            try? await passthroughClient.shutdown()
             throw error
         }
     }

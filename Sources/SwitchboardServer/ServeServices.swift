@@ -11,6 +11,15 @@ public func serveServices(
     tracing: (any Service)?
 ) throws -> [any Service] {
     var services: [any Service] = tracing.map { [$0] } ?? []
+    // Before the server: services stop in reverse order, so the log is written after the last
+    // request has recorded its call.
+    services.append(
+        APICallLogWriter(
+            log: runtime.apiCalls,
+            retentionDays: configuration.apiCallRetentionDays,
+            logger: runtime.logger
+        )
+    )
     services += [
         try buildApplication(runtime: runtime, configuration: configuration, readiness: readiness, metrics: metrics)
     ]

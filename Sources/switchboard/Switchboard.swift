@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import SwitchboardCore
 import SwitchboardEgress
+import SwitchboardPassthrough
 import SwitchboardServer
 
 @main
@@ -53,6 +54,7 @@ struct DatabaseOptions: ParsableArguments {
         settings: Settings? = nil,
         oauth: OAuthSettings = OAuthSettings(),
         egress: EgressPolicy = EgressPolicy(),
+        passthrough: PassthroughSettings = PassthroughSettings(),
         _ body: @Sendable (Runtime) async throws -> T
     ) async throws -> T {
         let settings = settings ?? self.settings()
@@ -67,6 +69,7 @@ struct DatabaseOptions: ParsableArguments {
             masterKeys: masterKeys,
             oauth: oauth,
             egress: egress,
+            passthrough: passthrough,
             logger: stderrLogger(level: level, format: format),
             body
         )
@@ -145,6 +148,21 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong(Setting.egressAllow.rawValue), help: ArgumentHelp(Setting.egressAllow.flagHelp))
     var egressAllow: String?
     @Option(
+        name: .customLong(Setting.passthroughBodyLimit.rawValue),
+        help: ArgumentHelp(Setting.passthroughBodyLimit.flagHelp)
+    )
+    var passthroughBodyLimit: String?
+    @Option(
+        name: .customLong(Setting.passthroughTimeout.rawValue),
+        help: ArgumentHelp(Setting.passthroughTimeout.flagHelp)
+    )
+    var passthroughTimeout: String?
+    @Option(
+        name: .customLong(Setting.apiCallRetention.rawValue),
+        help: ArgumentHelp(Setting.apiCallRetention.flagHelp)
+    )
+    var apiCallRetention: String?
+    @Option(
         name: .customLong(Setting.integrationsDir.rawValue),
         help: ArgumentHelp(Setting.integrationsDir.flagHelp)
     )
@@ -181,6 +199,9 @@ struct Serve: AsyncParsableCommand {
         flags[.authorizeRateLimit] = authorizeRateLimit
         flags[.trustedProxy] = trustedProxy
         flags[.egressAllow] = egressAllow
+        flags[.passthroughBodyLimit] = passthroughBodyLimit
+        flags[.passthroughTimeout] = passthroughTimeout
+        flags[.apiCallRetention] = apiCallRetention
         flags[.integrationsDir] = integrationsDir
         flags[.refreshMargin] = refreshMargin
         flags[.refreshInterval] = refreshInterval
@@ -197,9 +218,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let settings = settings()
-        let (configuration, oauth, egress) = try validated {
+        let (configuration, oauth, egress, passthrough) = try validated {
             let server = try settings.server()
-            return (server, try settings.oauth(server: server), try settings.egress())
+            return (server, try settings.oauth(server: server), try settings.egress(), try settings.passthrough())
         }
         // A server that runs out of descriptors stops accepting: take all the system allows (the
         // default connection cap is derived from the raised limit when the application is built).
@@ -210,8 +231,13 @@ struct Serve: AsyncParsableCommand {
         let metrics = configuration.metrics.map {
             PrometheusExposition.bootstrap(token: $0.token, backend: location.backendName)
         }
-        try await options.withRuntime(defaultLogLevel: .info, settings: settings, oauth: oauth, egress: egress) {
-            runtime in
+        try await options.withRuntime(
+            defaultLogLevel: .info,
+            settings: settings,
+            oauth: oauth,
+            egress: egress,
+            passthrough: passthrough
+        ) { runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.
             if try await runtime.workspaces.workspaceCount() == 0 {
                 let (workspace, key) = try await runtime.workspaces.createWorkspace(name: "Default")

@@ -42,6 +42,17 @@ import Testing
 
         """
 
+    /// `valid` with an `api` section (the API cases below break it one line at a time).
+    static let validAPI =
+        valid + """
+            api:
+              base_url: https://{subdomain}.example.com/api/v2
+              credential: bearer
+              headers:
+                Example-Version: "2026-01-01"
+
+            """
+
     /// A fresh temporary directory, removed after `body`.
     private func withDirectory<T>(_ body: (URL) throws -> T) throws -> T {
         let directory = FileManager.default.temporaryDirectory
@@ -144,6 +155,47 @@ import Testing
         #expect(oauth.defaultScopes == ["openid", "offline_access"])
         #expect(oauth.permissionScopes["hris_employee_read"] == ["employees.read"])
         #expect(catalog.definition("hubspot") != nil, "the shipped definitions are still there")
+    }
+
+    @Test func everyShippedDefinitionHasAnAPISection() throws {
+        let catalog = try IntegrationCatalogLoader.load(operatorDirectory: nil)
+        for definition in catalog.all {
+            let api = try #require(definition.api, "\(definition.type) has no api section")
+            #expect(api.baseURL.hasPrefix("https://") || api.baseURL.hasPrefix("{"), "\(definition.type)")
+            if definition.authKind == .oauth2 { #expect(api.credential == .bearer(value: "{access_token}")) }
+        }
+        let notion = try #require(catalog.definition("notion")?.api)
+        #expect(notion.headers["Notion-Version"] != nil)
+        let salesforce = try #require(catalog.definition("salesforce")?.api)
+        #expect(salesforce.baseURL.hasPrefix("{instance_url}") && !salesforce.hosts.isEmpty)
+        let bamboo = try #require(catalog.definition("bamboohr")?.api)
+        guard case .basic = bamboo.credential else {
+            Issue.record("BambooHR takes the key as the Basic user name")
+            return
+        }
+    }
+
+    @Test func apiSectionsParse() throws {
+        let api = try #require(try IntegrationCatalogLoader.definition(yaml: Self.validAPI, file: "api.yaml").api)
+        #expect(api.baseURL == "https://{subdomain}.example.com/api/v2")
+        #expect(api.credential == .bearer(value: "{access_token}"))
+        #expect(api.headers == ["Example-Version": "2026-01-01"])
+        let forms: [(String, IntegrationDefinition.API.Credential)] = [
+            ("{in: bearer, value: \"{key|token}\"}", .bearer(value: "{key|token}")),
+            ("{in: basic, username: \"{key}\"}", .basic(username: "{key}", password: "")),
+            ("{in: basic, username: \"{key}\", password: x}", .basic(username: "{key}", password: "x")),
+            ("{in: header, name: X-Api-Key, value: \"{key}\"}", .header(name: "X-Api-Key", value: "{key}")),
+            ("{in: query, name: api_token, value: \"{key}\"}", .query(name: "api_token", value: "{key}")),
+        ]
+        for (text, credential) in forms {
+            let yaml = Self.validAPI.replacingOccurrences(of: "credential: bearer", with: "credential: \(text)")
+            #expect(try IntegrationCatalogLoader.definition(yaml: yaml, file: "api.yaml").api?.credential == credential)
+        }
+        let whole = Self.validAPI.replacingOccurrences(
+            of: "  base_url: https://{subdomain}.example.com/api/v2",
+            with: "  base_url: \"{instance_url}/services\"\n  hosts: [\"*.example.com\"]"
+        )
+        #expect(try IntegrationCatalogLoader.definition(yaml: whole, file: "api.yaml").api?.hosts == ["*.example.com"])
     }
 
     // MARK: Operator directory
@@ -456,6 +508,111 @@ import Testing
             field: "auth.token_names[1]",
             "twice",
             base: Self.validAPIKey
+        ),
+        Case(
+            "api without base_url",
+            "  base_url: https://{subdomain}.example.com/api/v2\n",
+            "",
+            field: "api.base_url",
+            "is required",
+            base: Self.validAPI
+        ),
+        Case(
+            "api base_url over http",
+            "https://{subdomain}.example.com/api/v2",
+            "http://api.example.com",
+            field: "api.base_url",
+            "https",
+            base: Self.validAPI
+        ),
+        Case("api base_url with a query", "/api/v2", "/api?v=2", field: "api.base_url", "query", base: Self.validAPI),
+        Case(
+            "api bad placeholder",
+            "{subdomain}.example.com/api",
+            "{Sub-Domain}.example.com/api",
+            field: "api.base_url",
+            "placeholder name",
+            base: Self.validAPI
+        ),
+        Case(
+            "api unbalanced brace",
+            "{subdomain}.example.com/api",
+            "{subdomain.example.com/api",
+            field: "api.base_url",
+            "unbalanced",
+            base: Self.validAPI
+        ),
+        Case(
+            "api whole URL without hosts",
+            "https://{subdomain}.example.com/api/v2",
+            "\"{instance_url}\"",
+            field: "api.hosts",
+            "is required",
+            base: Self.validAPI
+        ),
+        Case(
+            "api bad host pattern",
+            "  credential: bearer\n",
+            "  credential: bearer\n  hosts: [\"exa mple.com\"]\n",
+            field: "api.hosts[0]",
+            "host name",
+            base: Self.validAPI
+        ),
+        Case(
+            "api missing credential",
+            "  credential: bearer\n",
+            "",
+            field: "api.credential",
+            "is required",
+            base: Self.validAPI
+        ),
+        Case(
+            "api unknown placement",
+            "credential: bearer",
+            "credential: cookie",
+            field: "api.credential.in",
+            "must be one of",
+            base: Self.validAPI
+        ),
+        Case(
+            "api unknown credential key",
+            "credential: bearer",
+            "credential: {in: header, name: X-Key, value: \"{key}\", prefix: x}",
+            field: "api.credential.prefix",
+            "unknown key",
+            base: Self.validAPI
+        ),
+        Case(
+            "api header credential without name",
+            "credential: bearer",
+            "credential: {in: header, value: \"{key}\"}",
+            field: "api.credential.name",
+            "is required",
+            base: Self.validAPI
+        ),
+        Case(
+            "api credential in Authorization",
+            "credential: bearer",
+            "credential: {in: header, name: Authorization, value: \"{key}\"}",
+            field: "api.credential.name",
+            "not a name",
+            base: Self.validAPI
+        ),
+        Case(
+            "api fixed Host header",
+            "Example-Version:",
+            "Host:",
+            field: "api.headers.Host",
+            "not a header name",
+            base: Self.validAPI
+        ),
+        Case(
+            "api unknown key",
+            "  credential: bearer\n",
+            "  credential: bearer\n  retries: 3\n",
+            field: "api.retries",
+            "unknown key",
+            base: Self.validAPI
         ),
         Case("duplicate key", "name: Example\n", "name: Example\nname: Again\n", field: nil, "invalid YAML"),
         Case("not a mapping", Self.valid, "- type: example\n", field: nil, "YAML mapping"),

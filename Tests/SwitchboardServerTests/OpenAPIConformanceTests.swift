@@ -87,6 +87,12 @@ import Yams
         #expect(Set(names) == ConnectionQuery.parameterNames)
     }
 
+    @Test func apiCallListParametersMatchTheServer() throws {
+        let operation = try #require(try operations()["GET /unified/apicall"])
+        let names = try #require(operation["parameters"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        #expect(Set(names) == APICallRoutes.parameterNames)
+    }
+
     @Test func connectionFieldsMatchTheWireTypesBothWays() throws {
         let connection = try schema("Connection")
         let properties = try #require(connection["properties"] as? [String: Any])

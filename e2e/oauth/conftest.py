@@ -276,6 +276,13 @@ class Provider:
     def revoke_refresh_tokens(self) -> None:
         self._post("/_control/revoke-refresh-tokens")
 
+    def revoke_access_tokens(self) -> None:
+        self._post("/_control/revoke-access-tokens")
+
+    def api_calls(self) -> int:
+        """Requests the provider API (/api and /plain, passthrough's destination) has received."""
+        return int(self.stats()["api_calls"])
+
     def issued(self) -> List[dict]:
         """Every token response so far, oldest first (secrets: compare, never print)."""
         r = self.http.get("/_control/tokens")

@@ -16,13 +16,22 @@ What it implements (RFC 6749 with RFC 7636):
   checking `redirect_uri` against the URIs the tests registered (POST /_control/redirect-uris).
 - GET /api/me with `Authorization: Bearer <access token>`: 200 with the user while the token is
   live (not expired, not superseded by a refresh), 401 otherwise.
+- A provider API for passthrough tests (any method): /api/<path> takes a live access token
+  (`Authorization: Bearer`, 401 otherwise); /plain/<path> takes anything (API-key integrations).
+  Both echo the request as JSON: method, raw path, raw query, headers, body length and SHA-256,
+  with credentials (Authorization, X-Api-Key, the api_token parameter) shown only as
+  fingerprints. Special paths, matched on the path's end: `status/<code>` answers that status (with a
+  `Location` from the `location` parameter, an `X-RateLimit-Remaining` and CORS headers),
+  `download/<bytes>` streams that many bytes (`chunked=1`: without Content-Length), `upload`
+  reads the body in chunks and answers its length and SHA-256.
 - The token endpoint is serialised (one request at a time), so two concurrent refreshes with the
   same refresh token cannot both succeed.
 
 Control endpoints for the tests (loopback callers only; JSON in and out):
 - GET  /_control/health                   -> {"ok": true}
 - GET  /_control/stats                    -> {"token_calls", "token_calls_by_grant", "authorize_calls",
-                                               "expires_in", "faults_queued", "token_traceparents"}
+                                               "expires_in", "faults_queued", "token_traceparents",
+                                               "api_calls", "api_refusals"}
 - POST /_control/reset                    -> counters, faults, denials, issued tokens and
                                              registered redirect URIs cleared; lifetime back to 3600
 - POST /_control/reset-counters           -> only the counters cleared
@@ -38,6 +47,7 @@ Control endpoints for the tests (loopback callers only; JSON in and out):
 - POST /_control/deny {"count": N}            the next N authorize requests are denied by the
                                               user: redirect with error=access_denied
 - POST /_control/revoke-refresh-tokens        every refresh token issued so far becomes invalid
+- POST /_control/revoke-access-tokens         every access token issued so far becomes invalid
 - GET  /_control/tokens                   -> {"issued": [{"access_token", "refresh_token",
                                                "grant_type", "expires_in", "issued_at"}, ...]}
                                              oldest first (the tests compare, never print them)
@@ -49,6 +59,7 @@ Everything is kept in memory and lost when the process stops.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
 import socket
@@ -64,7 +75,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Flask, abort, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
 
 CLIENT_ID = "switchboard-test"
 DEFAULT_CLIENT_SECRET = "switchboard-test-secret-not-for-production"
@@ -197,6 +208,9 @@ class State:
             self.authorize_calls = 0
             # The W3C trace context each token request carried (None when it had none).
             self.token_traceparents: List[Optional[str]] = []
+            # Passthrough: calls to /api and /plain, and the /api calls refused with a 401.
+            self.api_calls = 0
+            self.api_refusals = 0
 
 
 STATE = State(os.environ.get("OAUTH_PROVIDER_CLIENT_SECRET", DEFAULT_CLIENT_SECRET))
@@ -360,6 +374,38 @@ def create_app(authorize_path: str, token_path: str) -> Flask:
                         return jsonify({"id": token.user_id, "scope": token.scope})
         return jsonify({"error": "invalid_token"}), 401
 
+    # ----- the provider API, for passthrough ----------------------------------------------
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+
+    @app.route("/api/<path:rest>", methods=methods)
+    def api(rest):
+        header = request.headers.get("Authorization", "")
+        live = False
+        if header.startswith("Bearer "):
+            value = header[len("Bearer ") :]
+            with STATE.lock:
+                live = any(
+                    t.access_token == value and not t.is_revoked() and not t.is_expired() for t in STATE.tokens
+                )
+        with STATE.lock:
+            STATE.api_calls += 1
+            if not live:
+                STATE.api_refusals += 1
+        if not live:
+            request.get_data()
+            response = jsonify({"error": "invalid_token"})
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            return response
+        return provider_api(rest)
+
+    @app.route("/plain/<path:rest>", methods=methods)
+    def plain(rest):
+        with STATE.lock:
+            STATE.api_calls += 1
+        return provider_api(rest)
+
     # ----- control ------------------------------------------------------------------------
 
     @app.before_request
@@ -381,6 +427,8 @@ def create_app(authorize_path: str, token_path: str) -> Flask:
                     "authorize_calls": STATE.authorize_calls,
                     "expires_in": STATE.expires_in,
                     "faults_queued": len(STATE.faults),
+                    "api_calls": STATE.api_calls,
+                    "api_refusals": STATE.api_refusals,
                     "token_traceparents": list(STATE.token_traceparents),
                 }
             )
@@ -437,6 +485,13 @@ def create_app(authorize_path: str, token_path: str) -> Flask:
                 token.refresh_revoked = True
         return jsonify({"ok": True})
 
+    @app.post("/_control/revoke-access-tokens")
+    def control_revoke_access():
+        with STATE.lock:
+            for token in STATE.tokens:
+                token.access_revoked = True
+        return jsonify({"ok": True})
+
     @app.get("/_control/tokens")
     def control_tokens():
         with STATE.lock:
@@ -461,6 +516,75 @@ def create_app(authorize_path: str, token_path: str) -> Flask:
             return jsonify({"requests": list(STATE.authorize_requests)})
 
     return app
+
+
+def fingerprint(secret: str) -> str:
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+CREDENTIAL_HEADERS = {"authorization", "x-api-key"}
+
+
+def provider_api(rest: str):
+    """The echo, status, download and upload endpoints shared by /api and /plain."""
+    # Matched on the path's end, whatever base path the integration puts before it.
+    parts = rest.split("/")[-2:]
+    if len(parts) == 2 and parts[0] == "status" and parts[1].isdigit():
+        request.get_data()
+        status = int(parts[1])
+        response = Response(b"" if status in (204, 304) else b'{"status": %d}' % status, status=status)
+        if status not in (204, 304):
+            response.headers["Content-Type"] = "application/json"
+        if "location" in request.args:
+            response.headers["Location"] = request.args["location"]
+        response.headers["X-RateLimit-Remaining"] = "42"
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        return response
+    if len(parts) == 2 and parts[0] == "download" and parts[1].isdigit():
+        total = int(parts[1])
+        chunk = bytes(range(256)) * 256
+
+        def generate():
+            sent = 0
+            while sent < total:
+                piece = chunk[: min(len(chunk), total - sent)]
+                sent += len(piece)
+                yield piece
+
+        response = Response(generate(), mimetype="application/octet-stream")
+        if request.args.get("chunked") != "1":
+            response.headers["Content-Length"] = str(total)
+        return response
+    digest = hashlib.sha256()
+    length = 0
+    while True:
+        piece = request.stream.read(1 << 16)
+        if not piece:
+            break
+        digest.update(piece)
+        length += len(piece)
+    if parts[-1] == "upload":
+        return jsonify({"length": length, "sha256": digest.hexdigest()})
+    headers = []
+    for name, value in request.headers.items():
+        shown = fingerprint(value) if name.lower() in CREDENTIAL_HEADERS else value
+        headers.append([name.lower(), shown])
+    query = "&".join(
+        f"api_token={fingerprint(pair.split('=', 1)[1])}" if pair.startswith("api_token=") else pair
+        for pair in request.environ.get("QUERY_STRING", "").split("&")
+        if pair
+    )
+    return jsonify(
+        {
+            "method": request.method,
+            "raw_uri": request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI"),
+            "query": query,
+            "headers": headers,
+            "body_length": length,
+            "body_sha256": digest.hexdigest(),
+        }
+    )
 
 
 def apply_fault(fault: dict):

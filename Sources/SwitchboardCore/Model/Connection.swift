@@ -101,6 +101,12 @@ public struct ConnectionHealth: Sendable, Equatable {
         self.lastUnhealthyAt = lastUnhealthyAt
         self.lastUnhealthyCode = lastUnhealthyCode
     }
+
+    /// False when the last thing known is a failure (`last_unhealthy_at` after `last_healthy_at`).
+    public var isHealthy: Bool {
+        guard let unhealthy = lastUnhealthyAt else { return true }
+        return (lastHealthyAt ?? Timestamp(millisecondsSinceEpoch: 0)) > unhealthy
+    }
 }
 
 /// A connection as returned to a caller: with its credentials opened, when the caller may see them.

@@ -17,6 +17,9 @@ public enum Scope: String, Sendable, CaseIterable, Comparable {
     case secretsManagersAdmin = "secretsmanagers:admin"
     /// Enable integrations with the workspace's OAuth clients, and set where authorizations may redirect.
     case integrationsAdmin = "integrations:admin"
+    /// Call a connection's provider API through passthrough (`/passthrough/...`): its credentials
+    /// are used, never shown.
+    case connectionsProxy = "connections:proxy"
 
     public static func < (a: Scope, b: Scope) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!

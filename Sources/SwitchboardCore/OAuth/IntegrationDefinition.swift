@@ -56,11 +56,49 @@ public struct IntegrationDefinition: Sendable, Equatable {
         }
     }
 
+    /// The provider's own API, for passthrough calls (`/passthrough/{connection_id}/{path}`): where
+    /// requests go and how the connection's credential is put on them.
+    public struct API: Sendable, Equatable {
+        /// Where the connection's credential goes. Every value is a template (see `baseURL`).
+        public enum Credential: Sendable, Equatable {
+            /// `Authorization: Bearer <value>`.
+            case bearer(value: String)
+            /// `Authorization: Basic base64(<username>:<password>)`.
+            case basic(username: String, password: String)
+            /// A header of its own, such as `X-API-Key: <value>`.
+            case header(name: String, value: String)
+            /// A query parameter appended to the caller's query string.
+            case query(name: String, value: String)
+        }
+
+        /// The URL every passthrough path is appended to. `{name}` placeholders are filled from the
+        /// connection's `auth` (a string member) or `auth.meta`; `{a|b}` takes the first present.
+        /// A placeholder inside the host must be a DNS label; one that starts the URL must be a
+        /// whole URL whose host `hosts` admits.
+        public var baseURL: String
+        public var credential: Credential
+        /// Headers the provider requires on every call (`Notion-Version`), templates like `baseURL`.
+        /// They replace a caller's header of the same name.
+        public var headers: [String: String]
+        /// Host patterns (`api.example.com`, `*.example.com`) a URL filled in from a whole-URL
+        /// placeholder must match; unused otherwise.
+        public var hosts: [String]
+
+        public init(baseURL: String, credential: Credential, headers: [String: String] = [:], hosts: [String] = []) {
+            self.baseURL = baseURL
+            self.credential = credential
+            self.headers = headers
+            self.hosts = hosts
+        }
+    }
+
     public var type: String
     public var name: String
     public var categories: [Category]
     public var authKind: AuthKind
     public var oauth2: OAuth2?
+    /// The provider's API for passthrough; nil when the definition has none.
+    public var api: API?
     /// For `api_key` and `basic`: the names of the values the end user supplies.
     public var tokenNames: [String]
     public var description: String?
@@ -80,6 +118,7 @@ public struct IntegrationDefinition: Sendable, Equatable {
         categories: [Category],
         authKind: AuthKind,
         oauth2: OAuth2? = nil,
+        api: API? = nil,
         tokenNames: [String] = [],
         description: String? = nil,
         webURL: String? = nil,
@@ -96,6 +135,7 @@ public struct IntegrationDefinition: Sendable, Equatable {
         self.categories = categories
         self.authKind = authKind
         self.oauth2 = oauth2
+        self.api = api
         self.tokenNames = tokenNames
         self.description = description
         self.webURL = webURL

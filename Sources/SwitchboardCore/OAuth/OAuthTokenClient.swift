@@ -6,19 +6,53 @@ public struct TokenRequest: Sendable {
     public var clientAuthentication: IntegrationDefinition.TokenEndpointAuth
     /// Form parameters besides the client's credentials, in order.
     public var parameters: [(String, String)]
+    /// Whom the request is for, for the API call log; nil records nothing.
+    public var context: TokenCallContext?
 
     public init(
         tokenURL: String,
         clientID: String,
         clientSecret: String,
         clientAuthentication: IntegrationDefinition.TokenEndpointAuth,
-        parameters: [(String, String)]
+        parameters: [(String, String)],
+        context: TokenCallContext? = nil
     ) {
         self.tokenURL = tokenURL
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.clientAuthentication = clientAuthentication
         self.parameters = parameters
+        self.context = context
+    }
+}
+
+/// The connection a token request is made for, as the API call log records it.
+public struct TokenCallContext: Sendable, Equatable {
+    /// `oauth.token` (the authorization code exchange) or `oauth.refresh`.
+    public var name: String
+    public var workspaceID: WorkspaceID
+    public var connectionID: ConnectionID?
+    public var integrationType: String
+    public var environment: String
+    public var externalXref: String?
+    public var clientAddress: String?
+
+    public init(
+        name: String,
+        workspaceID: WorkspaceID,
+        connectionID: ConnectionID?,
+        integrationType: String,
+        environment: String,
+        externalXref: String?,
+        clientAddress: String? = nil
+    ) {
+        self.name = name
+        self.workspaceID = workspaceID
+        self.connectionID = connectionID
+        self.integrationType = integrationType
+        self.environment = environment
+        self.externalXref = externalXref
+        self.clientAddress = clientAddress
     }
 }
 

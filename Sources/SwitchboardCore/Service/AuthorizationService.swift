@@ -223,7 +223,16 @@ public struct AuthorizationService: Sendable {
                     clientID: client.integration.clientID,
                     clientSecret: client.secret,
                     clientAuthentication: oauth.tokenEndpointAuth,
-                    parameters: parameters
+                    parameters: parameters,
+                    context: TokenCallContext(
+                        name: "oauth.token",
+                        workspaceID: pending.workspaceID,
+                        connectionID: pending.connectionID,
+                        integrationType: pending.integrationType,
+                        environment: pending.environment,
+                        externalXref: pending.externalXref,
+                        clientAddress: clientAddress
+                    )
                 )
             )
         } catch is TokenEndpointError {
@@ -454,7 +463,7 @@ public struct AuthorizationService: Sendable {
     }
 
     /// 1 to 63 letters, digits and hyphens, not starting or ending with a hyphen.
-    static func isDNSLabel(_ text: String) -> Bool {
+    public static func isDNSLabel(_ text: String) -> Bool {
         (1...63).contains(text.utf8.count)
             && text.utf8.allSatisfy({ b in
                 (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D

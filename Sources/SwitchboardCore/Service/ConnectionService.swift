@@ -251,7 +251,7 @@ public struct ConnectionService: Sendable {
         }
     }
 
-    private func current(_ id: ConnectionID, _ workspace: WorkspaceID) async throws -> Connection {
+    func current(_ id: ConnectionID, _ workspace: WorkspaceID) async throws -> Connection {
         guard let connection = try await store.connection(id: id, workspace: workspace) else {
             throw ServiceError.connectionNotFound(id)
         }

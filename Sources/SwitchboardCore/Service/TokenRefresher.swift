@@ -101,6 +101,47 @@ public struct TokenRefresher: Sendable {
         }
     }
 
+    /// After a provider refused `used`'s access token (a passthrough 401): the connection with a
+    /// token other than the refused one. One caller takes the lease and refreshes; every other
+    /// caller that saw the same refusal waits for the row to change and uses what it got, so any
+    /// number of concurrent refusals make one token request. A row that has changed since `used`
+    /// was read is returned as it is (someone already replaced the token). A connection that
+    /// cannot be refreshed comes back unchanged: the caller then has nothing new to retry with.
+    public func refreshRejected(_ used: Connection) async throws -> Connection {
+        guard let state = used.refresh, state.status != .needsReauth else { return used }
+        let owner = Self.newOwner()
+        let deadline = now().adding(seconds: policy.waitSeconds)
+        let time = now()
+        let lease = try await store.acquireRefreshLease(
+            id: used.id,
+            workspace: used.workspaceID,
+            owner: owner,
+            at: time,
+            until: time.adding(seconds: policy.leaseSeconds)
+        )
+        switch lease {
+        case nil: throw ServiceError.connectionNotFound(used.id)
+        case .acquired(let current):
+            guard current.version == used.version else {
+                try await store.releaseRefreshLease(id: used.id, owner: owner)
+                return current
+            }
+            return try await refresh(current, owner: owner, force: true)
+        case .heldElsewhere(var row):
+            var pause = Duration.milliseconds(20)
+            while row.version == used.version {
+                guard now() < deadline else { throw ServiceError.tokenRefreshFailed(retryAfter: 1, nil) }
+                try await sleep(pause)
+                pause = min(pause * 2, .milliseconds(200))
+                guard let next = try await store.connection(id: used.id, workspace: used.workspaceID) else {
+                    throw ServiceError.connectionNotFound(used.id)
+                }
+                row = next
+            }
+            return row
+        }
+    }
+
     /// One background pass: takes the leases of up to `limit` rows due for refresh and refreshes
     /// them. Returns how many rows it took (a full batch means more may be due).
     public func refreshDue(limit: Int) async throws -> (claimed: Int, failed: Int) {
@@ -133,10 +174,11 @@ public struct TokenRefresher: Sendable {
     }
 
     /// With the lease held: refresh if the re-read row still needs it, record the outcome, release.
-    private func refresh(_ row: Connection, owner: String) async throws -> Connection {
+    /// `force` refreshes a token that is not due (the provider refused it).
+    private func refresh(_ row: Connection, owner: String, force: Bool = false) async throws -> Connection {
         let time = now()
         let settledRow: Connection?
-        do { settledRow = try settled(row, at: time) } catch {
+        do { settledRow = force ? nil : try settled(row, at: time) } catch {
             try await store.releaseRefreshLease(id: row.id, owner: owner)
             throw error
         }
@@ -145,10 +187,12 @@ public struct TokenRefresher: Sendable {
             return settledRow
         }
         guard let refresh = row.refresh else { return row }
-        RefreshMetrics.lag(
-            milliseconds: time.millisecondsSinceEpoch
-                - refresh.expiresAt.adding(seconds: -policy.margin).millisecondsSinceEpoch
-        )
+        if !force {
+            RefreshMetrics.lag(
+                milliseconds: time.millisecondsSinceEpoch
+                    - refresh.expiresAt.adding(seconds: -policy.margin).millisecondsSinceEpoch
+            )
+        }
 
         var updated = row
         var failure: TokenEndpointError?
@@ -258,7 +302,15 @@ public struct TokenRefresher: Sendable {
                 clientID: client.integration.clientID,
                 clientSecret: client.secret,
                 clientAuthentication: oauth.tokenEndpointAuth,
-                parameters: [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
+                parameters: [("grant_type", "refresh_token"), ("refresh_token", refreshToken)],
+                context: TokenCallContext(
+                    name: "oauth.refresh",
+                    workspaceID: row.workspaceID,
+                    connectionID: row.id,
+                    integrationType: type,
+                    environment: row.fields.environment,
+                    externalXref: row.fields.externalXref
+                )
             )
         )
         return (auth, response)

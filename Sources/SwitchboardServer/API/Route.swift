@@ -28,10 +28,14 @@ struct Route: Sendable {
     /// scope, a request target too long, too many failed attempts, a server fault, the database down.
     static let authenticatedStatuses: Set<Int> = [400, 401, 403, 414, 429, 500, 503]
 
-    /// Hummingbird's form of `path`: `{id}` becomes `:id`.
+    /// Hummingbird's form of `path`: `{id}` becomes `:id`; a final `{path}` is the rest of the
+    /// path, any number of segments (`**`).
     var routerPath: String {
-        path.split(separator: "/").map { segment in
-            segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : segment
+        let segments = path.split(separator: "/")
+        return segments.enumerated().map { index, segment in
+            if segment == "{path}", index == segments.count - 1 { return "**" }
+            return segment.hasPrefix("{") && segment.hasSuffix("}")
+                ? ":" + segment.dropFirst().dropLast() : String(segment)
         }.joined(separator: "/")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardCore
+import SwitchboardEgress
 import Yams
 
 /// Builds the `IntegrationCatalog` from YAML definition files: the ones shipped in this module's
@@ -133,7 +134,17 @@ private struct DefinitionParser {
 
     static let topLevelKeys = [
         "type", "name", "categories", "description", "web_url", "api_docs_url", "logo_url", "color",
-        "text_color", "updated_at", "hidden", "beta", "auth",
+        "text_color", "updated_at", "hidden", "beta", "auth", "api",
+    ]
+    static let apiKeys = ["base_url", "credential", "headers", "hosts"]
+    static let credentialKeys: [String: [String]] = [
+        "bearer": ["in", "value"], "basic": ["in", "username", "password"], "header": ["in", "name", "value"],
+        "query": ["in", "name", "value"],
+    ]
+    /// Headers an `api.headers` entry may not set: framing, routing and the credential's own.
+    static let reservedAPIHeaders: Set<String> = [
+        "authorization", "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer",
+        "upgrade", "cookie", "proxy-authorization",
     ]
     static let oauth2Keys = [
         "kind", "authorize_url", "token_url", "pkce", "token_endpoint_auth", "scope_separator",
@@ -194,12 +205,15 @@ private struct DefinitionParser {
             tokenNames = try parseTokenNames(&auth)
         }
 
+        let api = try top.take("api").map { node throws(Failure) in try parseAPI(node) }
+
         return IntegrationDefinition(
             type: type,
             name: name,
             categories: categories,
             authKind: kind,
             oauth2: oauth2,
+            api: api,
             tokenNames: tokenNames,
             description: description,
             webURL: webURL,
@@ -306,6 +320,108 @@ private struct DefinitionParser {
             }
         }
         return names
+    }
+
+    /// The `api` section: a base URL template, where the credential goes, fixed headers, and the
+    /// hosts a whole-URL placeholder may name.
+    private func parseAPI(_ node: Node) throws(Failure) -> IntegrationDefinition.API {
+        var api = try mapping(node, path: "api")
+        try api.refuseUnknownKeys(allowed: Self.apiKeys, parser: self)
+        let baseURL = try requiredString(&api, "base_url")
+        let base = try template(baseURL, field: "api.base_url")
+        var hosts: [String] = []
+        if let node = api.take("hosts") {
+            hosts = try strings(node, field: "api.hosts")
+            for (index, host) in hosts.enumerated() {
+                let name = host.hasPrefix("*.") ? String(host.dropFirst(2)) : host
+                guard EgressPolicy.isHostName(name.lowercased()) else {
+                    throw failure("api.hosts[\(index)]", "must be a host name or *.domain, got \"\(host)\"", at: node)
+                }
+            }
+        }
+        if case .placeholder? = base.parts.first {
+            // The whole URL comes from the connection: only the listed hosts are reachable.
+            guard !hosts.isEmpty else {
+                throw failure(
+                    "api.hosts",
+                    "is required when api.base_url starts with a placeholder: list the hosts it may name"
+                )
+            }
+        } else {
+            var sample = ""
+            for part in base.parts {
+                switch part {
+                case .literal(let text): sample += text
+                case .placeholder: sample += "x"
+                }
+            }
+            try validateURL(sample, field: "api.base_url")
+            guard URLComponents(string: sample)?.query == nil else {
+                throw failure("api.base_url", "must not have a query string")
+            }
+        }
+
+        guard let credentialNode = api.take("credential") else { throw failure("api.credential", "is required") }
+        let credential = try parseCredential(credentialNode)
+
+        var headers: [String: String] = [:]
+        if let node = api.take("headers") {
+            var fields = try mapping(node, path: "api.headers")
+            for key in fields.keys {
+                let field = "api.headers.\(key)"
+                guard Self.isToken(key), !Self.reservedAPIHeaders.contains(key.lowercased()) else {
+                    throw failure(field, "is not a header name a definition may set")
+                }
+                guard let value = fields.take(key) else { throw failure(field, "must have a value") }
+                let text = try string(value, field: field)
+                _ = try template(text, field: field)
+                headers[key] = text
+            }
+        }
+        return IntegrationDefinition.API(baseURL: baseURL, credential: credential, headers: headers, hosts: hosts)
+    }
+
+    private func parseCredential(_ node: Node) throws(Failure) -> IntegrationDefinition.API.Credential {
+        var fields = Fields(prefix: "api.credential")
+        let placement: String
+        if case .scalar = node {
+            // `credential: bearer` is `{in: bearer}`.
+            placement = try string(node, field: "api.credential")
+        } else {
+            fields = try mapping(node, path: "api.credential")
+            placement = try requiredString(&fields, "in")
+        }
+        guard let allowed = Self.credentialKeys[placement] else {
+            throw failure(
+                "api.credential.in",
+                "must be one of \(Self.list(Self.credentialKeys.keys.sorted())), got \"\(placement)\""
+            )
+        }
+        try fields.refuseUnknownKeys(allowed: allowed, parser: self, context: "credential in \(placement)")
+        func value(_ key: String, default fallback: String? = nil) throws(Failure) -> String {
+            let field = "api.credential.\(key)"
+            guard let text = try optionalString(&fields, key) ?? fallback else { throw failure(field, "is required") }
+            _ = try template(text, field: field)
+            return text
+        }
+        func name() throws(Failure) -> String {
+            let text = try requiredString(&fields, "name")
+            guard Self.isToken(text), !Self.reservedAPIHeaders.contains(text.lowercased()) else {
+                throw failure("api.credential.name", "is not a name a definition may set, got \"\(text)\"")
+            }
+            return text
+        }
+        switch placement {
+        case "bearer": return .bearer(value: try value("value", default: "{access_token}"))
+        case "basic":
+            return .basic(username: try value("username"), password: try value("password", default: ""))
+        case "header": return .header(name: try name(), value: try value("value"))
+        default: return .query(name: try name(), value: try value("value"))
+        }
+    }
+
+    private func template(_ text: String, field: String) throws(Failure) -> APITemplate {
+        do { return try APITemplate(parsing: text) } catch { throw failure(field, error.message) }
     }
 
     // MARK: URLs
@@ -451,6 +567,15 @@ private struct DefinitionParser {
     static func isIdentifier(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count)
             && text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+    }
+
+    /// An HTTP field name (RFC 9110 token).
+    static func isToken(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                    || "!#$%&'*+-.^_`|~".utf8.contains(b)
+            }
     }
 
     static func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.generalCategory == .control }

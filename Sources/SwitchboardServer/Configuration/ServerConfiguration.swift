@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var metrics: MetricsConfiguration? = MetricsConfiguration()
     /// Where traces are exported (OTLP/HTTP); nil: tracing off.
     public var otelEndpoint: String?
+    /// Days the API call log keeps a call (`--apicall-retention-days`).
+    public var apiCallRetentionDays = 60
 
     var bodyLimits: BodyLimits { BodyLimits(maximumSize: maximumBodySize, readTimeout: bodyReadTimeout) }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SwitchboardCore
 import SwitchboardEgress
+import SwitchboardPassthrough
 
 /// One configurable setting: its flag, its environment variable, its default as documented.
 /// docs/configuration.md's settings table is checked against `Setting.allCases` by a test.
@@ -24,6 +25,9 @@ public enum Setting: String, CaseIterable, Sendable {
     case authorizeRateLimit = "authorize-rate-limit"
     case trustedProxy = "trusted-proxy"
     case egressAllow = "egress-allow"
+    case passthroughBodyLimit = "passthrough-body-limit"
+    case passthroughTimeout = "passthrough-timeout"
+    case apiCallRetention = "apicall-retention-days"
     case integrationsDir = "integrations-dir"
     case refreshMargin = "refresh-margin"
     case refreshInterval = "refresh-interval"
@@ -85,6 +89,9 @@ public enum Setting: String, CaseIterable, Sendable {
         case .authorizeRateLimit: "`\(ServerConfiguration.defaultAuthorizeRateLimit)`"
         case .trustedProxy: "none: the TCP peer is the client"
         case .egressAllow: "none: internal addresses refused"
+        case .passthroughBodyLimit: "`50`"
+        case .passthroughTimeout: "`60`"
+        case .apiCallRetention: "`60`"
         case .integrationsDir: "none"
         case .refreshMargin: "`300`"
         case .refreshInterval: "`30`"
@@ -131,6 +138,12 @@ public enum Setting: String, CaseIterable, Sendable {
             "Proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` names the client (rate limits, the audit log); set it behind a TLS-terminating proxy"
         case .egressAllow:
             "Hosts (`name`, `*.domain`) or CIDR blocks, comma-separated, that outbound calls may reach although they are loopback, private, link-local, CGNAT or otherwise internal"
+        case .passthroughBodyLimit:
+            "Largest request body a passthrough call forwards, in MiB (a larger one gets a 413)"
+        case .passthroughTimeout:
+            "Seconds a provider has to start answering a passthrough call, and the longest pause while its body streams (then 504)"
+        case .apiCallRetention:
+            "Days the API call log (`/unified/apicall`) keeps a call; older ones are purged in the background"
         case .integrationsDir:
             "Directory of extra integration definitions (`*.yaml`), adding to or replacing the shipped catalog"
         case .refreshMargin: "Seconds before expiry at which OAuth tokens are refreshed"
@@ -250,6 +263,7 @@ public struct Settings: Sendable {
         let interval = try wholeNumber(.refreshInterval, 0...86_400) ?? 30
         configuration.refreshInterval = interval == 0 ? nil : .seconds(interval)
         configuration.metrics = try metrics()
+        if let days = try wholeNumber(.apiCallRetention, 1...3_650) { configuration.apiCallRetentionDays = days }
         if let (text, source) = given(.otelEndpoint) {
             guard let url = URLComponents(string: text), ["http", "https"].contains(url.scheme ?? ""),
                 url.host?.isEmpty == false, url.query == nil
@@ -288,6 +302,16 @@ public struct Settings: Sendable {
         do { return try EgressPolicy(parsing: text) } catch {
             throw SettingsError(description: "\(source): \(error.description)")
         }
+    }
+
+    /// Passthrough's body limit and upstream timeout.
+    public func passthrough() throws -> PassthroughSettings {
+        var settings = PassthroughSettings()
+        if let mebibytes = try wholeNumber(.passthroughBodyLimit, 1...65_536) {
+            settings.bodyLimit = Int64(mebibytes) * 1024 * 1024
+        }
+        if let seconds = try wholeNumber(.passthroughTimeout, 1...3_600) { settings.timeoutSeconds = Int64(seconds) }
+        return settings
     }
 
     /// The OAuth settings, with the integration catalog loaded (the shipped definitions plus the

@@ -3,6 +3,8 @@ import Hummingbird
 import NIOCore
 import NIOHTTP1
 import SwitchboardCore
+import SwitchboardEgress
+import SwitchboardPassthrough
 
 /// An error as the client sees it: a status, a stable code and a message naming what was wrong.
 /// Written as `{"error": {"status": N, "code": "...", "message": "..."}}`.
@@ -105,6 +107,8 @@ extension APIError {
                     headers: [.retryAfter: String(retryAfter)]
                 )
             }
+        case let error as PassthroughError:
+            self = APIError(passthrough: error)
         case let error as StoreError:
             switch error {
             case .unavailable:
@@ -169,6 +173,30 @@ extension APIError {
 }
 
 extension APIError {
+    /// A passthrough call Switchboard did not relay. None of the messages carries a credential,
+    /// a path or a query string.
+    init(passthrough failure: PassthroughError) {
+        let message: String
+        switch failure {
+        case .unsupported(let type):
+            message =
+                "integration \"\(type.prefix(64))\" has no api section, so passthrough cannot call it; an operator can add one with --integrations-dir"
+        case .missingValue(let placeholder, let field, let type):
+            message =
+                "the connection has no \(placeholder), which \(field) of integration \"\(type.prefix(64))\" needs; set it on the connection (auth.meta holds custom values)"
+        case .invalidValue(_, let field, let reason): message = "\(field): \(reason)"
+        case .noCredentials: message = "the connection holds no credentials to call its provider with"
+        case .invalidPath(let reason): message = "the passthrough path cannot be forwarded: \(reason)"
+        case .refused(let refusal): message = refusal.description
+        case .unreachable(let host): message = "the provider at \(host.prefix(253)) could not be reached"
+        case .timedOut(let host, let seconds):
+            message = "the provider at \(host.prefix(253)) did not answer within \(seconds) s"
+        case .bodyTooLarge(let limit):
+            message = "the request body is larger than the passthrough limit of \(limit / 1024 / 1024) MiB"
+        }
+        self = APIError(status: HTTPResponse.Status(code: failure.status), code: failure.code, message: message)
+    }
+
     /// A registered secrets manager failed. Unreachable is a 503 (retry later; nothing was
     /// changed); an answer Switchboard cannot use is a 502; a name the manager refuses is the
     /// client's 400. Messages name the manager, never a secret.

@@ -31,6 +31,9 @@ struct APIKeyMiddleware: RouterMiddleware {
                 )
             }
             var key = Substring(header)
+            // A caller's own Authorization header (meant for a provider, on passthrough) is merged
+            // by the SDK's HTTP client after the key: `<key>, <theirs>`. Keys hold no comma.
+            if let comma = key.firstIndex(of: ",") { key = key[..<comma] }
             if key.count > 7, key.prefix(7).lowercased() == "bearer " { key = key.dropFirst(7) }
             key = key.drop { $0 == " " }
             var context = context

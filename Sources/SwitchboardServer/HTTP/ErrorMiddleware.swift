@@ -25,7 +25,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                     ]
                 )
             }
-            return apiError.response()
+            // Switchboard's own answer, not a provider's (which passthrough marks `vendor`).
+            var response = apiError.response()
+            response.headers[PassthroughRoutes.originHeader] = "switchboard"
+            return response
         }
     }
 }

@@ -41,8 +41,12 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// `:name` segments match any one segment, as in the router.
+    /// `:name` segments match any one segment, and a final `**` one or more, as in the router.
     private static func matches(_ pattern: [Substring], _ path: [Substring]) -> Bool {
-        pattern.count == path.count && zip(pattern, path).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        if pattern.last == "**" {
+            return path.count >= pattern.count
+                && zip(pattern.dropLast(), path).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        }
+        return pattern.count == path.count && zip(pattern, path).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
     }
 }

@@ -1,0 +1,74 @@
+/// A connection's credentials as a passthrough call uses them: put on the provider request, never
+/// shown to the caller.
+public struct ProxyCredentials: Sendable, CustomStringConvertible {
+    public let connection: Connection
+    /// Nil when the connection holds no credentials.
+    public let auth: ConnectionAuth?
+
+    public var description: String { "ProxyCredentials(\(connection.id.rawValue), <redacted>)" }
+}
+
+extension ConnectionService {
+    /// How long a passthrough call's success keeps `last_healthy_at` current before the next one
+    /// writes it again: a busy connection is not written on every call.
+    public static let healthStampInterval: Int64 = 60
+
+    /// The credentials of connection `id` for a passthrough call by a key with `connections:proxy`:
+    /// an OAuth token about to expire is refreshed first (one token request per expiry across
+    /// replicas), and credentials held by a secrets manager are read from it. Not audited as a
+    /// credential read: nothing leaves Switchboard (the API call log records the call).
+    public func proxyCredentials(_ id: ConnectionID, by principal: Principal) async throws -> ProxyCredentials {
+        try principal.require(.connectionsProxy)
+        var connection = try await current(id, principal.workspaceID)
+        if connection.refresh != nil { connection = try await refresher.fresh(connection) }
+        return try await credentials(of: connection)
+    }
+
+    /// After the provider refused `used`'s token: credentials different from the refused ones
+    /// (refreshed once, single-flight, through the refresh lease), or nil when there is nothing new
+    /// to retry with (no refresh token, the refresh failed, or re-authorization is needed).
+    public func renewRejected(_ used: ProxyCredentials) async throws -> ProxyCredentials? {
+        guard used.connection.refresh != nil else { return nil }
+        let renewed = try await refresher.refreshRejected(used.connection)
+        guard renewed.sealedAuth != used.connection.sealedAuth else { return nil }
+        let credentials = try await credentials(of: renewed)
+        return credentials.auth == used.auth ? nil : credentials
+    }
+
+    /// Records what a passthrough call showed of the connection's health: a provider success stamps
+    /// `last_healthy_at` (at most once per `healthStampInterval`), a refusal that survived a
+    /// refresh stamps `last_unhealthy_at` with `code`. A change between healthy and unhealthy
+    /// bumps the version and `updated_at`; a repeated stamp does not, so a busy connection does
+    /// not reappear in every `updated_gte` sync.
+    public func recordProxyHealth(of connection: Connection, healthy: Bool, code: String? = nil) async throws {
+        let time = now()
+        let health = connection.health
+        if healthy, health.isHealthy,
+            let stamped = health.lastHealthyAt, time < stamped.adding(seconds: Self.healthStampInterval)
+        {
+            return
+        }
+        _ = try await store.update(id: connection.id, workspace: connection.workspaceID, audit: nil) { current in
+            var updated = current
+            let wasHealthy = current.health.isHealthy
+            if healthy {
+                updated.health.lastHealthyAt = time
+            } else {
+                updated.health.lastUnhealthyAt = time
+                updated.health.lastUnhealthyCode = code
+            }
+            if updated.health.isHealthy != wasHealthy {
+                updated.version = current.version + 1
+                updated.updatedAt = max(time, current.updatedAt)
+            }
+            return updated
+        }
+    }
+
+    private func credentials(of connection: Connection) async throws -> ProxyCredentials {
+        if let external = try await externalCredentials(of: connection) {
+            return ProxyCredentials(connection: connection, auth: try await external.get())
+        }
+        return ProxyCredentials(connection: connection, auth: try open(connection))
+    }
+}
