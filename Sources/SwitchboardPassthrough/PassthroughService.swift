@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import SwitchboardCore
 import SwitchboardEgress
+import Synchronization
 
 /// Limits of passthrough calls (`--passthrough-body-limit`, `--passthrough-timeout`).
 public struct PassthroughSettings: Sendable, Equatable {
@@ -110,6 +111,7 @@ public struct PassthroughResponseBody: AsyncSequence, Sendable {
 public struct PassthroughService: Sendable {
     let connections: ConnectionService
     let catalog: IntegrationCatalog
+    let overrides: BaseURLOverrides
     let client: EgressClient
     let log: APICallLog
     public let settings: PassthroughSettings
@@ -117,12 +119,14 @@ public struct PassthroughService: Sendable {
     public init(
         connections: ConnectionService,
         catalog: IntegrationCatalog,
+        integrations: IntegrationService,
         client: EgressClient,
         log: APICallLog,
         settings: PassthroughSettings
     ) {
         self.connections = connections
         self.catalog = catalog
+        self.overrides = BaseURLOverrides(integrations: integrations)
         self.client = client
         self.log = log
         self.settings = settings
@@ -171,8 +175,11 @@ public struct PassthroughService: Sendable {
         var credentials = try await connections.proxyCredentials(request.connectionID, by: principal)
         recorder.connection = credentials.connection
         let type = credentials.connection.fields.integrationType
-        guard let definition = catalog.definition(type), let api = definition.api else {
+        guard let definition = catalog.definition(type), var api = definition.api else {
             throw PassthroughError.unsupported(integrationType: type)
+        }
+        if let base = try await overrides.baseURL(type: type, workspace: credentials.connection.workspaceID) {
+            api.baseURL = base
         }
         let method = HTTPMethod(rawValue: request.method)
         // A body small enough is read first, so that it can be sent again after a refresh.
@@ -247,6 +254,8 @@ public struct PassthroughService: Sendable {
             try? await connections.recordProxyHealth(of: credentials.connection, healthy: true)
         }
         recorder.status = Int(response.status.code)
+        // An answer that has no body by definition is complete now: nothing will read its body.
+        if method == .HEAD || [204, 304].contains(response.status.code) { recorder.finished() }
         return PassthroughResponse(
             status: Int(response.status.code),
             headers: PassthroughHeaders.relayed(response.headers),
@@ -298,4 +307,36 @@ struct LimitedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable wher
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
+}
+
+/// The workspaces' own base URLs (`api_base_url` of `PUT /switchboard/integration/{type}`), read
+/// at most every `lifetime` per workspace and integration: a change reaches every replica within
+/// that time, and a busy proxy does not read the row on every call.
+final class BaseURLOverrides: Sendable {
+    private struct Key: Hashable {
+        let workspace: WorkspaceID
+        let type: String
+    }
+
+    private let integrations: IntegrationService
+    private let cache = Mutex<[Key: (value: String?, until: ContinuousClock.Instant)]>([:])
+    let lifetime: Duration
+    static let maximumEntries = 10_000
+
+    init(integrations: IntegrationService, lifetime: Duration = .seconds(5)) {
+        self.integrations = integrations
+        self.lifetime = lifetime
+    }
+
+    func baseURL(type: String, workspace: WorkspaceID) async throws -> String? {
+        let key = Key(workspace: workspace, type: type)
+        let now = ContinuousClock.now
+        if let hit = cache.withLock({ $0[key] }), hit.until > now { return hit.value }
+        let value = try await integrations.apiBaseURL(type: type, workspace: workspace)
+        cache.withLock { cache in
+            if cache.count >= Self.maximumEntries { cache.removeAll(keepingCapacity: true) }
+            cache[key] = (value, now + lifetime)
+        }
+        return value
+    }
 }

@@ -366,7 +366,7 @@ enum PostgresMigrations {
             ]
         ),
         (
-            "0012_api_call_log",
+            "0012_passthrough",
             [
                 // The API call log (/unified/apicall): passthrough calls and token requests, written
                 // in batches, purged by age. No foreign keys: a log row outlives its connection.
@@ -396,6 +396,8 @@ enum PostgresMigrations {
                 "CREATE INDEX api_calls_by_workspace ON api_calls(workspace_id, created_at, id)",
                 "CREATE INDEX api_calls_by_connection ON api_calls(workspace_id, connection_id, created_at, id)",
                 "CREATE INDEX api_calls_by_age ON api_calls(created_at)",
+                // A workspace's own passthrough base URL for an integration (a self-hosted Jira or GitLab).
+                "ALTER TABLE workspace_integrations ADD COLUMN api_base_url TEXT",
             ]
         ),
     ]

@@ -5,9 +5,9 @@ import SwitchboardCore
 extension PostgresStore {
     static let integrationColumns = """
         workspace_id, integration_type, client_id, is_active, extra_scopes, auth_key_id, auth_ciphertext, \
-        created_at, updated_at
+        created_at, updated_at, api_base_url
         """
-    typealias IntegrationRow = (String, String, String, Bool, String, String, ByteBuffer, Int64, Int64)
+    typealias IntegrationRow = (String, String, String, Bool, String, String, ByteBuffer, Int64, Int64, String?)
 
     public func upsert(_ integration: StoredWorkspaceIntegration, audit: AuditRecord) async throws {
         var query = Self.insertIntegrationQuery(integration)
@@ -16,7 +16,7 @@ extension PostgresStore {
              ON CONFLICT (workspace_id, integration_type) DO UPDATE SET
                 client_id = excluded.client_id, is_active = excluded.is_active, extra_scopes = excluded.extra_scopes,
                 auth_key_id = excluded.auth_key_id, auth_ciphertext = excluded.auth_ciphertext,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, api_base_url = excluded.api_base_url
             """
         try await mapped { [client, logger, query] in
             try await client.withTransaction(logger: logger) { connection in
@@ -187,7 +187,7 @@ extension PostgresStore {
             VALUES (\(i.workspaceID.rawValue), \(i.integrationType), \(i.clientID), \(i.isActive),
                     \(lines(i.extraScopes)), \(stored.sealedClientSecret.keyID),
                     \(ByteBuffer(bytes: stored.sealedClientSecret.ciphertext)), \(i.createdAt.millisecondsSinceEpoch),
-                    \(i.updatedAt.millisecondsSinceEpoch))
+                    \(i.updatedAt.millisecondsSinceEpoch), \(i.apiBaseURL))
             """
     }
 
@@ -203,6 +203,7 @@ extension PostgresStore {
                         clientID: row.2,
                         isActive: row.3,
                         extraScopes: lines(row.4),
+                        apiBaseURL: row.9,
                         createdAt: Timestamp(millisecondsSinceEpoch: row.7),
                         updatedAt: Timestamp(millisecondsSinceEpoch: row.8)
                     ),

@@ -5,7 +5,7 @@ import SwitchboardCore
 extension SQLiteStore {
     static let integrationColumns = """
         workspace_id, integration_type, client_id, is_active, extra_scopes, auth_key_id, auth_ciphertext, \
-        created_at, updated_at
+        created_at, updated_at, api_base_url
         """
 
     public func upsert(_ integration: StoredWorkspaceIntegration, audit: AuditRecord) async throws {
@@ -14,11 +14,12 @@ extension SQLiteStore {
                 // A replaced row keeps its created_at: the integration was enabled then.
                 try db.execute(
                     sql: """
-                        INSERT INTO workspace_integrations (\(Self.integrationColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO workspace_integrations (\(Self.integrationColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (workspace_id, integration_type) DO UPDATE SET
                             client_id = excluded.client_id, is_active = excluded.is_active,
                             extra_scopes = excluded.extra_scopes, auth_key_id = excluded.auth_key_id,
-                            auth_ciphertext = excluded.auth_ciphertext, updated_at = excluded.updated_at
+                            auth_ciphertext = excluded.auth_ciphertext, updated_at = excluded.updated_at,
+                            api_base_url = excluded.api_base_url
                         """,
                     arguments: StatementArguments(Self.values(of: integration))
                 )
@@ -177,7 +178,7 @@ extension SQLiteStore {
                 let statement = try db.cachedStatement(
                     sql: """
                         INSERT OR IGNORE INTO workspace_integrations (\(Self.integrationColumns))
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """
                 )
                 var inserted = 0
@@ -196,7 +197,7 @@ extension SQLiteStore {
         return [
             i.workspaceID.rawValue, i.integrationType, i.clientID, i.isActive, lines(i.extraScopes),
             stored.sealedClientSecret.keyID, Data(stored.sealedClientSecret.ciphertext),
-            i.createdAt.millisecondsSinceEpoch, i.updatedAt.millisecondsSinceEpoch,
+            i.createdAt.millisecondsSinceEpoch, i.updatedAt.millisecondsSinceEpoch, i.apiBaseURL,
         ]
     }
 
@@ -208,6 +209,7 @@ extension SQLiteStore {
                 clientID: row[2],
                 isActive: row[3],
                 extraScopes: lines(row[4] as String),
+                apiBaseURL: row[9],
                 createdAt: Timestamp(millisecondsSinceEpoch: row[7]),
                 updatedAt: Timestamp(millisecondsSinceEpoch: row[8])
             ),

@@ -105,6 +105,7 @@ public struct Runtime: Sendable {
                         passthrough: PassthroughService(
                             connections: connections,
                             catalog: oauth.catalog,
+                            integrations: integrations,
                             client: passthroughClient,
                             log: apiCalls,
                             settings: passthroughSettings

@@ -18,6 +18,7 @@ import http.client
 import json
 import secrets
 import sqlite3
+import threading
 import time
 import uuid
 from collections import Counter
@@ -256,6 +257,85 @@ def test_streams_large_bodies_both_ways(setup: Setup, provider):
     assert r.json() == {"length": size, "sha256": hashlib.sha256(b"\xab" * size).hexdigest()}
 
 
+def test_200_mb_each_way_with_bounded_memory(backend, make_server, make_setup, provider, figures):
+    server = make_server("stream", *DEFAULT_SERVE_ARGS, "--passthrough-body-limit", "256")
+    setup = make_setup(server)
+    connection_id = create_connection(setup, "mock_apikey", {"key": "k", "meta": {"subdomain": "acme"}})
+    url = f"{server.base_url}/passthrough/{connection_id}"
+    size = 200 * 1024 * 1024
+    piece = b"\x5a" * 65536
+
+    def upload(total: int):
+        for _ in range(total // len(piece)):
+            yield piece
+
+    def download(total: int) -> None:
+        with setup.http.stream("GET", f"{url}/download/{total}", headers=setup.headers) as r:
+            assert r.status_code == 200
+            assert sum(len(c) for c in r.iter_bytes()) == total
+
+    def send(total: int) -> None:
+        r = setup.http.put(
+            f"{url}/upload", headers={**setup.headers, "content-type": "application/octet-stream"}, content=upload(total)
+        )
+        assert r.status_code == 200 and r.json()["length"] == total, r.text[:200]
+
+    download(16 * 1024 * 1024)  # pools and buffers warmed up
+    send(16 * 1024 * 1024)
+    growth = {}
+    started = time.monotonic()
+    for name, transfer in (("download", download), ("upload", send)):
+        baseline = server.rss_kib()
+        peak = baseline
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.is_set():
+                peak = max(peak, server.rss_kib())
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            transfer(size)
+        finally:
+            stop.set()
+            sampler.join()
+        growth[name] = (peak - baseline) / 1024
+    elapsed = time.monotonic() - started
+    figures(
+        f"200 MiB down and 200 MiB up in {elapsed:.1f} s; server RSS {server.rss_kib() / 1024:.0f} MiB, "
+        f"peak growth {growth['download']:.1f} MiB downloading, {growth['upload']:.1f} MiB uploading"
+    )
+    for name, mib in growth.items():
+        assert mib <= 16, f"the server's RSS grew by {mib:.1f} MiB during the {name}"
+
+
+def test_bodies_over_the_limit_are_413s(backend, make_server, make_setup, provider):
+    server = make_server("limit", *DEFAULT_SERVE_ARGS, "--passthrough-body-limit", "1")
+    setup = make_setup(server)
+    connection_id = create_connection(setup, "mock_apikey", {"key": "k", "meta": {"subdomain": "acme"}})
+    url = f"{server.base_url}/passthrough/{connection_id}/upload"
+    two_mib = b"\x01" * (2 * 1024 * 1024)
+    calls = provider.api_calls()
+    r = setup.http.post(url, headers=setup.headers, content=two_mib)  # declared Content-Length
+    assert r.status_code == 413 and r.headers[ORIGIN] == "switchboard", r.text[:200]
+    assert error_code(r) == "payload_too_large" and "1 MiB" in r.json()["error"]["message"]
+    assert provider.api_calls() == calls, "a body over the limit was sent on"
+
+    def chunks():
+        for i in range(0, len(two_mib), 65536):
+            yield two_mib[i : i + 65536]
+
+    r = setup.http.post(url, headers=setup.headers, content=chunks())  # chunked: cut off at the limit
+    assert r.status_code == 413 and error_code(r) == "payload_too_large", r.text[:200]
+    assert r.headers[ORIGIN] == "switchboard"
+    # Exactly the limit passes.
+    r = setup.http.post(url, headers=setup.headers, content=two_mib[: 1024 * 1024])
+    assert r.status_code == 200 and r.json()["length"] == 1024 * 1024, r.text[:200]
+
+
 # ----- OAuth: fresh tokens, one forced refresh on a 401 ----------------------------------------
 
 
@@ -288,6 +368,26 @@ def test_oauth_token_injected_and_refreshed_once_on_401(setup: Setup, provider, 
     after = setup.connection(connection_id)
     assert after.get("last_unhealthy_at"), after
     assert after["last_unhealthy_at"] >= after.get("last_healthy_at", ""), after
+
+
+def test_a_workspace_can_override_the_base_url(setup: Setup, provider, integration, http):
+    base = setup.server.base_url
+    settings = {"client_id": provider.client_id, "client_secret": provider.client_secret}
+    for bad in ("ftp://127.0.0.1/x", "https://api.example.com/v1?x=1", "{instance_url}/x", "https://{Sub}.x.com"):
+        r = http.put(f"{base}/switchboard/integration/{integration.type}", headers=setup.headers, json={**settings, "api_base_url": bad})
+        assert r.status_code == 400 and "api_base_url" in r.text, (bad, r.status_code, r.text[:200])
+    r = http.put(
+        f"{base}/switchboard/integration/{integration.type}",
+        headers=setup.headers,
+        json={**settings, "api_base_url": "http://127.0.0.1:31410/plain/self-hosted"},
+    )
+    assert r.status_code == 200 and r.json()["api_base_url"] == "http://127.0.0.1:31410/plain/self-hosted", r.text
+    connection_id = connect(setup, integration, http)
+    r = passthrough(setup, "GET", connection_id, "v1/me")
+    assert r.status_code == 200, r.text[:200]
+    assert r.json()["raw_uri"] == "/plain/self-hosted/v1/me"
+    token = provider.last_issued()["access_token"]
+    assert echoed_headers(r.json())["authorization"] == [provider_fingerprint("Bearer " + token)]
 
 
 def test_proxy_only_key_calls_passthrough_but_never_reads_credentials(setup: Setup, provider):
@@ -478,6 +578,13 @@ def test_api_call_log_records_calls_and_no_secret(backend, setup: Setup, provide
     assert [c.status for c in errors or []] == ["404"]
     one = setup.sdk.apicall.get_unified_apicall(request={"id": oldest.id}).api_call
     assert one is not None and one.id == oldest.id and one.status == "200"
+
+    # Answers without a body (HEAD, 204) are complete calls, not abandoned ones.
+    other = create_connection(setup, "mock_apikey", {"key": key, "meta": {"subdomain": "acme"}})
+    assert passthrough(setup, "HEAD", other, "v1/users").status_code == 200
+    assert passthrough(setup, "DELETE", other, "status/204").status_code == 204
+    bodiless = wait_for_calls(setup, 2, connection_id=other)
+    assert sorted((c.method, c.status, c.error) for c in bodiless) == [("DELETE", "204", None), ("HEAD", "200", None)]
 
     # OAuth: the code exchange and a forced refresh are logged as `login` calls.
     oauth_id = connect(setup, integration, http)

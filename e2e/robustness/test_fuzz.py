@@ -8,9 +8,11 @@ the HAR report.
 
 Two exceptions to "schema-valid requests get a 2xx": a list request may get a 400 when its `cursor`
 is not one the server issued (cursors are opaque tokens from `Link: rel="next"`) or comes with
-`offset`; and the OAuth authorize URL and callback may refuse with a 400 for reasons that live in
+`offset`; the OAuth authorize URL and callback may refuse with a 400 for reasons that live in
 server state (the redirect allowlist, the permissions an integration grants, issued states and
-reauth tokens). The schema cannot express these. Every other check still applies to them.
+reauth tokens); and passthrough relays any status the provider answers, besides refusals that
+depend on the connection and the egress policy. The schema cannot express these. Every other
+check still applies to them.
 
 NUL characters are not generated (`--generation-allow-x00 false`): the server refuses them in
 identifier fields with a 400 (PostgreSQL text cannot hold them), which test_hostile.py covers.
@@ -61,8 +63,10 @@ def test_schemathesis_against_served_spec(make_server, workdir, figures):
         # link-local address unless allowed), which depends on DNS and the server's settings; an
         # authorize token's integration_type must be an OAuth integration of the catalog, which an
         # operator can extend.
+        # A workspace integration's api_base_url must be a usable base URL template (https or
+        # loopback http, no query, balanced placeholders), which a schema string cannot express.
         "[[operations]]\n"
-        'include-operation-id = ["createUnifiedSecretsmanager", "createAuthorizeToken"]\n'
+        'include-operation-id = ["createUnifiedSecretsmanager", "createAuthorizeToken", "enableWorkspaceIntegration"]\n'
         "checks.positive_data_acceptance.expected-statuses = "
         '["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]\n'
         # A workspace declares at most 100 environments (409 past that, which the fuzzer's own
@@ -71,6 +75,15 @@ def test_schemathesis_against_served_spec(make_server, workdir, figures):
         'include-operation-id = ["createUnifiedEnvironment", "removeUnifiedEnvironment"]\n'
         "checks.positive_data_acceptance.expected-statuses = "
         '["2xx", "401", "403", "404", "409", "429", "5xx"]\n'
+        # Passthrough relays whatever the provider answers, any status; and Switchboard's own
+        # refusals depend on state no schema expresses: the connection's integration must have an
+        # api section, its auth the values that section names, and the destination must pass the
+        # egress policy (this machine resolves no provider host).
+        "[[operations]]\n"
+        'include-operation-id = ["listPassthroughs", "createPassthroughJson", "updatePassthroughJson", '
+        '"patchPassthroughJson", "removePassthrough"]\n'
+        "checks.positive_data_acceptance.expected-statuses = "
+        '["2xx", "3xx", "4xx", "5xx"]\n'
         "[[operations]]\n"
         'include-operation-id = ["getUnifiedIntegrationAuth", "completeOAuthAuthorization"]\n'
         "checks.positive_data_acceptance.expected-statuses = "

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A value of an integration's `api` section with `{placeholders}` filled from a connection's
 /// `auth`: `https://{subdomain}.zendesk.com/api/v2`, `{key|token}`. A placeholder names a string
 /// member of `auth` or of `auth.meta` (`auth` first); `{a|b}` takes the first name present.
@@ -53,6 +55,54 @@ public struct APITemplate: Sendable, Equatable {
             if case .string(let value)? = auth["meta"]?[name], !value.isEmpty { return value }
         }
         return nil
+    }
+
+    /// Checks a base URL template: an absolute `https` URL (`http` only on a loopback host), no
+    /// user information, query or fragment, once each placeholder reads `x`. A URL that starts
+    /// with a placeholder (a whole URL from the connection) passes only when `wholeURLAllowed`.
+    public static func checkBaseURL(_ text: String, field: String, wholeURLAllowed: Bool) throws(ValidationError) {
+        let template: APITemplate
+        do { template = try APITemplate(parsing: text) } catch {
+            throw ValidationError(field: field, message: "\(field) \(error.message)")
+        }
+        if case .placeholder? = template.parts.first {
+            guard wholeURLAllowed else {
+                throw ValidationError(
+                    field: field,
+                    message: "\(field) must start with its scheme and host, not a placeholder"
+                )
+            }
+            return
+        }
+        var sample = ""
+        for part in template.parts {
+            switch part {
+            case .literal(let literal): sample += literal
+            case .placeholder: sample += "x"
+            }
+        }
+        guard !sample.contains(where: { $0.isWhitespace }), let url = URLComponents(string: sample),
+            let scheme = url.scheme?.lowercased(), var host = url.host, !host.isEmpty
+        else {
+            throw ValidationError(
+                field: field,
+                message: "\(field) must be an absolute URL, got \"\(text.prefix(200))\""
+            )
+        }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard url.user == nil, url.password == nil, url.query == nil, url.fragment == nil else {
+            throw ValidationError(
+                field: field,
+                message: "\(field) must not carry user information, a query or a fragment"
+            )
+        }
+        guard scheme == "https" || (scheme == "http" && ["127.0.0.1", "::1", "localhost"].contains(host.lowercased()))
+        else {
+            throw ValidationError(
+                field: field,
+                message: "\(field) must use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
+            )
+        }
     }
 
     static func isName(_ name: String) -> Bool {

@@ -8,6 +8,9 @@ public struct WorkspaceIntegration: Sendable, Equatable {
     public var isActive: Bool
     /// Provider scopes added to every authorization of this workspace, beyond the catalog's defaults.
     public var extraScopes: [String]
+    /// The workspace's own base URL for passthrough (a self-hosted Jira or GitLab), replacing the
+    /// definition's `api.base_url`; nil uses the definition's.
+    public var apiBaseURL: String?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
 
@@ -17,6 +20,7 @@ public struct WorkspaceIntegration: Sendable, Equatable {
         clientID: String,
         isActive: Bool,
         extraScopes: [String] = [],
+        apiBaseURL: String? = nil,
         createdAt: Timestamp,
         updatedAt: Timestamp
     ) {
@@ -25,6 +29,7 @@ public struct WorkspaceIntegration: Sendable, Equatable {
         self.clientID = clientID
         self.isActive = isActive
         self.extraScopes = extraScopes
+        self.apiBaseURL = apiBaseURL
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

@@ -96,6 +96,7 @@ public struct IntegrationService: Sendable {
         clientSecret: String,
         isActive: Bool,
         extraScopes: [String],
+        apiBaseURL: String? = nil,
         by principal: Principal
     ) async throws -> WorkspaceIntegration {
         try principal.require(.integrationsAdmin)
@@ -114,6 +115,10 @@ public struct IntegrationService: Sendable {
                     throw ValidationError(field: "extra_scopes[\(i)]", message: "a scope must not contain spaces")
                 }
             }
+            if let apiBaseURL {
+                try Limits.checkRequiredLabel(apiBaseURL, field: "api_base_url", maximum: Limits.identifierLength)
+                try APITemplate.checkBaseURL(apiBaseURL, field: "api_base_url", wholeURLAllowed: false)
+            }
         } catch { throw ServiceError.invalid(error) }
         let time = now()
         let existing = try await store.workspaceIntegration(type: type, workspace: principal.workspaceID)
@@ -123,6 +128,7 @@ public struct IntegrationService: Sendable {
             clientID: clientID,
             isActive: isActive,
             extraScopes: extraScopes,
+            apiBaseURL: apiBaseURL,
             createdAt: existing?.integration.createdAt ?? time,
             updatedAt: time
         )
@@ -149,6 +155,11 @@ public struct IntegrationService: Sendable {
         let record = AuditRecord(.integrationDisable, by: principal, at: now(), target: type)
         guard try await store.deleteWorkspaceIntegration(type: type, workspace: principal.workspaceID, audit: record)
         else { throw ServiceError.integrationNotFound(type) }
+    }
+
+    /// The workspace's own passthrough base URL for `type`, when it set one.
+    public func apiBaseURL(type: String, workspace: WorkspaceID) async throws -> String? {
+        try await store.workspaceIntegration(type: type, workspace: workspace)?.integration.apiBaseURL
     }
 
     /// The enabled client of `type` in `workspace`, its secret opened; nil if none is enabled.

@@ -107,6 +107,7 @@ struct IntegrationRoutes: Sendable {
             clientSecret: try body.string("client_secret"),
             isActive: try body.bool("is_active") ?? true,
             extraScopes: try body.strings("extra_scopes") ?? [],
+            apiBaseURL: try body.optionalString("api_base_url"),
             by: principal
         )
         var writer = JSONWriter(reservingCapacity: 256)
@@ -243,6 +244,7 @@ struct IntegrationRoutes: Sendable {
         w.bool(integration.isActive)
         w.key("extra_scopes")
         w.stringArray(integration.extraScopes)
+        w.member("api_base_url", ifPresent: integration.apiBaseURL)
         w.member("created_at", integration.createdAt.rfc3339)
         w.member("updated_at", integration.updatedAt.rfc3339)
         w.endObject()
