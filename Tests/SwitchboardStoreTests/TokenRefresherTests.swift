@@ -209,6 +209,42 @@ import Testing
         }
     }
 
+    /// Passthrough's forced refresh: a token the provider refused is replaced once however many
+    /// callers saw the refusal, a row that changed meanwhile is used as it is, and a failed refresh's
+    /// backoff is respected.
+    @Test(arguments: StoreBackend.enabled)
+    func aRefusedTokenIsRefreshedOnceForEveryCallerThatSawIt(_ backend: StoreBackend) async throws {
+        try await withFixture(backend) { f in
+            // Fresh for another hour: only a refusal makes it worth refreshing.
+            let connection = try await f.refresher().fresh(try await f.expiredConnection())
+            #expect(f.endpoint.calls == 1)
+            let replicas = [f.refresher(), f.refresher()]
+            let tokens = try await withThrowingTaskGroup(of: String?.self, returning: [String?].self) { group in
+                for i in 0..<100 {
+                    group.addTask { try f.accessToken(try await replicas[i % 2].refreshRejected(connection)) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(f.endpoint.calls == 2)
+            #expect(Set(tokens) == ["at-2"])
+
+            // Someone who still holds the old row gets the new one, without a token request.
+            let late = try await replicas[0].refreshRejected(connection)
+            #expect(try f.accessToken(late) == "at-2")
+            #expect(f.endpoint.calls == 2)
+
+            // A refusal while the token endpoint fails: the failure is recorded, and the next
+            // refusals wait out its backoff instead of each asking the endpoint again.
+            f.endpoint.fail(with: [.unavailable(status: 503, retryAfter: 30, reason: "")])
+            let failed = try await replicas[0].refreshRejected(try await f.reload(connection))
+            #expect(try f.accessToken(failed) == "at-2")
+            #expect(failed.refresh?.status == .retrying)
+            #expect(f.endpoint.calls == 3)
+            _ = try await replicas[1].refreshRejected(try await f.reload(connection))
+            #expect(f.endpoint.calls == 3)
+        }
+    }
+
     @Test(arguments: StoreBackend.enabled)
     func invalidGrantMarksTheConnectionForReauthorizationAndStopsAttempts(_ backend: StoreBackend) async throws {
         try await withFixture(backend) { f in

@@ -106,9 +106,13 @@ public struct TokenRefresher: Sendable {
     /// caller that saw the same refusal waits for the row to change and uses what it got, so any
     /// number of concurrent refusals make one token request. A row that has changed since `used`
     /// was read is returned as it is (someone already replaced the token). A connection that
-    /// cannot be refreshed comes back unchanged: the caller then has nothing new to retry with.
+    /// cannot be refreshed (no refresh token, re-authorization needed, or a failed refresh's
+    /// backoff still running) comes back unchanged: the caller then has nothing new to retry with.
     public func refreshRejected(_ used: Connection) async throws -> Connection {
         guard let state = used.refresh, state.status != .needsReauth else { return used }
+        // A refresh that failed a moment ago waits out its backoff: a provider refusing every call
+        // must not turn each one into a token request.
+        if let next = state.nextAttemptAt, next > now() { return used }
         let owner = Self.newOwner()
         let deadline = now().adding(seconds: policy.waitSeconds)
         let time = now()
