@@ -9,7 +9,8 @@
 #                               (about 3 minutes); fails on any error or failed request
 #
 # Extra arguments are passed to `switchboard bench` (for example --connections 100000).
-# Needs wrk (Debian: apt-get install wrk); installs it when missing and running as root.
+# Needs wrk and, for the passthrough section's anchor, nginx (Debian: apt-get install wrk
+# nginx-light); installs them when missing and running as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,15 @@ if ! command -v wrk >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >&2
   else
     echo "bench: wrk is not installed (apt-get install wrk)" >&2
+    exit 1
+  fi
+fi
+# nginx is in /usr/sbin, which a non-root PATH may lack.
+if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null; then
+  if [ "$(id -u)" = "0" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >&2
+  else
+    echo "bench: nginx is not installed (apt-get install nginx-light)" >&2
     exit 1
   fi
 fi

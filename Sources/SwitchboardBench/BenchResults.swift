@@ -34,6 +34,8 @@ struct BackendRun: Sendable {
     var dumpBytes: Int
     /// The same scenarios against a server with metrics on and one with them off.
     var metricsOverhead: [MetricsOverhead]
+    /// The passthrough section, when it ran with this size (the first of the run's sizes).
+    var passthrough: PassthroughRun? = nil
 
     var exportRatio: Double { exportSeconds / dumpSeconds }
     var peakRSSMegabytes: Double { scenarios.map(\.peakRSSMegabytes).max() ?? 0 }
@@ -59,4 +61,45 @@ struct MetricsOverhead: Sendable {
         let middle = losses.count / 2
         return losses.count % 2 == 1 ? losses[middle] : (losses[middle - 1] + losses[middle]) / 2
     }
+}
+
+/// The passthrough section of one backend: `/passthrough/{id}/bytes/N` against nginx as a reverse
+/// proxy in front of the same loopback upstream, and against the upstream called directly.
+struct PassthroughRun: Sendable {
+    /// One response size under load.
+    struct Size: Sendable {
+        var responseBytes: Int
+        /// The upstream called directly.
+        var direct: Wrk.Result
+        /// nginx (`proxy_pass`, keep-alive upstream) in front of it: N.
+        var nginx: Wrk.Result
+        /// Switchboard's passthrough in front of it.
+        var passthrough: Wrk.Result
+        /// D: the reads a passthrough call makes (the key check, the connection read and its
+        /// unsealing), in a loop in-process.
+        var databaseCeiling: Double
+        /// The server's peak RSS during this size's passthrough load.
+        var peakRSSMegabytes: Double
+
+        /// C = 1 / (1/N + 1/D).
+        var combinedCeiling: Double { 1 / (1 / nginx.requestsPerSecond + 1 / databaseCeiling) }
+        var ratio: Double { passthrough.requestsPerSecond / combinedCeiling }
+        var ratioToNginx: Double { passthrough.requestsPerSecond / nginx.requestsPerSecond }
+        var ratioToDirect: Double { passthrough.requestsPerSecond / direct.requestsPerSecond }
+    }
+
+    /// The table size of the run it was measured in.
+    var connections: Int
+    var sizes: [Size]
+    /// One request in flight (one wrk connection and thread), the smallest response.
+    var latencyDirect: Wrk.Result
+    var latencyNginx: Wrk.Result
+    var latencyPassthrough: Wrk.Result
+    /// How nginx ran, for the report.
+    var nginxVersion: String
+    var nginxWorkers: String
+
+    /// The added p50 of passthrough over the direct call at one request in flight, in ms.
+    var addedLatency: Double { latencyPassthrough.p50 - latencyDirect.p50 }
+    var peakRSSMegabytes: Double { sizes.map(\.peakRSSMegabytes).max() ?? 0 }
 }

@@ -7,8 +7,9 @@ import Synchronization
 
 /// `switchboard bench`: for each backend and size, seeds a scratch database, starts this binary's
 /// `bench-server` on a free loopback port, and measures every scenario three ways (the
-/// database ceiling D, the HTTP ceiling H, the endpoint itself), then a full cursor export against
-/// the database's own JSON dump. Bounded: every measurement lasts `seconds`.
+/// database ceiling D, the HTTP ceiling H, the endpoint itself), then passthrough against nginx
+/// (at the first size), then a full cursor export against the database's own JSON dump. Bounded:
+/// every measurement lasts `seconds`.
 public struct BenchRunner: Sendable {
     public enum Backend: Sendable {
         case sqlite
@@ -94,6 +95,7 @@ public struct BenchRunner: Sendable {
         guard let wrk = Wrk.find() else {
             throw Failure(description: "wrk is not installed (Debian: apt-get install wrk)")
         }
+        if runsPassthrough, Nginx.find() == nil { throw Failure(description: Nginx.missing) }
         try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
         var runs: [BackendRun] = []
         let started = Date()
@@ -258,6 +260,20 @@ public struct BenchRunner: Sendable {
                 )
             }
 
+            // Passthrough at the first size only: beyond one indexed read, it does not depend on
+            // the table's size.
+            var passthrough: PassthroughRun?
+            if runsPassthrough, size == options.sizes.first {
+                passthrough = try await measurePassthrough(
+                    runtime: runtime,
+                    workspace: workspace,
+                    metadataKey: key,
+                    childEnvironment: childEnvironment,
+                    wrk: wrk,
+                    size: size
+                )
+            }
+
             // Export: follow `next` from the first page to the end, one client, 1,000 rows a page.
             let exportStart = Date()
             var url: String? = "/unified/connection?limit=1000"
@@ -304,7 +320,8 @@ public struct BenchRunner: Sendable {
                 dumpRows: dump.rows,
                 dumpSeconds: dumpSeconds,
                 dumpBytes: dump.bytes,
-                metricsOverhead: metricsOverhead
+                metricsOverhead: metricsOverhead,
+                passthrough: passthrough
             )
         }
     }

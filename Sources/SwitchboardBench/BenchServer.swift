@@ -18,20 +18,24 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// `metrics`: whether the server records and serves metrics, as `serve` does by default.
+    /// `arguments`: more `bench-server` flags; `logName`: its log file in `directory`.
     static func start(
         executable: String,
         environment: [String: String],
         directory: String,
-        metrics: Bool = true
+        metrics: Bool = true,
+        arguments: [String] = [],
+        logName: String? = nil
     ) throws -> BenchServer {
         let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "bench-server", "--port", String(port), "--log-level", "warning", "--metrics", metrics ? "on" : "off",
-        ]
+        process.arguments =
+            [
+                "bench-server", "--port", String(port), "--log-level", "warning", "--metrics", metrics ? "on" : "off",
+            ] + arguments
         process.environment = environment
-        let log = directory + (metrics ? "/server.log" : "/server-metrics-off.log")
+        let log = directory + "/" + (logName ?? (metrics ? "server.log" : "server-metrics-off.log"))
         // A file that cannot be created fails the FileHandle below, with the reason.
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -72,7 +76,7 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// A port the kernel just handed out on 127.0.0.1 (bound, read, released).
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchRunner.Failure(description: "socket() failed") }
         defer { close(fd) }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Instrumentation
 import NIOCore
 import NIOHTTP1
@@ -78,6 +79,16 @@ public final class EgressClient: Sendable {
     /// secret) whose W3C `traceparent` the request carries when tracing is on.
     public func execute(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> HTTPClientResponse {
         let (client, destination) = try await client(for: request.url)
+        // The HTTP client parses the URL again with Foundation; it must find the host judged here,
+        // or the pin (keyed by that host) would not apply and it would connect elsewhere.
+        guard let parsed = URL(string: request.url), let host = parsed.host,
+            Self.sameHost(host, destination.rawHost)
+        else {
+            throw EgressRefusal(
+                host: destination.host,
+                reason: "the URL is read differently by the HTTP client (user information or an escaped host)"
+            )
+        }
         return try await withSpan("HTTP \(request.method.rawValue)", ofKind: .client) { span in
             var request = request
             span.attributes["http.request.method"] = request.method.rawValue
@@ -89,6 +100,12 @@ public final class EgressClient: Sendable {
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
             return response
         }
+    }
+
+    static func sameHost(_ parsed: String, _ judged: String) -> Bool {
+        var parsed = parsed.lowercased()
+        if parsed.hasPrefix("["), parsed.hasSuffix("]") { parsed = String(parsed.dropFirst().dropLast()) }
+        return parsed == judged.lowercased()
     }
 
     /// The address `url` would be sent to, after every check; throws `EgressRefusal` otherwise.

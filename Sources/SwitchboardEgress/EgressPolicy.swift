@@ -123,14 +123,18 @@ public struct Destination: Sendable, Equatable {
     /// Splits `scheme://authority/...` by hand, the way an HTTP client reads it, instead of
     /// trusting a general URL parser's idea of where the host ends.
     public init?(_ url: String) {
-        guard let colon = url.firstIndex(of: ":") else { return nil }
+        // A backslash is a separator to some URL parsers and user information to others: no URL
+        // Switchboard sends holds one, so none is judged.
+        guard !url.contains("\\"), let colon = url.firstIndex(of: ":") else { return nil }
         let scheme = url[..<colon].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
         let rest = url[url.index(after: colon)...]
         guard rest.hasPrefix("//") else { return nil }
         let afterSlashes = rest.dropFirst(2)
         let authority = afterSlashes.prefix { $0 != "/" && $0 != "?" && $0 != "#" && $0 != "\\" }
-        guard !authority.isEmpty,
+        // No percent-escapes in the authority either: a client may decode them before the lookup
+        // (`evil.test%00.example.com`), so the name judged would not be the name resolved.
+        guard !authority.isEmpty, !authority.contains("%"),
             !authority.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F || $0.value > 0x7E })
         else { return nil }
         self.scheme = scheme

@@ -19,12 +19,14 @@ final class CallRecorder: Sendable {
     private let state = Mutex(State())
     private let request: PassthroughRequest
     private let log: APICallLog
+    private let statusOf: @Sendable (any Error) -> Int
     private let createdAt = Timestamp.now()
     private let start = ContinuousClock.now
 
-    init(request: PassthroughRequest, log: APICallLog) {
+    init(request: PassthroughRequest, log: APICallLog, status: @escaping @Sendable (any Error) -> Int) {
         self.request = request
         self.log = log
+        self.statusOf = status
     }
 
     var connection: Connection? {
@@ -48,7 +50,7 @@ final class CallRecorder: Sendable {
 
     func finished() { complete(nil, status: 500) }
 
-    func failed(_ error: any Error) { complete(Self.reason(error), status: Self.status(of: error)) }
+    func failed(_ error: any Error) { complete(Self.reason(error), status: statusOf(error)) }
 
     deinit { complete("the caller went away before the answer ended", status: 499) }
 
@@ -79,7 +81,7 @@ final class CallRecorder: Sendable {
                 name: "passthrough",
                 kind: .inbound,
                 method: request.method,
-                path: "/passthrough/\(connection.id.rawValue)/\(request.path)",
+                path: String("/passthrough/\(connection.id.rawValue)/\(request.path)".prefix(1024)),
                 status: String(status),
                 error: error,
                 size: taken.bytes,
@@ -89,15 +91,6 @@ final class CallRecorder: Sendable {
                 userAgent: request.userAgent.map { String($0.prefix(256)) }
             )
         )
-    }
-
-    /// What Switchboard answered when the call failed before the provider's answer.
-    static func status(of error: any Error) -> Int {
-        switch error {
-        case let error as PassthroughError: error.status
-        case ServiceError.tokenRefreshFailed, is CancellationError: 503
-        default: 500
-        }
     }
 
     /// A short reason: the passthrough error's kind, never a credential, path or query.

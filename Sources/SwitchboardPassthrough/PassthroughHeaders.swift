@@ -9,7 +9,11 @@ enum PassthroughHeaders {
     ]
     /// Caller headers that are Switchboard's, not the provider's: the API key (`authorization`),
     /// the caller's cookies, the host, the body framing (set from the body sent), and `expect`.
-    static let consumed: Set<String> = ["authorization", "cookie", "host", "content-length", "expect"]
+    /// The forwarding headers (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`) describe the network in
+    /// front of Switchboard and its clients' addresses, which are not the provider's business.
+    static let consumed: Set<String> = [
+        "authorization", "cookie", "host", "content-length", "expect", "forwarded", "x-real-ip",
+    ]
 
     /// The caller's headers as sent on: hop-by-hop, consumed and `x-switchboard-*` headers (and
     /// any the caller's `Connection` header names) dropped; `setting` then replaces any header of
@@ -23,7 +27,7 @@ enum PassthroughHeaders {
         for (name, value) in headers {
             let lower = name.lowercased()
             if hopByHop.contains(lower) || consumed.contains(lower) || lower.hasPrefix("proxy-")
-                || lower.hasPrefix("x-switchboard-") || named.contains(lower)
+                || lower.hasPrefix("x-switchboard-") || lower.hasPrefix("x-forwarded-") || named.contains(lower)
             {
                 continue
             }
@@ -34,8 +38,9 @@ enum PassthroughHeaders {
     }
 
     /// The provider's headers as relayed: hop-by-hop (and those its `Connection` header names),
-    /// `access-control-*` (Switchboard's origin is not the provider's) and `x-switchboard-*`
-    /// dropped. `Content-Length` stays when the provider sent it; `Transfer-Encoding` never does,
+    /// `access-control-*` (Switchboard's origin is not the provider's), `x-switchboard-*` and
+    /// `set-cookie` dropped (a provider's session cookie is a credential, which a key with only
+    /// `connections:proxy` must never obtain). `Content-Length` stays when the provider sent it; `Transfer-Encoding` never does,
     /// so the two are never both sent.
     static func relayed(_ headers: HTTPHeaders) -> [(name: String, value: String)] {
         let pairs = headers.map { (name: $0.name, value: $0.value) }
@@ -43,7 +48,7 @@ enum PassthroughHeaders {
         return pairs.filter { header in
             let lower = header.name.lowercased()
             return !hopByHop.contains(lower) && !named.contains(lower) && !lower.hasPrefix("access-control-")
-                && !lower.hasPrefix("x-switchboard-")
+                && !lower.hasPrefix("x-switchboard-") && lower != "set-cookie"
         }
     }
 

@@ -114,6 +114,8 @@ public struct PassthroughService: Sendable {
     let overrides: BaseURLOverrides
     let client: EgressClient
     let log: APICallLog
+    /// The status Switchboard answers an error with (the HTTP layer's one mapping), for the log.
+    let status: @Sendable (any Error) -> Int
     public let settings: PassthroughSettings
 
     public init(
@@ -122,6 +124,7 @@ public struct PassthroughService: Sendable {
         integrations: IntegrationService,
         client: EgressClient,
         log: APICallLog,
+        status: @escaping @Sendable (any Error) -> Int,
         settings: PassthroughSettings
     ) {
         self.connections = connections
@@ -129,6 +132,7 @@ public struct PassthroughService: Sendable {
         self.overrides = BaseURLOverrides(integrations: integrations)
         self.client = client
         self.log = log
+        self.status = status
         self.settings = settings
     }
 
@@ -152,7 +156,7 @@ public struct PassthroughService: Sendable {
         body: Body?,
         by principal: Principal
     ) async throws -> PassthroughResponse where Body.Element == ByteBuffer {
-        let recorder = CallRecorder(request: request, log: log)
+        let recorder = CallRecorder(request: request, log: log, status: status)
         do {
             return try await forward(request, body: body, by: principal, recorder: recorder)
         } catch {
@@ -234,7 +238,15 @@ public struct PassthroughService: Sendable {
         if response.status == .unauthorized {
             // The provider refused the token: one forced refresh (a failed one leaves the 401 to
             // be relayed), then the call once more when its body could be kept.
-            let renewed = (try? await connections.renewRejected(credentials)) ?? nil
+            var renewed: ProxyCredentials?
+            var renewalFailed = false
+            do { renewed = try await connections.renewRejected(credentials) } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // The database or another replica's refresh did not answer in time: the 401 is
+                // relayed, and the connection's health is left as it is.
+                renewalFailed = true
+            }
             if let renewed, stream == nil {
                 await Self.discard(response.body)
                 credentials = renewed
@@ -246,7 +258,7 @@ public struct PassthroughService: Sendable {
                         code: String(response.status.code)
                     )
                 }
-            } else if renewed == nil {
+            } else if renewed == nil, !renewalFailed {
                 try? await connections.recordProxyHealth(of: credentials.connection, healthy: false, code: "401")
             }
         }

@@ -34,7 +34,7 @@ struct PassthroughTarget: Sendable, CustomStringConvertible {
             )
         }
         var url = base + "/" + path
-        var query = query ?? ""
+        var query = try Self.forwardedQuery(query ?? "")
         var headers: [(name: String, value: String)] = []
         switch api.credential {
         case .bearer(let value):
@@ -64,9 +64,12 @@ struct PassthroughTarget: Sendable, CustomStringConvertible {
     }
 
     /// The caller's path as it is forwarded: leading slashes collapsed (the SDK's `//v1/x` is the
-    /// vendor path `/v1/x`), percent-escapes kept. Dot segments (plain or escaped), backslashes,
-    /// control characters and bytes outside ASCII are refused, so a path cannot climb out of the
-    /// base URL's path.
+    /// vendor path `/v1/x`), percent-escapes kept, and any character a path may not hold
+    /// percent-encoded (so the HTTP client never re-encodes it, which would double existing
+    /// escapes). Refused: a malformed escape, an escaped NUL, backslashes, control characters,
+    /// spaces and bytes outside ASCII, and any segment that is `.` or `..` once decoded, also
+    /// across escaped separators (`..%2f`, `..%5c`) and before a `;` parameter, so a path cannot
+    /// climb out of the base URL's path on any server.
     static func forwardedPath(_ raw: String) throws(PassthroughError) -> String {
         let path = String(raw.drop { $0 == "/" })
         for scalar in path.unicodeScalars where scalar.value <= 0x20 || scalar.value >= 0x7F || scalar == "\\" {
@@ -76,13 +79,72 @@ struct PassthroughTarget: Sendable, CustomStringConvertible {
                     : "the path contains a control character, a space or a non-ASCII byte: percent-encode it"
             )
         }
-        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
-            let decoded = segment.replacingOccurrences(of: "%2e", with: ".", options: .caseInsensitive)
-            if decoded == "." || decoded == ".." {
-                throw PassthroughError.invalidPath("the path contains a \"\(decoded)\" segment")
+        guard let decoded = percentDecoded(path) else {
+            throw PassthroughError.invalidPath("the path has a malformed percent-escape")
+        }
+        guard !decoded.contains(0) else { throw PassthroughError.invalidPath("the path contains an escaped NUL") }
+        for piece in decoded.split(omittingEmptySubsequences: false, whereSeparator: { $0 == 0x2F || $0 == 0x5C }) {
+            let name = piece.prefix { $0 != 0x3B }  // before a `;` parameter
+            if name.elementsEqual(".".utf8) || name.elementsEqual("..".utf8) {
+                throw PassthroughError.invalidPath(
+                    "the path contains a \"\(String(decoding: name, as: UTF8.self))\" segment"
+                )
             }
         }
-        return path
+        return escapingInvalid(path, allowed: pathCharacters)
+    }
+
+    /// The caller's query string as it is forwarded: its bytes and escapes kept, any character a
+    /// query may not hold percent-encoded (`[`, `]`, `|`...: the HTTP client would otherwise
+    /// re-encode the whole query, doubling its escapes). A malformed escape is refused.
+    static func forwardedQuery(_ raw: String) throws(PassthroughError) -> String {
+        guard percentDecoded(raw) != nil else {
+            throw PassthroughError.invalidPath("the query string has a malformed percent-escape")
+        }
+        return escapingInvalid(raw, allowed: queryCharacters)
+    }
+
+    /// RFC 3986's pchar and `/` (a path), and `?` besides (a query); `%` stands for its escapes.
+    static let pathCharacters: Set<UInt8> = Set(
+        Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/%".utf8)
+    )
+    static let queryCharacters: Set<UInt8> = pathCharacters.union(Array("?".utf8))
+
+    static func escapingInvalid(_ text: String, allowed: Set<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in text.utf8 {
+            if allowed.contains(byte) {
+                out.append(byte)
+            } else {
+                out += [0x25, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes `text` percent-decodes to; nil when an escape is malformed.
+    static func percentDecoded(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var bytes = text.utf8.makeIterator()
+        func value(_ b: UInt8) -> UInt8? {
+            switch b {
+            case 0x30...0x39: b - 0x30
+            case 0x41...0x46: b - 0x41 + 10
+            case 0x61...0x66: b - 0x61 + 10
+            default: nil
+            }
+        }
+        while let byte = bytes.next() {
+            guard byte == 0x25 else {
+                out.append(byte)
+                continue
+            }
+            guard let high = bytes.next().flatMap(value), let low = bytes.next().flatMap(value) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return out
     }
 
     /// Everything but RFC 3986's unreserved characters percent-encoded.
@@ -165,15 +227,7 @@ private struct Filler {
                     .invalidValue(placeholder: described, field: "api.base_url", reason: reason)
                 }
                 if index == 0 {
-                    guard let destination = Destination(value), !destination.hasUserInfo,
-                        !value.contains("?"), !value.contains("#")
-                    else {
-                        throw invalid("\(described) must be an absolute http(s) URL without query or user information")
-                    }
-                    guard Self.matches(destination.host, api.hosts) else {
-                        throw invalid("\(described) names a host the integration's api.hosts does not list")
-                    }
-                    result += value
+                    result += try Self.wholeURL(value, described: described, hosts: api.hosts)
                 } else if Self.inAuthority(result) {
                     guard AuthorizationService.isDNSLabel(value) else {
                         throw invalid("\(described) must be a single DNS label (letters, digits and hyphens)")
@@ -185,6 +239,37 @@ private struct Filler {
             }
         }
         return result
+    }
+
+    /// A whole base URL from the connection (Salesforce's `instance_url`), rebuilt from its parts:
+    /// `https`, a host name `hosts` admits (letters, digits, hyphens and dots only: no escapes,
+    /// no user information, no address), an optional port, and a path of plain characters.
+    static func wholeURL(_ value: String, described: String, hosts: [String]) throws(PassthroughError) -> String {
+        func invalid(_ reason: String) -> PassthroughError {
+            .invalidValue(placeholder: described, field: "api.base_url", reason: "\(described) \(reason)")
+        }
+        guard let destination = Destination(value), destination.scheme == "https", !destination.hasUserInfo else {
+            throw invalid("must be an https URL with a host and nothing before it")
+        }
+        guard EgressPolicy.isHostName(destination.host), IPAddress(destination.host) == nil else {
+            throw invalid("must name its host by a DNS name")
+        }
+        guard matches(destination.host, hosts) else {
+            throw invalid("names a host the integration's api.hosts does not list")
+        }
+        // What follows the authority: a path only, of characters that mean the same to every parser.
+        let afterScheme = value.dropFirst("https://".count)
+        let authority = afterScheme.prefix { $0 != "/" }.lowercased()
+        guard authority == destination.host || authority == "\(destination.host):\(destination.port)" else {
+            throw invalid("must have nothing but a port between its host and its path")
+        }
+        var path = afterScheme.drop { $0 != "/" }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        guard path.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._~/".contains($0)) }) else {
+            throw invalid("may only have a plain path after its host")
+        }
+        let port = destination.port == 443 ? "" : ":\(destination.port)"
+        return "https://\(destination.host)\(port)\(path)"
     }
 
     /// True while `prefix` (a URL being built) has not reached its path.

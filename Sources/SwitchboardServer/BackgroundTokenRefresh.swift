@@ -67,17 +67,21 @@ struct BackgroundTokenRefresh: Service {
 }
 
 /// Writes the API call log: every second it flushes the calls requests recorded, and every ten
-/// minutes it purges calls older than the retention. `serve` starts it before the HTTP server, so
-/// at a graceful stop it stops after the last request has finished, flushing once more.
+/// minutes it purges calls older than the retention, one batch a second until none is left (so a
+/// large purge never holds up the flushes). `serve` starts it before the HTTP server, so at a
+/// graceful stop it stops after the last request has finished, flushing once more.
 struct APICallLogWriter: Service {
     let log: APICallLog
     let retentionDays: Int
     let logger: Logger
     var interval: Duration = .seconds(1)
     var purgeInterval: Duration = .seconds(600)
+    var purgeBatch = 5_000
 
     func run() async throws {
         var nextPurge = ContinuousClock.now
+        var purging = false
+        var purged = 0
         var failing = false
         while true {
             do {
@@ -95,13 +99,19 @@ struct APICallLogWriter: Service {
                 failing = true
             }
             if Task.isShuttingDownGracefully { return }
-            if ContinuousClock.now >= nextPurge {
-                nextPurge = ContinuousClock.now + purgeInterval
+            if purging || ContinuousClock.now >= nextPurge {
+                if !purging { nextPurge = ContinuousClock.now + purgeInterval }
                 do {
                     let cutoff = Timestamp.now().adding(seconds: -Int64(retentionDays) * 86_400)
-                    let purged = try await log.purge(before: cutoff)
-                    if purged > 0 { logger.info("Purged old API calls", metadata: ["count": "\(purged)"]) }
+                    let deleted = try await log.purge(before: cutoff, limit: purgeBatch)
+                    purged += deleted
+                    purging = deleted == purgeBatch
+                    if !purging, purged > 0 {
+                        logger.info("Purged old API calls", metadata: ["count": "\(purged)"])
+                        purged = 0
+                    }
                 } catch {
+                    purging = false
                     logger.warning("Purging the API call log failed", metadata: ["error.type": "\(type(of: error))"])
                 }
             }

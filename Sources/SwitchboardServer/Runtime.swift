@@ -1,3 +1,4 @@
+import HTTPTypes
 import Logging
 import SwitchboardCore
 import SwitchboardCrypto
@@ -108,6 +109,7 @@ public struct Runtime: Sendable {
                             integrations: integrations,
                             client: passthroughClient,
                             log: apiCalls,
+                            status: { Int(APIError(mapping: $0).status.code) },
                             settings: passthroughSettings
                         ),
                         apiCalls: apiCalls,

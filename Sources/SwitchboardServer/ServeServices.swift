@@ -13,13 +13,7 @@ public func serveServices(
     var services: [any Service] = tracing.map { [$0] } ?? []
     // Before the server: services stop in reverse order, so the log is written after the last
     // request has recorded its call.
-    services.append(
-        APICallLogWriter(
-            log: runtime.apiCalls,
-            retentionDays: configuration.apiCallRetentionDays,
-            logger: runtime.logger
-        )
-    )
+    services.append(apiCallLogWriter(runtime: runtime, configuration: configuration))
     services += [
         try buildApplication(runtime: runtime, configuration: configuration, readiness: readiness, metrics: metrics)
     ]
@@ -42,4 +36,14 @@ func backgroundServices(runtime: Runtime, configuration: ServerConfiguration) ->
         )
     }
     return services
+}
+
+/// The API call log's writer (`APICallLogWriter`); `bench-server` runs it beside its application as
+/// `serve` does, ahead of it so that it stops after it.
+public func apiCallLogWriter(runtime: Runtime, configuration: ServerConfiguration) -> any Service {
+    APICallLogWriter(
+        log: runtime.apiCalls,
+        retentionDays: configuration.apiCallRetentionDays,
+        logger: runtime.logger
+    )
 }

@@ -2,18 +2,21 @@ import ArgumentParser
 import Foundation
 import Logging
 import SwitchboardBench
+import SwitchboardCore
 import SwitchboardPostgres
 import SwitchboardServer
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmark the API against its HTTP and database ceilings (loopback only; needs wrk).",
+        abstract: "Benchmark the API against its HTTP and database ceilings (loopback only; needs wrk and nginx).",
         discussion: """
             For each backend and size: seeds a scratch database (a temporary SQLite file; on PostgreSQL a \
             database named switchboard_bench, created and dropped on the given server), starts this binary's \
             server on a free 127.0.0.1 port, and measures every scenario for --seconds three times: the \
-            database ceiling, the HTTP ceiling and the endpoint. Then exports every row by following the \
-            Link: rel="next" cursor and compares that with the database's own JSON dump. See docs/benchmarks.md.
+            database ceiling, the HTTP ceiling and the endpoint. At the first size, measures passthrough \
+            against nginx (/usr/sbin/nginx, Debian's nginx-light) in front of the same loopback upstream. Then \
+            exports every row by following the Link: rel="next" cursor and compares that with the database's \
+            own JSON dump. See docs/benchmarks.md.
             """
     )
 
@@ -53,7 +56,7 @@ struct Bench: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
-            "Run only the scenarios whose names start with one of these (comma-separated, e.g. \"list defaults,get by id\"); default: all."
+            "Run only the scenarios and sections whose names start with one of these (comma-separated, e.g. \"list defaults,get by id\"; the sections are \"metrics overhead\" and \"passthrough\"); default: all."
     )
     var scenarios: String?
 
@@ -124,8 +127,10 @@ struct Bench: AsyncParsableCommand {
     }
 }
 
-/// The server `switchboard bench` measures: the API as `serve` builds it, plus the benchmark's HTTP
-/// ceiling route, on 127.0.0.1. Hidden: only the benchmark starts it.
+/// The server `switchboard bench` measures: the API as `serve` builds it (the integration catalog,
+/// the egress policy and passthrough's limits read as `serve` reads them, and the API call log
+/// written by `serve`'s writer), plus the benchmark's HTTP ceiling route, on 127.0.0.1. Hidden: only the
+/// benchmark starts it.
 struct BenchServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-server",
@@ -135,6 +140,13 @@ struct BenchServerCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Port to bind on 127.0.0.1.") var port: Int
     @Option(name: .long, help: "Metrics recorded and served at /metrics: on or off.") var metrics = "on"
+    @Option(name: .customLong(Setting.egressAllow.rawValue), help: ArgumentHelp(Setting.egressAllow.flagHelp))
+    var egressAllow: String?
+    @Option(
+        name: .customLong(Setting.integrationsDir.rawValue),
+        help: ArgumentHelp(Setting.integrationsDir.flagHelp)
+    )
+    var integrationsDir: String?
     @OptionGroup var options: DatabaseOptions
 
     func validate() throws {
@@ -145,17 +157,31 @@ struct BenchServerCommand: AsyncParsableCommand {
         var server = ServerConfiguration(host: "127.0.0.1", port: port)
         server.metrics = metrics == "on" ? MetricsConfiguration() : nil
         let configuration = server
+        var flags = options.flags
+        flags[.egressAllow] = egressAllow
+        flags[.integrationsDir] = integrationsDir
+        let settings = Settings(flags: flags, environment: ProcessInfo.processInfo.environment)
+        let (oauth, egress, passthrough) = try validated {
+            (try settings.oauth(server: configuration), try settings.egress(), try settings.passthrough())
+        }
         let exposition =
             metrics == "on"
             ? PrometheusExposition.bootstrap(token: nil, backend: try options.location().backendName) : nil
-        try await options.withRuntime(defaultLogLevel: .warning) { runtime in
+        try await options.withRuntime(
+            defaultLogLevel: .warning,
+            settings: settings,
+            oauth: oauth,
+            egress: egress,
+            passthrough: passthrough
+        ) { runtime in
             let ceiling = BenchmarkCeiling()
+            let application = try buildApplication(runtime: runtime, configuration: configuration, metrics: exposition)
+            {
+                ceiling.register(on: $0)
+            }
+            // The API call log written as `serve` writes it: ahead of the application, so it stops after it.
             try await runUntilSignalled(
-                [
-                    try buildApplication(runtime: runtime, configuration: configuration, metrics: exposition) {
-                        ceiling.register(on: $0)
-                    }
-                ],
+                [apiCallLogWriter(runtime: runtime, configuration: configuration), application],
                 shutdownTimeout: configuration.shutdownTimeout,
                 logger: runtime.logger
             )

@@ -84,6 +84,11 @@ struct EgressPolicyTests {
         #expect(Destination("http:/x") == nil)
         #expect(Destination("http://x:0/") == nil)
         #expect(Destination("http://x y/") == nil)
+        // Read differently by other parsers: a backslash anywhere, an escape in the authority.
+        #expect(Destination("http://a.example.com\\@169.254.169.254/") == nil)
+        #expect(Destination("https://a.example.com/x\\y") == nil)
+        #expect(Destination("https://evil.test%00.example.com/") == nil)
+        #expect(Destination("https://evil.test/%2e") != nil, "escapes in the path are the path's business")
         #expect(throws: EgressRefusal.self) { try EgressPolicy().checkURL("http://user@example.com/") }
     }
 }

@@ -32,13 +32,31 @@ import Testing
         #expect(!t.description.contains("tok"), "a target never prints its credential")
     }
 
+    @Test func escapedSlashesAndParametersStayWhenTheyDoNotClimb() throws {
+        let api = API(baseURL: "https://gitlab.example.com/api/v4", credential: .bearer(value: "{access_token}"))
+        #expect(
+            try target(api, path: "projects/group%2Fproject/issues;x=1").url
+                == "https://gitlab.example.com/api/v4/projects/group%2Fproject/issues;x=1"
+        )
+    }
+
+    @Test func charactersAQueryOrPathMayNotHoldAreEscapedAndEscapesKept() throws {
+        let api = API(baseURL: "https://api.example.com", credential: .bearer(value: "{access_token}"))
+        let t = try target(api, path: "v1/a|b{c}", query: "filter[name]=a%20b&q=x+y&ids=%5B1%5D")
+        #expect(t.url == "https://api.example.com/v1/a%7Cb%7Bc%7D?filter%5Bname%5D=a%20b&q=x+y&ids=%5B1%5D")
+        #expect(throws: PassthroughError.self) { try target(api, query: "a=%zz") }
+    }
+
     @Test func leadingSlashesCollapse() throws {
         let api = API(baseURL: "https://api.example.com", credential: .bearer(value: "{access_token}"))
         #expect(try target(api, path: "//crm/v3/x").url == "https://api.example.com/crm/v3/x")
         #expect(try target(api, path: "").url == "https://api.example.com/")
     }
 
-    @Test(arguments: ["../admin", "v1/../../x", "v1/%2e%2E/x", "./x", "v1/.", "a\\b", "a b", "caf\u{e9}"])
+    @Test(arguments: [
+        "../admin", "v1/../../x", "v1/%2e%2E/x", "./x", "v1/.", "a\\b", "a b", "caf\u{e9}", "v1/..%2f..%2fadmin",
+        "..%2F", "%2e%2e%5cadmin", "v1/..;/admin", "v1/.%2e;x=1/y", "a%zz", "a%2", "a%00b",
+    ])
     func unsafePathsAreRefused(path: String) throws {
         let api = API(baseURL: "https://api.example.com/v1", credential: .bearer(value: "{access_token}"))
         #expect(throws: PassthroughError.self) { try target(api, path: path) }
@@ -75,9 +93,16 @@ import Testing
             auth: #"{"access_token":"t","meta":{"instance_url":"https://acme.my.salesforce.com"}}"#
         )
         #expect(ok.url == "https://acme.my.salesforce.com/services/v1/items")
+        let port = try target(
+            api,
+            auth: #"{"access_token":"t","meta":{"instance_url":"https://A.My.Salesforce.com:8443/"}}"#
+        )
+        #expect(port.url == "https://a.my.salesforce.com:8443/services/v1/items")
         for url in [
             "https://evil.test", "https://my.salesforce.com.evil.test", "https://a@acme.my.salesforce.com",
             "https://acme.my.salesforce.com?x=1", "ftp://acme.my.salesforce.com", "acme.my.salesforce.com",
+            "https://acme.my.salesforce.com\\\\@169.254.169.254", "https://evil.test%00.my.salesforce.com",
+            "http://acme.my.salesforce.com", "https://acme.my.salesforce.com/x%2f..", "https://10.0.0.1",
         ] {
             #expect(throws: PassthroughError.self, "\(url)") {
                 try target(api, auth: #"{"access_token":"t","meta":{"instance_url":"\#(url)"}}"#)
@@ -154,6 +179,7 @@ import Testing
                 ("Transfer-Encoding", "chunked"), ("Upgrade", "h2c"), ("Proxy-Authorization", "p"),
                 ("X-Switchboard-Debug", "1"), ("Expect", "100-continue"), ("X-Api-Key", "callers"),
                 ("X-Custom", "1"), ("Accept", "application/json"), ("Content-Type", "application/xml"),
+                ("X-Forwarded-For", "10.1.2.3"), ("Forwarded", "for=10.1.2.3"), ("X-Real-IP", "10.1.2.3"),
             ],
             setting: [("X-Api-Key", "connection's"), ("authorization", "Bearer t")]
         )
@@ -164,7 +190,8 @@ import Testing
         #expect(forwarded["Authorization"] == ["Bearer t"])
         for dropped in [
             "Cookie", "Host", "Content-Length", "Connection", "X-Hop", "Keep-Alive", "TE", "Transfer-Encoding",
-            "Upgrade", "Proxy-Authorization", "X-Switchboard-Debug", "Expect",
+            "Upgrade", "Proxy-Authorization", "X-Switchboard-Debug", "Expect", "X-Forwarded-For", "Forwarded",
+            "X-Real-IP",
         ] {
             #expect(forwarded[dropped].isEmpty, "\(dropped) was forwarded")
         }
@@ -180,10 +207,6 @@ import Testing
                 ("X-Switchboard-Origin", "forged"), ("Proxy-Authenticate", "Basic"),
             ])
         )
-        #expect(
-            relayed.map(\.name) == [
-                "Content-Type", "Content-Length", "X-RateLimit-Remaining", "Set-Cookie", "Location",
-            ]
-        )
+        #expect(relayed.map(\.name) == ["Content-Type", "Content-Length", "X-RateLimit-Remaining", "Location"])
     }
 }

@@ -233,15 +233,25 @@ import Testing
             #expect(try f.accessToken(late) == "at-2")
             #expect(f.endpoint.calls == 2)
 
+            // A refusal of the new token forces one more refresh; within a minute of it, this
+            // process forces no other (the provider refuses for a reason a token does not fix).
+            let solo = f.refresher()
+            let third = try await solo.refreshRejected(try await f.reload(connection))
+            #expect(try f.accessToken(third) == "at-3")
+            let again = try await solo.refreshRejected(third)
+            #expect(try f.accessToken(again) == "at-3")
+            #expect(f.endpoint.calls == 3)
+            f.clock.advance(seconds: TokenRefresher.forcedRefreshCooldown + 1)
+
             // A refusal while the token endpoint fails: the failure is recorded, and the next
             // refusals wait out its backoff instead of each asking the endpoint again.
             f.endpoint.fail(with: [.unavailable(status: 503, retryAfter: 30, reason: "")])
-            let failed = try await replicas[0].refreshRejected(try await f.reload(connection))
-            #expect(try f.accessToken(failed) == "at-2")
+            let failed = try await solo.refreshRejected(try await f.reload(connection))
+            #expect(try f.accessToken(failed) == "at-3")
             #expect(failed.refresh?.status == .retrying)
-            #expect(f.endpoint.calls == 3)
+            #expect(f.endpoint.calls == 4)
             _ = try await replicas[1].refreshRejected(try await f.reload(connection))
-            #expect(f.endpoint.calls == 3)
+            #expect(f.endpoint.calls == 4)
         }
     }
 

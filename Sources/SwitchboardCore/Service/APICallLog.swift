@@ -57,14 +57,9 @@ public final class APICallLog: Sendable {
         }
     }
 
-    /// Deletes calls older than `cutoff`, in batches; returns how many.
-    public func purge(before cutoff: Timestamp, batch: Int = 5_000) async throws -> Int {
-        var total = 0
-        while true {
-            let deleted = try await store.purgeAPICalls(before: cutoff, limit: batch)
-            total += deleted
-            if deleted < batch { return total }
-        }
+    /// Deletes up to `limit` calls older than `cutoff`; returns how many (`limit`: maybe more left).
+    public func purge(before cutoff: Timestamp, limit: Int) async throws -> Int {
+        try await store.purgeAPICalls(before: cutoff, limit: limit)
     }
 
     /// `GET /unified/apicall`: the principal's workspace only (`connections:read`).

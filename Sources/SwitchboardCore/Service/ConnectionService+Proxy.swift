@@ -36,29 +36,28 @@ extension ConnectionService {
     }
 
     /// Records what a passthrough call showed of the connection's health: a provider success stamps
-    /// `last_healthy_at` (at most once per `healthStampInterval`), a refusal that survived a
-    /// refresh stamps `last_unhealthy_at` with `code`. A change between healthy and unhealthy
-    /// bumps the version and `updated_at`; a repeated stamp does not, so a busy connection does
-    /// not reappear in every `updated_gte` sync.
+    /// `last_healthy_at`, a refusal that a refresh could not fix stamps `last_unhealthy_at` with
+    /// `code`. A stamp that repeats the current state within `healthStampInterval` is skipped, so a
+    /// busy connection is not written on every call. A change between healthy and unhealthy moves
+    /// `updated_at` (a repeated stamp does not, so a busy connection does not reappear in every
+    /// `updated_gte` sync); no stamp moves the version, which token refreshes hold to.
     public func recordProxyHealth(of connection: Connection, healthy: Bool, code: String? = nil) async throws {
         let time = now()
-        let health = connection.health
-        if healthy, health.isHealthy,
-            let stamped = health.lastHealthyAt, time < stamped.adding(seconds: Self.healthStampInterval)
-        {
-            return
+        func isFresh(_ stamp: Timestamp?) -> Bool {
+            stamp.map { time < $0.adding(seconds: Self.healthStampInterval) } ?? false
         }
+        let health = connection.health
+        if healthy, health.isHealthy, isFresh(health.lastHealthyAt) { return }
+        if !healthy, !health.isHealthy, health.lastUnhealthyCode == code, isFresh(health.lastUnhealthyAt) { return }
         _ = try await store.update(id: connection.id, workspace: connection.workspaceID, audit: nil) { current in
             var updated = current
-            let wasHealthy = current.health.isHealthy
             if healthy {
                 updated.health.lastHealthyAt = time
             } else {
                 updated.health.lastUnhealthyAt = time
                 updated.health.lastUnhealthyCode = code
             }
-            if updated.health.isHealthy != wasHealthy {
-                updated.version = current.version + 1
+            if updated.health.isHealthy != current.health.isHealthy {
                 updated.updatedAt = max(time, current.updatedAt)
             }
             return updated

@@ -116,6 +116,13 @@ public struct IntegrationService: Sendable {
                 }
             }
             if let apiBaseURL {
+                guard definition.api != nil else {
+                    throw ValidationError(
+                        field: "api_base_url",
+                        message:
+                            "integration \"\(type)\" has no api section, so api_base_url would never be used; an operator adds one with --integrations-dir"
+                    )
+                }
                 try Limits.checkRequiredLabel(apiBaseURL, field: "api_base_url", maximum: Limits.identifierLength)
                 try APITemplate.checkBaseURL(apiBaseURL, field: "api_base_url", wholeURLAllowed: false)
             }

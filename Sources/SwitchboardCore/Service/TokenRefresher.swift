@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Refreshes OAuth access tokens so that exactly one token request is made per expiry, however
 /// many callers, processes and replicas ask at once.
@@ -17,6 +18,7 @@ public struct TokenRefresher: Sendable {
     public let policy: RefreshPolicy
     private let now: @Sendable () -> Timestamp
     private let sleep: @Sendable (Duration) async throws -> Void
+    private let forced = ForcedRefreshes()
 
     public init(
         catalog: IntegrationCatalog,
@@ -104,18 +106,26 @@ public struct TokenRefresher: Sendable {
     /// After a provider refused `used`'s access token (a passthrough 401): the connection with a
     /// token other than the refused one. One caller takes the lease and refreshes; every other
     /// caller that saw the same refusal waits for the row to change and uses what it got, so any
-    /// number of concurrent refusals make one token request. A row that has changed since `used`
-    /// was read is returned as it is (someone already replaced the token). A connection that
-    /// cannot be refreshed (no refresh token, re-authorization needed, or a failed refresh's
-    /// backoff still running) comes back unchanged: the caller then has nothing new to retry with.
+    /// number of concurrent refusals make one token request. A row whose credentials changed since
+    /// `used` was read is returned as it is (someone already replaced the token).
+    ///
+    /// Nothing is requested, and the row comes back as stored, when the connection cannot be
+    /// refreshed (no refresh token, re-authorization needed), when a failed refresh's backoff is
+    /// still running, or when this process forced a refresh of it less than
+    /// `forcedRefreshCooldown` seconds ago: a provider that refuses every call, whatever the token,
+    /// must not turn each one into a token request.
     public func refreshRejected(_ used: Connection) async throws -> Connection {
         guard let state = used.refresh, state.status != .needsReauth else { return used }
-        // A refresh that failed a moment ago waits out its backoff: a provider refusing every call
-        // must not turn each one into a token request.
-        if let next = state.nextAttemptAt, next > now() { return used }
-        let owner = Self.newOwner()
-        let deadline = now().adding(seconds: policy.waitSeconds)
         let time = now()
+        if let next = state.nextAttemptAt, next > time { return used }
+        if forced.isRecent(used.id, at: time, within: Self.forcedRefreshCooldown) {
+            guard let current = try await store.connection(id: used.id, workspace: used.workspaceID) else {
+                throw ServiceError.connectionNotFound(used.id)
+            }
+            return current
+        }
+        let owner = Self.newOwner()
+        let deadline = time.adding(seconds: policy.waitSeconds)
         let lease = try await store.acquireRefreshLease(
             id: used.id,
             workspace: used.workspaceID,
@@ -126,12 +136,15 @@ public struct TokenRefresher: Sendable {
         switch lease {
         case nil: throw ServiceError.connectionNotFound(used.id)
         case .acquired(let current):
-            guard current.version == used.version else {
+            let backingOff = current.refresh?.nextAttemptAt.map { $0 > time } ?? false
+            guard current.sealedAuth == used.sealedAuth, current.refresh?.status != .needsReauth, !backingOff else {
                 try await store.releaseRefreshLease(id: used.id, owner: owner)
                 return current
             }
+            forced.note(used.id, at: time)
             return try await refresh(current, owner: owner, force: true)
         case .heldElsewhere(var row):
+            // Someone is refreshing: every refresh ends by bumping the version.
             var pause = Duration.milliseconds(20)
             while row.version == used.version {
                 guard now() < deadline else { throw ServiceError.tokenRefreshFailed(retryAfter: 1, nil) }
@@ -145,6 +158,9 @@ public struct TokenRefresher: Sendable {
             return row
         }
     }
+
+    /// Seconds after a forced refresh during which this process forces no other for the connection.
+    public static let forcedRefreshCooldown: Int64 = 60
 
     /// One background pass: takes the leases of up to `limit` rows due for refresh and refreshes
     /// them. Returns how many rows it took (a full batch means more may be due).
@@ -346,4 +362,26 @@ public struct TokenRefresher: Sendable {
     }
 
     static func newOwner() -> String { OpaqueToken.generate() }
+}
+
+/// When this process last forced a refresh of each connection (passthrough's 401s), for
+/// `TokenRefresher.forcedRefreshCooldown`. Bounded: past `maximumEntries` the oldest half goes.
+final class ForcedRefreshes: Sendable {
+    private let times = Mutex<[ConnectionID: Timestamp]>([:])
+    static let maximumEntries = 10_000
+
+    func isRecent(_ id: ConnectionID, at time: Timestamp, within seconds: Int64) -> Bool {
+        guard let last = times.withLock({ $0[id] }) else { return false }
+        return time < last.adding(seconds: seconds)
+    }
+
+    func note(_ id: ConnectionID, at time: Timestamp) {
+        times.withLock { times in
+            if times.count >= Self.maximumEntries {
+                let cutoff = times.values.sorted()[times.count / 2]
+                times = times.filter { $0.value > cutoff }
+            }
+            times[id] = time
+        }
+    }
 }
