@@ -36,6 +36,7 @@ if [ "$(id -u)" != "0" ]; then
   python3 -c "import ensurepip" 2>/dev/null || missing+=("python3-venv (apt-get install python3-venv)")
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=("PostgreSQL server binaries (apt-get install postgresql postgresql-contrib)")
   command -v wrk >/dev/null || missing+=("wrk, for the benchmark smoke run (apt-get install wrk)")
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=("nginx, the benchmark's passthrough reference (apt-get install nginx-light)")
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   printf 'make test: missing prerequisites:\n' >&2
