@@ -358,16 +358,27 @@ def test_oauth_token_injected_and_refreshed_once_on_401(setup: Setup, provider, 
     healthy = setup.connection(connection_id)
     assert healthy.get("last_healthy_at"), healthy.get("last_healthy_at")
 
-    # Refresh refused too: the provider's 401 is relayed and the connection is unhealthy.
+    # Refused again within a minute: no second forced refresh (the token is new, so the provider
+    # refuses for another reason); the 401 is relayed and the connection is unhealthy.
     provider.revoke_access_tokens()
-    provider.revoke_refresh_tokens()
     provider.reset_counters()
     r = passthrough(setup, "GET", connection_id, "v1/me")
     assert r.status_code == 401 and r.headers[ORIGIN] == "vendor", r.text[:200]
-    assert provider.token_calls("refresh_token") == 1, provider.stats()
+    assert provider.token_calls() == 0, provider.stats()
     after = setup.connection(connection_id)
-    assert after.get("last_unhealthy_at"), after
-    assert after["last_unhealthy_at"] >= after.get("last_healthy_at", ""), after
+    assert after.get("last_unhealthy_at") and after["last_unhealthy_at"] >= after.get("last_healthy_at", ""), after
+
+    # Another connection whose refresh is refused too: one token call, the 401 relayed, the
+    # connection unhealthy and in need of re-authorization.
+    other = connect(setup, integration, http)
+    provider.revoke_access_tokens()
+    provider.revoke_refresh_tokens()
+    provider.reset_counters()
+    r = passthrough(setup, "GET", other, "v1/me")
+    assert r.status_code == 401 and r.headers[ORIGIN] == "vendor", r.text[:200]
+    assert provider.token_calls("refresh_token") == 1, provider.stats()
+    refused = setup.connection(other)
+    assert refused.get("last_unhealthy_at") and refused.get("refresh_status") == "needs_reauth", refused
 
 
 def test_a_workspace_can_override_the_base_url(setup: Setup, provider, integration, http):

@@ -118,12 +118,6 @@ public struct TokenRefresher: Sendable {
         guard let state = used.refresh, state.status != .needsReauth else { return used }
         let time = now()
         if let next = state.nextAttemptAt, next > time { return used }
-        if forced.isRecent(used.id, at: time, within: Self.forcedRefreshCooldown) {
-            guard let current = try await store.connection(id: used.id, workspace: used.workspaceID) else {
-                throw ServiceError.connectionNotFound(used.id)
-            }
-            return current
-        }
         let owner = Self.newOwner()
         let deadline = time.adding(seconds: policy.waitSeconds)
         let lease = try await store.acquireRefreshLease(
@@ -137,11 +131,14 @@ public struct TokenRefresher: Sendable {
         case nil: throw ServiceError.connectionNotFound(used.id)
         case .acquired(let current):
             let backingOff = current.refresh?.nextAttemptAt.map { $0 > time } ?? false
-            guard current.sealedAuth == used.sealedAuth, current.refresh?.status != .needsReauth, !backingOff else {
+            let cooling = forced.isRecent(used.id, at: time, within: Self.forcedRefreshCooldown)
+            guard current.sealedAuth == used.sealedAuth, current.refresh?.status != .needsReauth, !backingOff,
+                !cooling
+            else {
                 try await store.releaseRefreshLease(id: used.id, owner: owner)
                 return current
             }
-            forced.note(used.id, at: time)
+            defer { forced.note(used.id, at: now()) }
             return try await refresh(current, owner: owner, force: true)
         case .heldElsewhere(var row):
             // Someone is refreshing: every refresh ends by bumping the version.
