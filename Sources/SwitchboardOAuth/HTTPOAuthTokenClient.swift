@@ -83,13 +83,25 @@ public struct HTTPOAuthTokenClient: OAuthTokenClient {
                 expiresIn: json?["expires_in"].flatMap(Self.integer),
                 tokenType: json?["token_type"].flatMap(Self.string),
                 scope: json?["scope"].flatMap(Self.string),
-                refreshTokenExpiresIn: json?["refresh_token_expires_in"].flatMap(Self.integer)
+                refreshTokenExpiresIn: json?["refresh_token_expires_in"].flatMap(Self.integer),
+                otherStrings: Self.otherStrings(json)
             )
         }
         if case .string(let error)? = json?["error"], !error.isEmpty {
             throw TokenEndpointError.rejected(status: status, error: String(error.prefix(64)))
         }
         throw TokenEndpointError.invalidResponse(status: status, reason: "not an OAuth answer")
+    }
+
+    /// The answer's other string members, each at most 2,048 characters.
+    static func otherStrings(_ json: JSONValue?) -> [String: String] {
+        guard case .object(let members)? = json else { return [:] }
+        let known: Set<String> = ["access_token", "refresh_token", "token_type", "scope", "id_token"]
+        var strings: [String: String] = [:]
+        for (key, value) in members where !known.contains(key) {
+            if case .string(let text) = value, text.utf8.count <= 2048 { strings[key] = text }
+        }
+        return strings
     }
 
     private static func string(_ value: JSONValue) -> String? {

@@ -164,6 +164,8 @@ import Testing
             #expect(api.baseURL.hasPrefix("https://") || api.baseURL.hasPrefix("{"), "\(definition.type)")
             if definition.authKind == .oauth2 { #expect(api.credential == .bearer(value: "{access_token}")) }
         }
+        #expect(catalog.definition("salesforce")?.oauth2?.metaFrom == ["instance_url": .token("instance_url")])
+        #expect(catalog.definition("quickbooks")?.oauth2?.metaFrom == ["realm_id": .callback("realmId")])
         let notion = try #require(catalog.definition("notion")?.api)
         #expect(notion.headers["Notion-Version"] != nil)
         let salesforce = try #require(catalog.definition("salesforce")?.api)
@@ -613,6 +615,20 @@ import Testing
             field: "api.retries",
             "unknown key",
             base: Self.validAPI
+        ),
+        Case(
+            "meta_from bad source",
+            "    crm_contact_read: [contacts.read]\n",
+            "    crm_contact_read: [contacts.read]\n  meta_from: {instance_url: body.instance_url}\n",
+            field: "auth.meta_from.instance_url",
+            "token.<field>"
+        ),
+        Case(
+            "meta_from reserved name",
+            "    crm_contact_read: [contacts.read]\n",
+            "    crm_contact_read: [contacts.read]\n  meta_from: {scope: token.scope}\n",
+            field: "auth.meta_from.scope",
+            "other than"
         ),
         Case("duplicate key", "name: Example\n", "name: Example\nname: Again\n", field: nil, "invalid YAML"),
         Case("not a mapping", Self.valid, "- type: example\n", field: nil, "YAML mapping"),

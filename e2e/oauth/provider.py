@@ -14,6 +14,8 @@ What it implements (RFC 6749 with RFC 7636):
   one presented, so presenting an old refresh token again answers 400 invalid_grant.
 - The authorize endpoint has no login page: it approves a fixed user (`test-user`) at once, after
   checking `redirect_uri` against the URIs the tests registered (POST /_control/redirect-uris).
+  Like QuickBooks', its redirect back carries `realmId` beside `code` and `state`; like
+  Salesforce's, every token answer carries `instance_url` (mock.yaml's `meta_from` keeps both).
 - GET /api/me with `Authorization: Bearer <access token>`: 200 with the user while the token is
   live (not expired, not superseded by a refresh), 401 otherwise.
 - A provider API for passthrough tests (any method): /api/<path> takes a live access token
@@ -78,6 +80,9 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask, Response, abort, jsonify, request
 
 CLIENT_ID = "switchboard-test"
+# What every token answer and every successful authorize redirect carry beside the OAuth fields.
+INSTANCE_URL = "https://acme.example.com"
+REALM_ID = "4620816365"
 DEFAULT_CLIENT_SECRET = "switchboard-test-secret-not-for-production"
 USER_ID = "test-user"
 DEFAULT_EXPIRES_IN = 3600
@@ -322,14 +327,19 @@ def create_app(authorize_path: str, token_path: str) -> Flask:
     app = Flask("oauth-provider")
     server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
     # Refresh tokens always, and the access token lifetime the tests set (/_control/lifetime).
-    server.register_token_generator(
-        "default",
-        BearerTokenGenerator(
-            access_token_generator=lambda *a, **k: generate_token(42),
-            refresh_token_generator=lambda *a, **k: generate_token(48),
-            expires_generator=expires_in_generator,
-        ),
+    bearer = BearerTokenGenerator(
+        access_token_generator=lambda *a, **k: generate_token(42),
+        refresh_token_generator=lambda *a, **k: generate_token(48),
+        expires_generator=expires_in_generator,
     )
+
+    def generate(*args, **kwargs):
+        # Like Salesforce's, every answer names the account's API host.
+        token = bearer(*args, **kwargs)
+        token["instance_url"] = INSTANCE_URL
+        return token
+
+    server.register_token_generator("default", generate)
     server.register_grant(AuthorizationCodeGrant, [RequiredS256CodeChallenge(required=True)])
     server.register_grant(RefreshTokenGrant)
 
@@ -346,7 +356,12 @@ def create_app(authorize_path: str, token_path: str) -> Flask:
             grant = server.get_consent_grant(end_user=user)
         except OAuth2Error as error:
             return server.handle_error_response(None, error)
-        return server.create_authorization_response(grant=grant, grant_user=user)
+        response = server.create_authorization_response(grant=grant, grant_user=user)
+        # Like QuickBooks', the redirect back names the account (realmId) beside code and state.
+        location = response.headers.get("Location", "")
+        if "code=" in location:
+            response.headers["Location"] = location + ("&" if "?" in location else "?") + f"realmId={REALM_ID}"
+        return response
 
     @app.post(token_path)
     def issue_token():

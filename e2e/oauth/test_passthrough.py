@@ -346,6 +346,9 @@ def test_oauth_token_injected_and_refreshed_once_on_401(setup: Setup, provider, 
     headers = echoed_headers(r.json())
     assert headers["authorization"] == [provider_fingerprint("Bearer " + provider.last_issued()["access_token"])]
     assert headers["mock-version"] == ["2026-12-01"], "the definition's fixed header must win"
+    # What the definition's meta_from keeps: the token answer's instance_url, the callback's realmId.
+    meta = setup.connection(connection_id)["auth"]["meta"]
+    assert (meta.get("instance_url"), meta.get("realm_id")) == ("https://acme.example.com", "4620816365"), meta
 
     # The provider stops accepting the token: one forced refresh, one retry, a 200.
     provider.revoke_access_tokens()

@@ -29,6 +29,17 @@ public struct IntegrationDefinition: Sendable, Equatable {
         public var scopeSeparator: String
         /// Extra query parameters for the authorize URL (for example `access_type=offline`).
         public var authorizeParameters: [String: String]
+        /// Values kept in a new connection's `auth.meta` at the code exchange: meta name → where
+        /// it comes from (Salesforce's `instance_url` in the token answer, QuickBooks' `realmId`
+        /// on the callback), for the `api` section's placeholders.
+        public var metaFrom: [String: MetaSource]
+
+        public enum MetaSource: Sendable, Equatable {
+            /// A string member of the token endpoint's answer.
+            case token(String)
+            /// A query parameter of the provider's redirect to the callback.
+            case callback(String)
+        }
 
         public init(
             authorizeURL: String,
@@ -38,7 +49,8 @@ public struct IntegrationDefinition: Sendable, Equatable {
             defaultScopes: [String],
             permissionScopes: [String: [String]],
             scopeSeparator: String = " ",
-            authorizeParameters: [String: String] = [:]
+            authorizeParameters: [String: String] = [:],
+            metaFrom: [String: MetaSource] = [:]
         ) {
             self.authorizeURL = authorizeURL
             self.tokenURL = tokenURL
@@ -48,6 +60,7 @@ public struct IntegrationDefinition: Sendable, Equatable {
             self.permissionScopes = permissionScopes
             self.scopeSeparator = scopeSeparator
             self.authorizeParameters = authorizeParameters
+            self.metaFrom = metaFrom
         }
 
         /// True when the URLs need a `subdomain` from the end user.

@@ -66,6 +66,9 @@ public struct TokenResponse: Sendable, Equatable {
     /// The scopes granted, when they differ from those requested (or the provider always says).
     public var scope: String?
     public var refreshTokenExpiresIn: Int64?
+    /// Every other string member of the answer (`instance_url`, `api_domain`...), for the
+    /// definition's `meta_from`; never logged.
+    public var otherStrings: [String: String]
 
     public init(
         accessToken: String,
@@ -73,7 +76,8 @@ public struct TokenResponse: Sendable, Equatable {
         expiresIn: Int64? = nil,
         tokenType: String? = nil,
         scope: String? = nil,
-        refreshTokenExpiresIn: Int64? = nil
+        refreshTokenExpiresIn: Int64? = nil,
+        otherStrings: [String: String] = [:]
     ) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
@@ -81,6 +85,7 @@ public struct TokenResponse: Sendable, Equatable {
         self.tokenType = tokenType
         self.scope = scope
         self.refreshTokenExpiresIn = refreshTokenExpiresIn
+        self.otherStrings = otherStrings
     }
 }
 

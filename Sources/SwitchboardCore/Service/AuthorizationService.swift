@@ -171,6 +171,7 @@ public struct AuthorizationService: Sendable {
         code: String?,
         state: String?,
         error providerError: String?,
+        callbackParameters: [String: String] = [:],
         clientAddress: String? = nil
     ) async throws -> CallbackResult {
         guard let state, OpaqueToken.isWellFormed(state) else {
@@ -238,7 +239,12 @@ public struct AuthorizationService: Sendable {
         } catch is TokenEndpointError {
             return fail("token_exchange_failed")
         }
-        let auth = Self.auth(from: response, subdomain: pending.subdomain, at: now())
+        let auth = Self.auth(
+            from: response,
+            subdomain: pending.subdomain,
+            kept: Self.keptMeta(oauth.metaFrom, response: response, callback: callbackParameters),
+            at: now()
+        )
         let connection: Connection
         if let id = pending.connectionID {
             do {
@@ -481,7 +487,32 @@ public struct AuthorizationService: Sendable {
     }
 
     /// The `auth` object stored for a token response.
-    static func auth(from response: TokenResponse, subdomain: String?, at time: Timestamp) -> ConnectionAuth {
+    /// The values a definition's `meta_from` keeps, from the token answer and the callback: plain
+    /// text only (no control characters), at most 2,048 bytes each; a missing one is left out.
+    static func keptMeta(
+        _ metaFrom: [String: IntegrationDefinition.OAuth2.MetaSource],
+        response: TokenResponse,
+        callback: [String: String]
+    ) -> [(key: String, value: JSONValue)] {
+        metaFrom.sorted { $0.key < $1.key }.compactMap { name, source in
+            let value: String? =
+                switch source {
+                case .token(let field): response.otherStrings[field]
+                case .callback(let parameter): callback[parameter]
+                }
+            guard let value, !value.isEmpty, value.utf8.count <= 2048,
+                !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+            else { return nil }
+            return (name, .string(value))
+        }
+    }
+
+    static func auth(
+        from response: TokenResponse,
+        subdomain: String?,
+        kept: [(key: String, value: JSONValue)] = [],
+        at time: Timestamp
+    ) -> ConnectionAuth {
         var members: [(key: String, value: JSONValue)] = [("access_token", .string(response.accessToken))]
         if let refreshToken = response.refreshToken { members.append(("refresh_token", .string(refreshToken))) }
         if let expiresIn = response.expiresIn {
@@ -496,6 +527,7 @@ public struct AuthorizationService: Sendable {
         if let tokenType = response.tokenType { meta.append(("token_type", .string(tokenType))) }
         if let scope = response.scope { meta.append(("scope", .string(scope))) }
         if let subdomain { meta.append(("subdomain", .string(subdomain))) }
+        for item in kept where !meta.contains(where: { $0.key == item.key }) { meta.append(item) }
         if !meta.isEmpty { members.append(("meta", .object(meta))) }
         return ConnectionAuth(trustedJSON: ConnectionAuth.canonical(members))
     }

@@ -107,6 +107,8 @@ struct OAuthRoutes: Sendable {
             code: try parameters.single("code"),
             state: try parameters.single("state"),
             error: try parameters.single("error"),
+            // Values a definition keeps from the callback (QuickBooks' realmId); one each.
+            callbackParameters: parameters.values.compactMapValues { $0.count == 1 ? $0[0] : nil },
             clientAddress: context.clientAddress
         )
         switch result {

@@ -148,7 +148,7 @@ private struct DefinitionParser {
     ]
     static let oauth2Keys = [
         "kind", "authorize_url", "token_url", "pkce", "token_endpoint_auth", "scope_separator",
-        "default_scopes", "authorize_params", "permissions",
+        "default_scopes", "authorize_params", "permissions", "meta_from",
     ]
     static let tokenKeys = ["kind", "token_names"]
     /// Query parameters Switchboard writes itself; a definition may not set them.
@@ -295,6 +295,31 @@ private struct DefinitionParser {
             }
         }
 
+        var metaFrom: [String: IntegrationDefinition.OAuth2.MetaSource] = [:]
+        if let node = auth.take("meta_from") {
+            var fields = try mapping(node, path: "auth.meta_from")
+            for key in fields.keys {
+                let field = "auth.meta_from.\(key)"
+                guard Self.isIdentifier(key), !["token_type", "scope", "subdomain"].contains(key) else {
+                    throw failure(
+                        field,
+                        "must be a meta name ^[a-z0-9_]{1,64}$ other than token_type, scope and subdomain"
+                    )
+                }
+                guard let value = fields.take(key) else { throw failure(field, "must have a value") }
+                let text = try string(value, field: field)
+                let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[1].isEmpty, parts[1].utf8.count <= 64,
+                    parts[1].utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+                else { throw failure(field, "must be token.<field> or callback.<parameter>, got \"\(text)\"") }
+                switch parts[0] {
+                case "token": metaFrom[key] = .token(parts[1])
+                case "callback": metaFrom[key] = .callback(parts[1])
+                default: throw failure(field, "must be token.<field> or callback.<parameter>, got \"\(text)\"")
+                }
+            }
+        }
+
         return IntegrationDefinition.OAuth2(
             authorizeURL: authorizeURL,
             tokenURL: tokenURL,
@@ -303,7 +328,8 @@ private struct DefinitionParser {
             defaultScopes: defaultScopes,
             permissionScopes: permissionScopes,
             scopeSeparator: separator,
-            authorizeParameters: parameters
+            authorizeParameters: parameters,
+            metaFrom: metaFrom
         )
     }
 
