@@ -85,8 +85,8 @@ final class CallRecorder: Sendable {
                 status: String(status),
                 error: error,
                 size: taken.bytes,
-                unifiedResponseTime: Self.milliseconds(ContinuousClock.now - start),
-                endapiResponseTime: taken.providerTime == .zero ? nil : Self.milliseconds(taken.providerTime),
+                unifiedResponseTime: APICall.milliseconds(ContinuousClock.now - start),
+                endapiResponseTime: taken.providerTime == .zero ? nil : APICall.milliseconds(taken.providerTime),
                 ipAddress: request.clientAddress,
                 userAgent: request.userAgent.map { String($0.prefix(256)) }
             )
@@ -100,9 +100,5 @@ final class CallRecorder: Sendable {
         case is CancellationError: "cancelled"
         default: "\(type(of: error))"
         }
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -76,6 +76,11 @@ public struct APICall: Sendable, Equatable {
 
     /// True when the call failed (status 400 or more): the list's `error=true`.
     public var isError: Bool { (Int(status) ?? 0) >= 400 }
+
+    /// Whole milliseconds of `duration`, as the log's response times count.
+    public static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
 }
 
 /// The filters of `GET /unified/apicall`, newest first by default.

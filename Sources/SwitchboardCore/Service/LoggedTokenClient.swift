@@ -19,7 +19,7 @@ public struct LoggedTokenClient: OAuthTokenClient {
         var status = "200"
         var reason: String?
         defer {
-            let elapsed = Self.milliseconds(ContinuousClock.now - start)
+            let elapsed = APICall.milliseconds(ContinuousClock.now - start)
             log.record(
                 APICall(
                     id: APICallLog.newID(at: createdAt),
@@ -58,9 +58,5 @@ public struct LoggedTokenClient: OAuthTokenClient {
             reason = "the token endpoint could not be reached"
             throw error
         }
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }
