@@ -83,21 +83,10 @@ public struct TokenRefresher: Sendable {
             case .acquired(let current): return try await refresh(current, owner: owner)
             case .heldElsewhere(let current):
                 // Someone else is calling the token endpoint: wait for the row to change.
-                row = current
-                var pause = Duration.milliseconds(20)
-                while true {
-                    if let settled = try settled(row, at: now()) { return settled }
-                    guard now() < deadline else {
-                        throw ServiceError.tokenRefreshFailed(retryAfter: 1, nil)
-                    }
-                    try await sleep(pause)
-                    pause = min(pause * 2, .milliseconds(200))
-                    guard let next = try await store.connection(id: row.id, workspace: row.workspaceID) else {
-                        throw ServiceError.connectionNotFound(row.id)
-                    }
-                    let changed = next.version != row.version
-                    row = next
-                    if changed { break }
+                let wait = try await waitWhileRefreshing(current, deadline: deadline) { try settled($0, at: now()) }
+                switch wait {
+                case .done(let settled): return settled
+                case .changed(let next): row = next
                 }
             }
         }
@@ -140,19 +129,44 @@ public struct TokenRefresher: Sendable {
             }
             defer { forced.note(used.id, at: now()) }
             return try await refresh(current, owner: owner, force: true)
-        case .heldElsewhere(var row):
+        case .heldElsewhere(let current):
             // Someone is refreshing: every refresh ends by bumping the version.
-            var pause = Duration.milliseconds(20)
-            while row.version == used.version {
-                guard now() < deadline else { throw ServiceError.tokenRefreshFailed(retryAfter: 1, nil) }
-                try await sleep(pause)
-                pause = min(pause * 2, .milliseconds(200))
-                guard let next = try await store.connection(id: used.id, workspace: used.workspaceID) else {
-                    throw ServiceError.connectionNotFound(used.id)
-                }
-                row = next
+            let wait = try await waitWhileRefreshing(current, deadline: deadline) {
+                $0.version != used.version ? $0 : nil
             }
-            return row
+            switch wait {
+            case .done(let row), .changed(let row): return row
+            }
+        }
+    }
+
+    private enum Wait {
+        /// `until` gave this answer.
+        case done(Connection)
+        /// The row changed (a refresh or a write ended): the caller looks at it again.
+        case changed(Connection)
+    }
+
+    /// While another caller holds the row's refresh lease: polls the row (20 ms, doubling up to
+    /// 200 ms) until `until` answers for it or its version changes, and gives up at `deadline`
+    /// with `tokenRefreshFailed`.
+    private func waitWhileRefreshing(
+        _ start: Connection,
+        deadline: Timestamp,
+        until: (Connection) throws -> Connection?
+    ) async throws -> Wait {
+        var row = start
+        var pause = Duration.milliseconds(20)
+        while true {
+            if let done = try until(row) { return .done(done) }
+            guard now() < deadline else { throw ServiceError.tokenRefreshFailed(retryAfter: 1, nil) }
+            try await sleep(pause)
+            pause = min(pause * 2, .milliseconds(200))
+            guard let next = try await store.connection(id: row.id, workspace: row.workspaceID) else {
+                throw ServiceError.connectionNotFound(row.id)
+            }
+            if next.version != row.version { return .changed(next) }
+            row = next
         }
     }
 
