@@ -137,6 +137,20 @@ let package = Package(
         ),
         // HTTP and wiring: the only module that sees everything.
         .target(
+            name: "SwitchboardEvents",
+            dependencies: [
+                "SwitchboardCore",
+                "SwitchboardEgress",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SwitchboardServer",
             dependencies: [
                 "SwitchboardCore",
@@ -147,6 +161,7 @@ let package = Package(
                 "SwitchboardOAuth",
                 "SwitchboardEgress",
                 "SwitchboardPassthrough",
+                "SwitchboardEvents",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -189,6 +204,7 @@ let package = Package(
                 "SwitchboardPostgres",
                 "SwitchboardEgress",
                 "SwitchboardPassthrough",
+                "SwitchboardEvents",
                 "SwitchboardServer",
                 "SwitchboardBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

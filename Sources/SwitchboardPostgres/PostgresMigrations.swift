@@ -400,5 +400,71 @@ enum PostgresMigrations {
                 "ALTER TABLE workspace_integrations ADD COLUMN api_base_url TEXT",
             ]
         ),
+        (
+            "0013_events",
+            [
+                // Events (/unified/notification) and the event webhook outbox: an event row is
+                // written in the transaction of its change; while delivery = 'pending' it waits for
+                // a deliverer, which leases it (lease_owner, lease_until) for one attempt at a time.
+                """
+                CREATE TABLE events (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    workspace_id TEXT COLLATE "C" NOT NULL,
+                    type TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    connection_id TEXT COLLATE "C",
+                    integration_type TEXT,
+                    environment TEXT,
+                    external_xref TEXT,
+                    description TEXT,
+                    delivery TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    failures INTEGER NOT NULL DEFAULT 0,
+                    due_at BIGINT,
+                    sent_at BIGINT,
+                    lease_owner TEXT,
+                    lease_until BIGINT
+                )
+                """,
+                "CREATE INDEX events_by_workspace ON events(workspace_id, created_at, id)",
+                "CREATE INDEX events_by_update ON events(workspace_id, updated_at, id)",
+                "CREATE INDEX events_by_connection ON events(workspace_id, connection_id, created_at)",
+                "CREATE INDEX events_due ON events(due_at) WHERE delivery = 'pending'",
+                "CREATE INDEX events_held ON events(workspace_id) WHERE delivery = 'held'",
+                "CREATE INDEX events_by_age ON events(created_at)",
+                // Each delivery attempt: the delivery log.
+                """
+                CREATE TABLE event_deliveries (
+                    seq BIGSERIAL PRIMARY KEY,
+                    event_id TEXT COLLATE "C" NOT NULL,
+                    workspace_id TEXT NOT NULL,
+                    at BIGINT NOT NULL,
+                    status INTEGER,
+                    latency_ms BIGINT NOT NULL,
+                    error TEXT,
+                    response_body TEXT,
+                    redelivery BOOLEAN NOT NULL
+                )
+                """,
+                "CREATE INDEX event_deliveries_by_event ON event_deliveries(event_id, seq)",
+                // A workspace's event webhook: where events go and the sealed Standard Webhooks secret.
+                """
+                CREATE TABLE event_webhooks (
+                    workspace_id TEXT COLLATE "C" PRIMARY KEY REFERENCES workspaces(id),
+                    url TEXT NOT NULL,
+                    types TEXT NOT NULL,
+                    secret_key_id TEXT NOT NULL,
+                    secret_ciphertext BYTEA NOT NULL,
+                    previous_key_id TEXT,
+                    previous_ciphertext BYTEA,
+                    previous_until BIGINT,
+                    disabled_at BIGINT,
+                    disabled_reason TEXT,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 }

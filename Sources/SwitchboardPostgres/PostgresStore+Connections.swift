@@ -37,10 +37,11 @@ extension PostgresStore {
                 for try await _ in try await client.execute(statement, logger: logger) {}
             }
         }
-        try await mapped { [client, logger] in
+        try await mapped { [client, logger, created = connection] in
             try await client.withTransaction(logger: logger) { connection in
                 for try await _ in try await connection.execute(statement, logger: logger) {}
-                _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
+                let events = ConnectionEvents.of(audit: audit, before: nil, after: created)
+                _ = try await connection.query(Self.journalQuery(audit: [audit], events: events)!, logger: logger)
             }
         }
     }
@@ -97,7 +98,10 @@ extension PostgresStore {
                     ),
                     logger: logger
                 )
-                if let audit { _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger) }
+                let events = ConnectionEvents.of(audit: audit, before: current, after: updated)
+                if let journal = Self.journalQuery(audit: audit.map { [$0] } ?? [], events: events) {
+                    _ = try await connection.query(journal, logger: logger)
+                }
                 return updated
             }
         }
@@ -106,17 +110,21 @@ extension PostgresStore {
     public func delete(id: ConnectionID, workspace: WorkspaceID, audit: AuditRecord?) async throws -> Bool {
         try await mapped { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in
-                let deleted = try await !connection.query(
-                    """
-                    DELETE FROM connections WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue)
-                    RETURNING 1
-                    """,
-                    logger: logger
-                ).collect().isEmpty
-                if deleted, let audit {
-                    _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
+                let deleted = try await Self.connections(
+                    try await connection.query(
+                        """
+                        DELETE FROM connections WHERE id = \(id.rawValue) AND workspace_id = \(workspace.rawValue)
+                        RETURNING \(unescaped: Self.connectionColumns)
+                        """,
+                        logger: logger
+                    )
+                ).first
+                guard let deleted else { return false }
+                let events = ConnectionEvents.of(audit: audit, before: deleted, after: nil)
+                if let journal = Self.journalQuery(audit: audit.map { [$0] } ?? [], events: events) {
+                    _ = try await connection.query(journal, logger: logger)
                 }
-                return deleted
+                return true
             }
         }
     }
@@ -174,6 +182,10 @@ extension PostgresStore {
                 SELECT auth_key_id, COUNT(*) FROM secrets_managers GROUP BY auth_key_id
                 UNION ALL
                 SELECT auth_key_id, COUNT(*) FROM workspace_integrations GROUP BY auth_key_id
+                UNION ALL
+                SELECT secret_key_id, COUNT(*) FROM event_webhooks GROUP BY secret_key_id
+                UNION ALL
+                SELECT previous_key_id, COUNT(*) FROM event_webhooks WHERE previous_key_id IS NOT NULL GROUP BY previous_key_id
                 """,
                 logger: logger
             )

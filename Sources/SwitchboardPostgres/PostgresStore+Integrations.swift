@@ -18,10 +18,27 @@ extension PostgresStore {
                 auth_key_id = excluded.auth_key_id, auth_ciphertext = excluded.auth_ciphertext,
                 updated_at = excluded.updated_at, api_base_url = excluded.api_base_url
             """
+        let type = integration.integration.integrationType
+        let workspace = integration.integration.workspaceID
         try await mapped { [client, logger, query] in
             try await client.withTransaction(logger: logger) { connection in
+                var wasActive: Bool?
+                for try await active in try await connection.query(
+                    """
+                    SELECT is_active FROM workspace_integrations
+                    WHERE workspace_id = \(workspace.rawValue) AND integration_type = \(type) FOR UPDATE
+                    """,
+                    logger: logger
+                ).decode(Bool.self) { wasActive = active }
                 _ = try await connection.query(query, logger: logger)
-                _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger)
+                let events = IntegrationEvents.of(
+                    type: type,
+                    workspace: workspace,
+                    wasActive: wasActive,
+                    isActive: integration.integration.isActive,
+                    at: audit.at
+                )
+                _ = try await connection.query(Self.journalQuery(audit: [audit], events: events)!, logger: logger)
             }
         }
     }
@@ -70,7 +87,16 @@ extension PostgresStore {
                     """,
                     logger: logger
                 ).collect().isEmpty
-                if deleted { _ = try await connection.query(Self.appendAuditQuery([audit]), logger: logger) }
+                if deleted {
+                    let events = IntegrationEvents.of(
+                        type: type,
+                        workspace: workspace,
+                        wasActive: true,
+                        isActive: nil,
+                        at: audit.at
+                    )
+                    _ = try await connection.query(Self.journalQuery(audit: [audit], events: events)!, logger: logger)
+                }
                 return deleted
             }
         }

@@ -75,10 +75,12 @@ extension PostgresStore {
 
     public func finishRefresh(
         _ connection: Connection,
+        replacing previous: Connection,
         owner: String,
-        expectedVersion: Int64,
         audit: AuditRecord?
     ) async throws -> Bool {
+        let expectedVersion = previous.version
+        let events = ConnectionEvents.of(audit: audit, before: previous, after: connection)
         var binds = PostgresBindings(capacity: Self.boundColumnCount + 2)
         Self.bind(connection, into: &binds)
         binds.append(owner)
@@ -96,7 +98,9 @@ extension PostgresStore {
         return try await mapped { [client, logger] in
             try await client.withTransaction(logger: logger) { db in
                 if try await !db.query(write, logger: logger).collect().isEmpty {
-                    if let audit { _ = try await db.query(Self.appendAuditQuery([audit]), logger: logger) }
+                    if let journal = Self.journalQuery(audit: audit.map { [$0] } ?? [], events: events) {
+                        _ = try await db.query(journal, logger: logger)
+                    }
                     return true
                 }
                 // A concurrent write won (or the lease was lost): write nothing, release what we hold.

@@ -314,5 +314,67 @@ enum SQLiteMigrations {
             ALTER TABLE workspace_integrations ADD COLUMN api_base_url TEXT;
             """
         ),
+        (
+            "0013_events",
+            """
+            -- Events (/unified/notification) and the event webhook outbox: an event row is written
+            -- in the transaction of its change; while delivery = 'pending' it waits for a deliverer,
+            -- which leases it (lease_owner, lease_until) for one attempt at a time.
+            CREATE TABLE events (
+                id TEXT PRIMARY KEY,
+                workspace_id TEXT NOT NULL,
+                type TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                connection_id TEXT,
+                integration_type TEXT,
+                environment TEXT,
+                external_xref TEXT,
+                description TEXT,
+                delivery TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                failures INTEGER NOT NULL DEFAULT 0,
+                due_at INTEGER,
+                sent_at INTEGER,
+                lease_owner TEXT,
+                lease_until INTEGER
+            ) STRICT;
+            CREATE INDEX events_by_workspace ON events(workspace_id, created_at, id);
+            CREATE INDEX events_by_update ON events(workspace_id, updated_at, id);
+            CREATE INDEX events_by_connection ON events(workspace_id, connection_id, created_at);
+            CREATE INDEX events_due ON events(due_at) WHERE delivery = 'pending';
+            CREATE INDEX events_held ON events(workspace_id) WHERE delivery = 'held';
+            CREATE INDEX events_by_age ON events(created_at);
+
+            -- Each delivery attempt: the delivery log.
+            CREATE TABLE event_deliveries (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                event_id TEXT NOT NULL,
+                workspace_id TEXT NOT NULL,
+                at INTEGER NOT NULL,
+                status INTEGER,
+                latency_ms INTEGER NOT NULL,
+                error TEXT,
+                response_body TEXT,
+                redelivery INTEGER NOT NULL
+            ) STRICT;
+            CREATE INDEX event_deliveries_by_event ON event_deliveries(event_id, seq);
+
+            -- A workspace's event webhook: where events go and the sealed Standard Webhooks secret.
+            CREATE TABLE event_webhooks (
+                workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id),
+                url TEXT NOT NULL,
+                types TEXT NOT NULL,
+                secret_key_id TEXT NOT NULL,
+                secret_ciphertext BLOB NOT NULL,
+                previous_key_id TEXT,
+                previous_ciphertext BLOB,
+                previous_until INTEGER,
+                disabled_at INTEGER,
+                disabled_reason TEXT,
+                updated_at INTEGER NOT NULL
+            ) STRICT;
+            """
+        ),
     ]
 }

@@ -35,6 +35,7 @@ extension SQLiteStore {
                         """
                 )
                 try statement.execute(arguments: StatementArguments(Self.values(of: connection)))
+                try Self.appendEvents(ConnectionEvents.of(audit: audit, before: nil, after: connection), db)
             }
         }
     }
@@ -94,6 +95,7 @@ extension SQLiteStore {
                 values += [id.rawValue, workspace.rawValue]
                 try statement.execute(arguments: StatementArguments(values))
                 if let audit { try Self.appendAudit([audit], db) }
+                try Self.appendEvents(ConnectionEvents.of(audit: audit, before: current, after: updated), db)
                 return updated
             }
         }
@@ -102,12 +104,13 @@ extension SQLiteStore {
     public func delete(id: ConnectionID, workspace: WorkspaceID, audit: AuditRecord?) async throws -> Bool {
         try await mapped {
             try await pool.write { db in
+                guard let deleted = try Self.fetchConnection(id: id, workspace: workspace, db) else { return false }
                 try db.execute(
                     sql: "DELETE FROM connections WHERE id = ? AND workspace_id = ?",
                     arguments: [id.rawValue, workspace.rawValue]
                 )
-                guard db.changesCount == 1 else { return false }
                 if let audit { try Self.appendAudit([audit], db) }
+                try Self.appendEvents(ConnectionEvents.of(audit: audit, before: deleted, after: nil), db)
                 return true
             }
         }
@@ -168,6 +171,10 @@ extension SQLiteStore {
                         SELECT auth_key_id, COUNT(*) FROM secrets_managers GROUP BY auth_key_id
                         UNION ALL
                         SELECT auth_key_id, COUNT(*) FROM workspace_integrations GROUP BY auth_key_id
+                        UNION ALL
+                        SELECT secret_key_id, COUNT(*) FROM event_webhooks GROUP BY secret_key_id
+                        UNION ALL
+                        SELECT previous_key_id, COUNT(*) FROM event_webhooks WHERE previous_key_id IS NOT NULL GROUP BY previous_key_id
                         """
                 )
                 for row in rows { counts[row[0], default: 0] += row[1] as Int }

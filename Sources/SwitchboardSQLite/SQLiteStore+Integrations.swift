@@ -11,6 +11,13 @@ extension SQLiteStore {
     public func upsert(_ integration: StoredWorkspaceIntegration, audit: AuditRecord) async throws {
         try await mapped {
             try await pool.write { db in
+                let type = integration.integration.integrationType
+                let workspace = integration.integration.workspaceID
+                let wasActive = try Bool.fetchOne(
+                    db,
+                    sql: "SELECT is_active FROM workspace_integrations WHERE workspace_id = ? AND integration_type = ?",
+                    arguments: [workspace.rawValue, type]
+                )
                 // A replaced row keeps its created_at: the integration was enabled then.
                 try db.execute(
                     sql: """
@@ -24,6 +31,16 @@ extension SQLiteStore {
                     arguments: StatementArguments(Self.values(of: integration))
                 )
                 try Self.appendAudit([audit], db)
+                try Self.appendEvents(
+                    IntegrationEvents.of(
+                        type: type,
+                        workspace: workspace,
+                        wasActive: wasActive,
+                        isActive: integration.integration.isActive,
+                        at: audit.at
+                    ),
+                    db
+                )
             }
         }
     }
@@ -73,6 +90,10 @@ extension SQLiteStore {
                 )
                 guard db.changesCount > 0 else { return false }
                 try Self.appendAudit([audit], db)
+                try Self.appendEvents(
+                    IntegrationEvents.of(type: type, workspace: workspace, wasActive: true, isActive: nil, at: audit.at),
+                    db
+                )
                 return true
             }
         }

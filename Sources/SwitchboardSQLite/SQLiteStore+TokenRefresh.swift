@@ -67,11 +67,13 @@ extension SQLiteStore {
 
     public func finishRefresh(
         _ connection: Connection,
+        replacing previous: Connection,
         owner: String,
-        expectedVersion: Int64,
         audit: AuditRecord?
     ) async throws -> Bool {
-        try await mapped {
+        let expectedVersion = previous.version
+        let events = ConnectionEvents.of(audit: audit, before: previous, after: connection)
+        return try await mapped {
             try await pool.write { db in
                 var values = Self.values(of: connection)
                 values.removeFirst(2)
@@ -86,6 +88,7 @@ extension SQLiteStore {
                 )
                 if db.changesCount == 1 {
                     if let audit { try Self.appendAudit([audit], db) }
+                    try Self.appendEvents(events, db)
                     return true
                 }
                 // A concurrent write won (or the lease was lost): write nothing, release what we hold.

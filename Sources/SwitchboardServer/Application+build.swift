@@ -158,9 +158,10 @@ func apiRoutes(
         + KeyRoutes(workspaces: runtime.workspaces, bodyLimits: bodyLimits).routes
         + AuditRoutes(audit: runtime.audit).routes
         + SecretsManagerRoutes(secretsManagers: runtime.secretsManagers, bodyLimits: bodyLimits).routes
-        + IntegrationRoutes(integrations: runtime.integrations, bodyLimits: bodyLimits).routes
+        + IntegrationRoutes(integrations: runtime.integrations, events: runtime.events, bodyLimits: bodyLimits).routes
         + EnvironmentRoutes(environments: runtime.environments, bodyLimits: bodyLimits).routes
         + OAuthRoutes(authorization: runtime.authorization, bodyLimits: bodyLimits, limiter: authorizeLimiter).routes
         + PassthroughRoutes(passthrough: runtime.passthrough).routes
         + APICallRoutes(log: runtime.apiCalls).routes
+        + EventRoutes(events: runtime.events).routes
 }

@@ -3,6 +3,7 @@ import Logging
 import SwitchboardCore
 import SwitchboardCrypto
 import SwitchboardEgress
+import SwitchboardEvents
 import SwitchboardOAuth
 import SwitchboardPassthrough
 import SwitchboardPostgres
@@ -24,6 +25,11 @@ public struct Runtime: Sendable {
     public let passthrough: PassthroughService
     /// The API call log: passthrough calls and token requests, written in batches.
     public let apiCalls: APICallLog
+    /// Events, notifications and the event webhook's settings.
+    public let events: EventService
+    /// Sends events to event webhooks (run by `serve`).
+    public let deliverer: EventDeliverer
+    public let eventSettings: EventSettings
     /// The master keys and where they came from (for `switchboard keys`).
     public let masterKeys: MasterKeyLoader.Keys
     public let keyRotation: KeyRotation
@@ -41,6 +47,7 @@ public struct Runtime: Sendable {
         oauth: OAuthSettings = OAuthSettings(),
         egress: EgressPolicy = EgressPolicy(),
         passthrough passthroughSettings: PassthroughSettings = PassthroughSettings(),
+        events eventSettings: EventSettings = EventSettings(),
         logger: Logger,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now,
         _ body: @Sendable (Runtime) async throws -> T
@@ -58,6 +65,8 @@ public struct Runtime: Sendable {
             policy: egress,
             configuration: PassthroughService.clientConfiguration(passthroughSettings)
         )
+        // Event webhook receivers get a third, with the delivery timeout.
+        let webhookClient = EgressClient(policy: egress, configuration: EventDeliverer.clientConfiguration(eventSettings))
         do {
             let result = try await withStore(database, logger: logger, now: now) { store in
                 let apiCalls = APICallLog(store: store)
@@ -113,6 +122,21 @@ public struct Runtime: Sendable {
                             settings: passthroughSettings
                         ),
                         apiCalls: apiCalls,
+                        events: EventService(
+                            store: store,
+                            sealer: sealer,
+                            policy: egress,
+                            settings: eventSettings,
+                            now: now
+                        ),
+                        deliverer: EventDeliverer(
+                            store: store,
+                            sealer: sealer,
+                            client: webhookClient,
+                            settings: eventSettings,
+                            logger: logger
+                        ),
+                        eventSettings: eventSettings,
                         masterKeys: keys,
                         keyRotation: KeyRotation(store: store, sealer: sealer),
                         sealer: sealer,
@@ -131,10 +155,12 @@ public struct Runtime: Sendable {
             }
             try await egressClient.shutdown()
             try await passthroughClient.shutdown()
+            try await webhookClient.shutdown()
             return result
         } catch {
             try? await egressClient.shutdown()
             try? await passthroughClient.shutdown()
+            try? await webhookClient.shutdown()
             throw error
         }
     }

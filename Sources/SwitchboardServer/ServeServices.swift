@@ -1,4 +1,5 @@
 import ServiceLifecycle
+import SwitchboardEvents
 
 /// Everything `serve` runs: the API server, `/metrics` on its own port when configured so, and the
 /// background services.
@@ -25,7 +26,11 @@ public func serveServices(
 
 /// Services that run beside the HTTP server for the life of `serve`.
 func backgroundServices(runtime: Runtime, configuration: ServerConfiguration) -> [any Service] {
-    var services: [any Service] = [AuthorizationStatePurge(store: runtime.store, logger: runtime.logger)]
+    var services: [any Service] = [
+        AuthorizationStatePurge(store: runtime.store, logger: runtime.logger),
+        EventDelivery(deliverer: runtime.deliverer),
+        EventPurge(store: runtime.store, retentionDays: runtime.eventSettings.retentionDays, logger: runtime.logger),
+    ]
     if let interval = configuration.refreshInterval {
         services.append(
             BackgroundTokenRefresh(

@@ -5,6 +5,7 @@ import Logging
 import SwitchboardCore
 import SwitchboardEgress
 import SwitchboardPassthrough
+import SwitchboardEvents
 import SwitchboardServer
 
 @main
@@ -15,7 +16,7 @@ struct Switchboard: AsyncParsableCommand {
         version: SwitchboardVersion.current,
         subcommands: [
             Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, MasterKeysCommand.self,
-            AuditCommand.self, Copy.self, Bench.self, BenchServerCommand.self,
+            AuditCommand.self, EventsCommand.self, Copy.self, Bench.self, BenchServerCommand.self,
         ],
         defaultSubcommand: Serve.self
     )
@@ -55,6 +56,7 @@ struct DatabaseOptions: ParsableArguments {
         oauth: OAuthSettings = OAuthSettings(),
         egress: EgressPolicy = EgressPolicy(),
         passthrough: PassthroughSettings = PassthroughSettings(),
+        events: EventSettings = EventSettings(),
         _ body: @Sendable (Runtime) async throws -> T
     ) async throws -> T {
         let settings = settings ?? self.settings()
@@ -70,6 +72,7 @@ struct DatabaseOptions: ParsableArguments {
             oauth: oauth,
             egress: egress,
             passthrough: passthrough,
+            events: events,
             logger: stderrLogger(level: level, format: format),
             body
         )
@@ -163,6 +166,25 @@ struct Serve: AsyncParsableCommand {
     )
     var apiCallRetention: String?
     @Option(
+        name: .customLong(Setting.eventRetrySchedule.rawValue),
+        help: ArgumentHelp(Setting.eventRetrySchedule.flagHelp)
+    )
+    var eventRetrySchedule: String?
+    @Option(
+        name: .customLong(Setting.eventDeliveryTimeout.rawValue),
+        help: ArgumentHelp(Setting.eventDeliveryTimeout.flagHelp)
+    )
+    var eventDeliveryTimeout: String?
+    @Option(name: .customLong(Setting.eventLease.rawValue), help: ArgumentHelp(Setting.eventLease.flagHelp))
+    var eventLease: String?
+    @Option(name: .customLong(Setting.eventRetention.rawValue), help: ArgumentHelp(Setting.eventRetention.flagHelp))
+    var eventRetention: String?
+    @Option(
+        name: .customLong(Setting.eventSecretOverlap.rawValue),
+        help: ArgumentHelp(Setting.eventSecretOverlap.flagHelp)
+    )
+    var eventSecretOverlap: String?
+    @Option(
         name: .customLong(Setting.integrationsDir.rawValue),
         help: ArgumentHelp(Setting.integrationsDir.flagHelp)
     )
@@ -202,6 +224,11 @@ struct Serve: AsyncParsableCommand {
         flags[.passthroughBodyLimit] = passthroughBodyLimit
         flags[.passthroughTimeout] = passthroughTimeout
         flags[.apiCallRetention] = apiCallRetention
+        flags[.eventRetrySchedule] = eventRetrySchedule
+        flags[.eventDeliveryTimeout] = eventDeliveryTimeout
+        flags[.eventLease] = eventLease
+        flags[.eventRetention] = eventRetention
+        flags[.eventSecretOverlap] = eventSecretOverlap
         flags[.integrationsDir] = integrationsDir
         flags[.refreshMargin] = refreshMargin
         flags[.refreshInterval] = refreshInterval
@@ -218,9 +245,12 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let settings = settings()
-        let (configuration, oauth, egress, passthrough) = try validated {
+        let (configuration, oauth, egress, passthrough, events) = try validated {
             let server = try settings.server()
-            return (server, try settings.oauth(server: server), try settings.egress(), try settings.passthrough())
+            return (
+                server, try settings.oauth(server: server), try settings.egress(), try settings.passthrough(),
+                try settings.events()
+            )
         }
         // A server that runs out of descriptors stops accepting: take all the system allows (the
         // default connection cap is derived from the raised limit when the application is built).
@@ -236,7 +266,8 @@ struct Serve: AsyncParsableCommand {
             settings: settings,
             oauth: oauth,
             egress: egress,
-            passthrough: passthrough
+            passthrough: passthrough,
+            events: events
         ) { runtime in
             // A new install gets a workspace and a key at once, so the API can be called straight away.
             if try await runtime.workspaces.workspaceCount() == 0 {

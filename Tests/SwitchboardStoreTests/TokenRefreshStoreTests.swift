@@ -192,8 +192,8 @@ import Testing
             #expect(
                 try await store.finishRefresh(
                     refreshed(from: connection, token: 1),
+                    replacing: connection,
                     owner: "b",
-                    expectedVersion: connection.version,
                     audit: audit
                 ) == false
             )
@@ -210,8 +210,8 @@ import Testing
             #expect(
                 try await store.finishRefresh(
                     refreshed(from: connection, token: 2),
+                    replacing: connection,
                     owner: "a",
-                    expectedVersion: connection.version,
                     audit: audit
                 ) == false
             )
@@ -222,7 +222,7 @@ import Testing
 
             // The holder at the expected version: written, audited, released.
             let next = refreshed(from: current, token: 3)
-            #expect(try await store.finishRefresh(next, owner: "c", expectedVersion: current.version, audit: audit))
+            #expect(try await store.finishRefresh(next, replacing: current, owner: "c", audit: audit))
             #expect(try await store.connection(id: connection.id, workspace: workspace) == next)
             #expect(try await refreshAudits() == 1)
             #expect(try await take("d") == .acquired(next))

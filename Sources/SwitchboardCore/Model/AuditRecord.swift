@@ -24,6 +24,14 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case environmentCreate = "environment.create"
     /// An environment was removed (`target`: its name).
     case environmentRemove = "environment.remove"
+    /// The event webhook's URL or event types were set or removed.
+    case eventWebhookUpdate = "workspace.event_webhook.update"
+    /// The event webhook's signing secret was rotated.
+    case eventWebhookRotateSecret = "workspace.event_webhook.rotate_secret"
+    /// A disabled event webhook was re-enabled.
+    case eventWebhookResume = "workspace.event_webhook.resume"
+    /// An event was queued for delivery again (`target`: its id).
+    case eventRedeliver = "event.redeliver"
 }
 
 /// One append-only audit entry: who (key id), what, which connection or key, when, from where.

@@ -19,6 +19,7 @@ public struct SealContext: Sendable, Equatable {
         case connectionAuth = "connection-auth"
         case secretsManagerAuth = "secretsmanager-auth"
         case integrationClientSecret = "integration-client-secret"
+        case eventWebhookSecret = "event-webhook-secret"
     }
 
     public var purpose: Purpose
@@ -45,6 +46,13 @@ public struct SealContext: Sendable, Equatable {
         self.purpose = .integrationClientSecret
         self.workspaceID = workspaceID
         self.objectID = integrationType
+    }
+
+    /// A workspace's event webhook signing secret (`current` or `previous`).
+    public init(workspaceID: WorkspaceID, eventWebhookSecret slot: String) {
+        self.purpose = .eventWebhookSecret
+        self.workspaceID = workspaceID
+        self.objectID = slot
     }
 
     /// The associated data bytes; versioned so the binding can change without ambiguity.

@@ -2,7 +2,7 @@
 /// serving: each batch is one transaction that swaps a row's ciphertext only if nobody changed it
 /// since it was read.
 public struct KeyRotation: Sendable {
-    public typealias Store = ConnectionStore & SecretsManagerStore & IntegrationStore
+    public typealias Store = ConnectionStore & SecretsManagerStore & IntegrationStore & EventStore
     private let store: any Store
     private let sealer: any SecretSealer
 
@@ -24,7 +24,8 @@ public struct KeyRotation: Sendable {
     }
 
     /// One pass over every row not sealed under the active key: secrets managers' settings,
-    /// workspace integrations' client secrets, then connections' credentials. Rows written concurrently by a server that still sealed with an
+    /// workspace integrations' client secrets, event webhook signing secrets, then connections'
+    /// credentials. Rows written concurrently by a server that still sealed with an
     /// older key are left for the next pass.
     public func resealPass(batchSize: Int = 500, progress: (Pass) -> Void = { _ in }) async throws -> Pass {
         let active = sealer.activeKeyID
@@ -70,6 +71,23 @@ public struct KeyRotation: Sendable {
                 ) {
                     pass.resealed += 1
                 }
+            }
+        }
+        var afterWebhook: WorkspaceID?
+        while true {
+            let batch = try await store.eventWebhooksSealed(notWith: active, after: afterWebhook, limit: batchSize)
+            guard let last = batch.last else { break }
+            afterWebhook = last.workspaceID
+            for old in batch {
+                func reseal(_ secret: SealedSecret, _ slot: String) throws -> SealedSecret {
+                    let context = SealContext(workspaceID: old.workspaceID, eventWebhookSecret: slot)
+                    return try sealer.seal(try sealer.open(secret, context: context), context: context)
+                }
+                var new = old
+                new.secret = try reseal(old.secret, "current")
+                new.previousSecret = try old.previousSecret.map { try reseal($0, "previous") }
+                pass.examined += 1
+                if try await store.replaceSealedWebhookSecrets(old: old, new: new) { pass.resealed += 1 }
             }
         }
         var after: ConnectionID?

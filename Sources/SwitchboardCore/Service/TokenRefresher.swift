@@ -276,7 +276,7 @@ public struct TokenRefresher: Sendable {
         )
         let finished: Bool
         do {
-            finished = try await store.finishRefresh(updated, owner: owner, expectedVersion: row.version, audit: record)
+            finished = try await store.finishRefresh(updated, replacing: row, owner: owner, audit: record)
         } catch {
             RefreshMetrics.attempted(.error)
             throw error

@@ -24,12 +24,13 @@ public protocol TokenRefreshStore: Sendable {
 
     /// Writes the refreshed row (credentials, refresh state, health, `updated_at`, `version`) and
     /// releases the lease, with `audit` in the same transaction, only if `owner` still holds the
-    /// lease and the row is still at `expectedVersion` (a concurrent write wins). Otherwise only
-    /// releases the lease if `owner` holds it, and returns false.
+    /// lease and the row is still `previous` (at its version: a concurrent write wins). The events
+    /// of the change from `previous` (a health transition) are written in the same transaction.
+    /// Otherwise only releases the lease if `owner` holds it, and returns false.
     func finishRefresh(
         _ connection: Connection,
+        replacing previous: Connection,
         owner: String,
-        expectedVersion: Int64,
         audit: AuditRecord?
     ) async throws -> Bool
 

@@ -1,12 +1,14 @@
 import HTTPTypes
 import Hummingbird
 import SwitchboardCore
+import SwitchboardEvents
 
 /// `/unified/integration`: the catalog, for a workspace's API key or, by workspace id alone, for
 /// a front end (as in Unified). `/switchboard/integration` and `/switchboard/workspace`: the
-/// workspace's OAuth clients and redirect allowlist (scope `integrations:admin`).
+/// workspace's OAuth clients, redirect allowlist and event webhook (scope `integrations:admin`).
 struct IntegrationRoutes: Sendable {
     let integrations: IntegrationService
+    let events: EventService
     let bodyLimits: BodyLimits
 
     static let parameterNames: Set<String> = [
@@ -122,7 +124,11 @@ struct IntegrationRoutes: Sendable {
     }
 
     @Sendable func workspace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        Self.respond(try await integrations.workspace(by: try context.requirePrincipal()))
+        let principal = try context.requirePrincipal()
+        let workspace = try await integrations.workspace(by: principal)
+        // The webhook's URL and secret are settings of `integrations:admin` keys only.
+        guard principal.scopes.contains(.integrationsAdmin) else { return Self.respond(workspace, webhook: nil) }
+        return Self.respond(workspace, webhook: try await events.webhook(by: principal))
     }
 
     @Sendable func patchWorkspace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -133,17 +139,43 @@ struct IntegrationRoutes: Sendable {
         }
         let origins = try body.strings("redirect_origins")
         let requiresToken = try body.bool("authorize_requires_token")
-        guard origins != nil || requiresToken != nil else {
+        let url: EventService.Change<String> =
+            switch body["event_webhook_url"] {
+            case nil: .keep
+            case .null?: .remove
+            case .string(let text)?: .set(text)
+            case let other?: throw APIError.invalidBody("event_webhook_url must be a string or null, got \(other.typeName)")
+            }
+        var types: EventService.Change<[EventType]> = .keep
+        if body["event_webhook_events"] == .null {
+            types = .remove
+        } else if let names = try body.strings("event_webhook_events", maximumCount: EventType.allCases.count) {
+            do { types = .set(try EventType.parseList(names, field: "event_webhook_events")) } catch {
+                throw APIError.invalidBody(error.message)
+            }
+        }
+        let changesWebhook: Bool =
+            switch (url, types) {
+            case (.keep, .keep): false
+            default: true
+            }
+        guard origins != nil || requiresToken != nil || changesWebhook else {
             throw APIError.invalidBody(
-                "send redirect_origins (an array of origins such as https://app.example.com), authorize_requires_token (a boolean), or both"
+                "send redirect_origins (an array of origins such as https://app.example.com), authorize_requires_token (a boolean), event_webhook_url (a URL, or null to remove the webhook), event_webhook_events (an array of event names, or null for all), or several"
             )
         }
         var workspace = try await integrations.workspace(by: principal)
+        var webhook: EventService.WebhookSettings?
+        if changesWebhook {
+            webhook = try await events.configure(url: url, types: types, by: principal)
+        } else {
+            webhook = try await events.webhook(by: principal)
+        }
         if let origins { workspace = try await integrations.setRedirectOrigins(origins, by: principal) }
         if let requiresToken {
             workspace = try await integrations.setAuthorizeRequiresToken(requiresToken, by: principal)
         }
-        return Self.respond(workspace)
+        return Self.respond(workspace, webhook: webhook)
     }
 
     // MARK: - Query and body
@@ -250,8 +282,9 @@ struct IntegrationRoutes: Sendable {
         w.endObject()
     }
 
-    static func respond(_ workspace: Workspace) -> Response {
-        var w = JSONWriter(reservingCapacity: 256)
+    /// The workspace; with its event webhook's settings when the caller may see them.
+    static func respond(_ workspace: Workspace, webhook: EventService.WebhookSettings?) -> Response {
+        var w = JSONWriter(reservingCapacity: 512)
         w.beginObject()
         w.member("id", workspace.id.rawValue)
         w.member("name", workspace.name)
@@ -260,7 +293,32 @@ struct IntegrationRoutes: Sendable {
         w.stringArray(workspace.redirectOrigins)
         w.key("authorize_requires_token")
         w.bool(workspace.authorizeRequiresToken)
+        if let webhook { write(webhook, to: &w) }
         w.endObject()
         return .json(w.bytes)
+    }
+
+    /// The event webhook's settings alone (rotate-secret, resume).
+    static func respond(webhook: EventService.WebhookSettings) -> Response {
+        var w = JSONWriter(reservingCapacity: 384)
+        w.beginObject()
+        write(webhook, to: &w)
+        w.endObject()
+        return .json(w.bytes)
+    }
+
+    /// The `event_webhook_*` members (Unified's workspace field names, then Switchboard's).
+    static func write(_ webhook: EventService.WebhookSettings, to w: inout JSONWriter) {
+        w.member("event_webhook_url", webhook.url)
+        w.key("event_webhook_events")
+        w.stringArray((webhook.types.isEmpty ? EventType.allCases : webhook.types).map(\.rawValue))
+        w.member("event_webhook_secret", webhook.secret)
+        if let expiry = webhook.previousSecretExpiresAt {
+            w.member("event_webhook_previous_secret_expires_at", expiry.rfc3339)
+        }
+        w.key("event_webhook_is_healthy")
+        w.bool(webhook.isHealthy)
+        w.member("event_webhook_disabled_reason", ifPresent: webhook.disabledReason)
+        if let at = webhook.disabledAt { w.member("event_webhook_disabled_at", at.rfc3339) }
     }
 }

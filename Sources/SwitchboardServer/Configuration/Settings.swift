@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SwitchboardCore
 import SwitchboardEgress
+import SwitchboardEvents
 import SwitchboardPassthrough
 
 /// One configurable setting: its flag, its environment variable, its default as documented.
@@ -28,6 +29,11 @@ public enum Setting: String, CaseIterable, Sendable {
     case passthroughBodyLimit = "passthrough-body-limit"
     case passthroughTimeout = "passthrough-timeout"
     case apiCallRetention = "apicall-retention-days"
+    case eventRetrySchedule = "event-retry-schedule"
+    case eventDeliveryTimeout = "event-delivery-timeout"
+    case eventLease = "event-lease-seconds"
+    case eventRetention = "event-retention-days"
+    case eventSecretOverlap = "event-secret-overlap"
     case integrationsDir = "integrations-dir"
     case refreshMargin = "refresh-margin"
     case refreshInterval = "refresh-interval"
@@ -92,6 +98,11 @@ public enum Setting: String, CaseIterable, Sendable {
         case .passthroughBodyLimit: "`50`"
         case .passthroughTimeout: "`60`"
         case .apiCallRetention: "`60`"
+        case .eventRetrySchedule: "`\(RetrySchedule.standard)` (about 3 days)"
+        case .eventDeliveryTimeout: "`\(EventSettings.defaultTimeoutSeconds)`"
+        case .eventLease: "the delivery timeout plus 30"
+        case .eventRetention: "`\(EventSettings.defaultRetentionDays)`"
+        case .eventSecretOverlap: "`\(EventSettings.defaultSecretOverlapHours)`"
         case .integrationsDir: "none"
         case .refreshMargin: "`300`"
         case .refreshInterval: "`30`"
@@ -144,6 +155,15 @@ public enum Setting: String, CaseIterable, Sendable {
             "Seconds a provider has to start answering a passthrough call, and the longest pause while its body streams (then 504)"
         case .apiCallRetention:
             "Days the API call log (`/unified/apicall`) keeps a call; older ones are purged in the background"
+        case .eventRetrySchedule:
+            "Waits between event webhook delivery attempts, after the first (`5s,5m,2h,1d`; ±10% jitter); when spent, the event fails and the endpoint is disabled"
+        case .eventDeliveryTimeout: "Seconds an event webhook receiver has to answer a delivery"
+        case .eventLease:
+            "Seconds a claimed event stays leased to the replica delivering it; after that another replica may send it again (a replica that died mid-delivery)"
+        case .eventRetention:
+            "Days events (`/unified/notification`) and their delivery attempts are kept; older ones are purged in the background"
+        case .eventSecretOverlap:
+            "Hours the previous event webhook signing secret keeps signing beside the new one after a rotation"
         case .integrationsDir:
             "Directory of extra integration definitions (`*.yaml`), adding to or replacing the shipped catalog"
         case .refreshMargin: "Seconds before expiry at which OAuth tokens are refreshed"
@@ -302,6 +322,31 @@ public struct Settings: Sendable {
         do { return try EgressPolicy(parsing: text) } catch {
             throw SettingsError(description: "\(source): \(error.description)")
         }
+    }
+
+    /// Event delivery: retry schedule, timeout, lease, retention, secret overlap.
+    public func events() throws -> EventSettings {
+        var settings = EventSettings()
+        if let (text, source) = given(.eventRetrySchedule) {
+            do { settings.schedule = try RetrySchedule(parsing: text) } catch {
+                throw SettingsError(description: "\(source): \(error.message)")
+            }
+        }
+        if let seconds = try wholeNumber(.eventDeliveryTimeout, 1...300) {
+            settings.timeoutSeconds = Int64(seconds)
+            settings.leaseSeconds = Int64(seconds) + 30
+        }
+        if let seconds = try wholeNumber(.eventLease, 1...86_400) {
+            guard Int64(seconds) > settings.timeoutSeconds else {
+                throw SettingsError(
+                    description: "\(Setting.eventLease.rawValue): \(seconds) must be longer than the delivery timeout (\(settings.timeoutSeconds))"
+                )
+            }
+            settings.leaseSeconds = Int64(seconds)
+        }
+        if let days = try wholeNumber(.eventRetention, 1...3_650) { settings.retentionDays = days }
+        if let hours = try wholeNumber(.eventSecretOverlap, 0...720) { settings.secretOverlapHours = Int64(hours) }
+        return settings
     }
 
     /// Passthrough's body limit and upstream timeout.

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import SwitchboardCore
+import SwitchboardEvents
 
 /// Purges spent or expired authorization states and re-authorization tokens every few minutes,
 /// whether or not the token refresher runs: the anonymous authorize URL stores a row per call.
@@ -120,6 +121,49 @@ struct APICallLogWriter: Service {
             } catch {
                 // A graceful stop: one last flush (the loop's first step), then return.
                 try? await log.flush()
+                return
+            }
+        }
+    }
+}
+
+/// Sends events to event webhooks for the life of `serve`. At a graceful stop the deliverer
+/// records what it finished and gives back what was in flight.
+struct EventDelivery: Service {
+    let deliverer: EventDeliverer
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { await deliverer.run() }
+    }
+}
+
+/// Purges events (and their delivery attempts) older than the retention every ten minutes, one
+/// batch a second while there are more. Pending events are kept whatever their age.
+struct EventPurge: Service {
+    let store: any EventStore
+    let retentionDays: Int
+    let logger: Logger
+    var interval: Duration = .seconds(600)
+    var batch = 5_000
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            var purged = 0
+            do {
+                let cutoff = Timestamp.now().adding(seconds: -Int64(retentionDays) * 86_400)
+                while !Task.isShuttingDownGracefully {
+                    let deleted = try await store.purgeEvents(before: cutoff, limit: batch)
+                    purged += deleted
+                    if deleted < batch { break }
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+                }
+                if purged > 0 { logger.info("Purged old events", metadata: ["count": "\(purged)"]) }
+            } catch {
+                logger.warning("Purging old events failed", metadata: ["error.type": "\(type(of: error))"])
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
                 return
             }
         }
