@@ -188,6 +188,7 @@ let package = Package(
                 "SwitchboardCore",
                 "SwitchboardServer",
                 "SwitchboardPostgres",
+                "SwitchboardEvents",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -237,6 +238,11 @@ let package = Package(
                 // Raw SQL, to prove the schema itself refuses edits to the audit log.
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardEventsTests",
+            dependencies: ["SwitchboardCore", "SwitchboardEvents"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

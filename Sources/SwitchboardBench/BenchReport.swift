@@ -130,6 +130,9 @@ struct BenchReport {
             if let passthrough = sized.lazy.compactMap(\.passthrough).first {
                 targets += passthroughTargets(passthrough, backend: backend)
             }
+            if let events = sized.lazy.compactMap(\.events).first {
+                targets += eventsTargets(events, backend: backend)
+            }
         }
         return targets
     }
@@ -177,6 +180,91 @@ struct BenchReport {
             )
         )
         return targets
+    }
+
+    /// Events: delivered throughput (≥ 1,000/s on SQLite; PostgreSQL reported beside it),
+    /// commit-to-receipt p99 at 200 events/s, and another workspace's throughput beside a 5 s receiver.
+    func eventsTargets(_ run: EventsRun, backend: String) -> [Target] {
+        [
+            Target(
+                what: "events delivered per second (created through the API, signatures verified)",
+                backend: backend,
+                target: backend == "SQLite" ? "≥ 1,000/s" : "reported",
+                measured: String(
+                    format: "%.0f/s (%.0f created/s; drained %.2f s after the load)",
+                    run.alone.deliveredPerSecond,
+                    run.alone.createdPerSecond,
+                    run.alone.drainSeconds
+                ),
+                met: backend != "SQLite" || run.alone.deliveredPerSecond >= 1000
+            ),
+            Target(
+                what: "events: commit-to-receipt p99 at \(run.pacedRate) events/s",
+                backend: backend,
+                target: "≤ 500 ms",
+                measured: String(
+                    format: "%.1f ms (p50 %.1f ms, max %.1f ms)",
+                    run.pacedP99,
+                    run.pacedP50,
+                    run.pacedMax
+                ),
+                met: run.pacedP99 <= 500
+            ),
+            Target(
+                what: "events: throughput beside a workspace whose receiver answers in 5 s",
+                backend: backend,
+                target: "≥ 90% of alone",
+                measured: String(
+                    format: "%.0f%% (%.0f vs %.0f/s)",
+                    run.isolationRatio * 100,
+                    run.besideSlow.deliveredPerSecond,
+                    run.alone.deliveredPerSecond
+                ),
+                met: run.isolationRatio >= 0.9
+            ),
+        ]
+    }
+
+    /// The events section of one run, in Markdown.
+    static func eventsMarkdown(_ run: EventsRun) -> String {
+        var out = """
+
+            Events: `CONNECTION_CREATED` events of connections created through the API (`POST \
+            /unified/connection`) of a server of its own, delivered to a loopback receiver in the bench \
+            process (Hummingbird) that verifies every Standard Webhooks signature. **Latency** is from \
+            the event's `created_at` (stamped just before its transaction commits) to the delivery's \
+            arrival. **Throughput**: wrk creates for the measurement's seconds; delivered/s counts \
+            distinct events over the time from the start of the load to the last arrival. **Beside a \
+            slow receiver**: the same, while another workspace's receiver takes 5 s to answer each \
+            delivery and its connections are created \(BenchRunner.eventsSlowRate) a second.
+
+            | Run | created | created/s | delivered/s | drain s | p50 ms | p99 ms |
+            |---|---:|---:|---:|---:|---:|---:|
+
+            """
+        for (name, t) in [("alone", run.alone), ("beside a 5 s receiver", run.besideSlow)] {
+            out += String(
+                format: "| %@ | %d | %.0f | %.0f | %.2f | %.1f | %.1f |\n",
+                name as NSString,
+                t.created,
+                t.createdPerSecond,
+                t.deliveredPerSecond,
+                t.drainSeconds,
+                t.p50,
+                t.p99
+            )
+        }
+        out += String(
+            format:
+                "\nAt a steady %d creates/s (one client, %d events): commit-to-receipt p50 %.1f ms, p99 %.1f ms, max %.1f ms. The slow receiver got %d deliveries meanwhile.\n",
+            run.pacedRate,
+            run.pacedCount,
+            run.pacedP50,
+            run.pacedP99,
+            run.pacedMax,
+            run.slowDelivered
+        )
+        return out
     }
 
     /// `1 KB`, `100 KB`.
@@ -341,6 +429,7 @@ struct BenchReport {
                 }
             }
             if let passthrough = run.passthrough { out += Self.passthroughMarkdown(passthrough) }
+            if let events = run.events { out += Self.eventsMarkdown(events) }
         }
         return out
     }
@@ -438,6 +527,27 @@ struct BenchReport {
                 number("p50_ms", passthrough.latencyPassthrough.p50)
                 number("added_p50_ms", passthrough.addedLatency)
                 w.endObject()
+                w.endObject()
+            }
+            if let events = run.events {
+                w.key("events")
+                w.beginObject()
+                for (name, t) in [("alone", events.alone), ("beside_slow_receiver", events.besideSlow)] {
+                    w.key(name)
+                    w.beginObject()
+                    number("created", Double(t.created))
+                    number("created_per_second", t.createdPerSecond)
+                    number("delivered_per_second", t.deliveredPerSecond)
+                    number("drain_seconds", t.drainSeconds)
+                    number("p50_ms", t.p50)
+                    number("p99_ms", t.p99)
+                    w.endObject()
+                }
+                number("paced_rate", Double(events.pacedRate))
+                number("paced_p50_ms", events.pacedP50)
+                number("paced_p99_ms", events.pacedP99)
+                number("paced_max_ms", events.pacedMax)
+                number("isolation_ratio", events.isolationRatio)
                 w.endObject()
             }
             w.endObject()

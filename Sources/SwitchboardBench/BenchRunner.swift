@@ -274,6 +274,12 @@ public struct BenchRunner: Sendable {
                 )
             }
 
+            // Events at the first size only: a workspace of their own, whatever the table's size.
+            var events: EventsRun?
+            if runsEvents, size == options.sizes.first {
+                events = try await measureEvents(runtime: runtime, childEnvironment: childEnvironment, wrk: wrk)
+            }
+
             // Export: follow `next` from the first page to the end, one client, 1,000 rows a page.
             let exportStart = Date()
             var url: String? = "/unified/connection?limit=1000"
@@ -321,7 +327,8 @@ public struct BenchRunner: Sendable {
                 dumpSeconds: dumpSeconds,
                 dumpBytes: dump.bytes,
                 metricsOverhead: metricsOverhead,
-                passthrough: passthrough
+                passthrough: passthrough,
+                events: events
             )
         }
     }

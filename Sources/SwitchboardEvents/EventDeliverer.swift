@@ -4,9 +4,9 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import Synchronization
 import SwitchboardCore
 import SwitchboardEgress
+import Synchronization
 
 /// Delivers events to workspaces' event webhooks: claims due events under a lease, POSTs each,
 /// signed, through the egress policy, and records every attempt and its outcome.
@@ -51,19 +51,32 @@ public final class EventDeliverer: Sendable {
             connectTimeout: .seconds(min(10, settings.timeoutSeconds)),
             readTimeout: .seconds(settings.timeoutSeconds)
         )
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        // As many connections to one host as deliveries run at once: workspaces whose endpoints
+        // share a host (a hosted webhook service) must not queue behind a slow one in the pool.
+        // The deliverer's own limits (per workspace, in all) are what bound the load.
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(30),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maximumInFlight
+        )
         return configuration
     }
 
-    /// What a delivery task hands back: an outcome, or the tick that paces claims and writes.
+    /// What a child task hands back: a delivery's outcome, the tick that paces claims and
+    /// writes, a claim's events (nil when it failed), or the end of a write (with the outcomes to
+    /// write again when it failed).
     private enum Step: Sendable {
         case done(DeliveryOutcome)
         case tick
+        case claimed([DeliveryClaim]?, at: Timestamp)
+        case written(failed: [DeliveryOutcome])
     }
 
     /// Runs until cancelled. On cancellation the outcomes known are written and the events still
     /// in flight are given back (their receivers may have them already: they come again with
     /// the same `webhook-id`).
+    ///
+    /// One loop owns the state; claims and writes run as child tasks, one of each at a time, so
+    /// deliveries keep starting and finishing while the database answers.
     public func run() async {
         var inFlight: [String: DeliveryClaim] = [:]
         var perWorkspace: [WorkspaceID: Int] = [:]
@@ -75,57 +88,97 @@ public final class EventDeliverer: Sendable {
                 return .tick
             }
             var claimNow = true
-            while !Task.isCancelled {
-                if claimNow, inFlight.count < settings.maximumInFlight {
-                    do {
-                        let saturated = perWorkspace.filter { $0.value >= settings.maximumInFlightPerWorkspace }.map(\.key)
-                        let time = now()
-                        let claims = try await store.claimDueDeliveries(
-                            owner: owner,
-                            at: time,
-                            until: time.adding(seconds: settings.leaseSeconds),
-                            limit: settings.maximumInFlight - inFlight.count,
-                            excluding: saturated
-                        )
-                        var excess: [DeliveryClaim] = []
-                        for claim in claims {
-                            let workspace = claim.event.workspaceID
-                            guard perWorkspace[workspace, default: 0] < settings.maximumInFlightPerWorkspace else {
-                                excess.append(claim)
-                                continue
-                            }
-                            perWorkspace[workspace, default: 0] += 1
-                            inFlight[claim.event.id] = claim
-                            EventMetrics.lag(due: claim.dueAt, at: time)
-                            group.addTask { .done(await self.deliver(claim)) }
-                        }
-                        try await store.releaseDeliveries(excess, owner: owner)
-                        if failingSince != nil { logger.notice("Claiming event deliveries works again") }
-                        failingSince = nil
-                    } catch {
-                        if failingSince == nil {
-                            logger.warning(
-                                "Claiming event deliveries failed; retrying",
-                                metadata: ["error.type": "\(type(of: error))"]
-                            )
-                            failingSince = .now
-                        }
-                    }
-                    claimNow = false
+            var claiming = false
+            var finishedSinceClaim = 0
+            var writing = false
+            func startClaim() {
+                guard !claiming, inFlight.count < settings.maximumInFlight else { return }
+                let saturated = perWorkspace.filter { $0.value >= settings.maximumInFlightPerWorkspace }.map(\.key)
+                let limit = settings.maximumInFlight - inFlight.count
+                claiming = true
+                claimNow = false
+                finishedSinceClaim = 0
+                group.addTask { [store, owner, now, settings] in
+                    let time = now()
+                    let claims = try? await store.claimDueDeliveries(
+                        owner: owner,
+                        at: time,
+                        until: time.adding(seconds: settings.leaseSeconds),
+                        limit: limit,
+                        perWorkspace: settings.maximumInFlightPerWorkspace,
+                        excluding: saturated
+                    )
+                    return .claimed(claims, at: time)
                 }
+            }
+            func startWrite() {
+                guard !writing, !finished.isEmpty else { return }
+                let batch = finished
+                finished.removeAll(keepingCapacity: true)
+                writing = true
+                group.addTask { [store, owner, now, logger] in
+                    do {
+                        try await store.finishDeliveries(batch, owner: owner, at: now())
+                        return .written(failed: [])
+                    } catch {
+                        // Kept for the next write; if the lease ends first, the events are sent again.
+                        logger.warning(
+                            "Recording event deliveries failed; retrying",
+                            metadata: ["count": "\(batch.count)", "error.type": "\(type(of: error))"]
+                        )
+                        return .written(failed: batch)
+                    }
+                }
+            }
+            while !Task.isCancelled {
+                if claimNow { startClaim() }
                 guard let step = await group.next() else { break }
                 switch step {
+                case .claimed(let claims, let time):
+                    claiming = false
+                    guard let claims else {
+                        if Task.isCancelled { break }
+                        if failingSince == nil {
+                            logger.warning("Claiming event deliveries failed; retrying")
+                            failingSince = .now
+                        }
+                        continue
+                    }
+                    if failingSince != nil { logger.notice("Claiming event deliveries works again") }
+                    failingSince = nil
+                    var excess: [DeliveryClaim] = []
+                    for claim in claims {
+                        let workspace = claim.event.workspaceID
+                        guard perWorkspace[workspace, default: 0] < settings.maximumInFlightPerWorkspace,
+                            inFlight.count < settings.maximumInFlight
+                        else {
+                            excess.append(claim)
+                            continue
+                        }
+                        perWorkspace[workspace, default: 0] += 1
+                        inFlight[claim.event.id] = claim
+                        EventMetrics.lag(due: claim.dueAt, at: time)
+                        group.addTask { .done(await self.deliver(claim)) }
+                    }
+                    // Rare: deliveries that started meanwhile filled a workspace's slots.
+                    if !excess.isEmpty { try? await store.releaseDeliveries(excess, owner: owner) }
                 case .done(let outcome):
                     finished.append(outcome)
                     inFlight[outcome.claim.event.id] = nil
                     let workspace = outcome.claim.event.workspaceID
                     perWorkspace[workspace, default: 1] -= 1
                     if perWorkspace[workspace] == 0 { perWorkspace[workspace] = nil }
-                    // Claim again once half the slots are free, or this workspace has room again.
-                    claimNow = inFlight.count <= settings.maximumInFlight / 2
-                    if finished.count >= 32 { await write(&finished) }
+                    // Claim again every few completions (a claim is a write: one per delivery
+                    // would cost more than the delivery), or at once when nothing is in flight.
+                    finishedSinceClaim += 1
+                    if finishedSinceClaim >= Self.claimEvery || inFlight.isEmpty { claimNow = true }
+                    if finished.count >= Self.writeBatch { startWrite() }
+                case .written(let failed):
+                    writing = false
+                    finished = failed + finished
+                    if finished.count >= Self.writeBatch { startWrite() }
                 case .tick:
-                    await write(&finished)
+                    startWrite()
                     claimNow = true
                     group.addTask { [pollInterval] in
                         try? await Task.sleep(for: pollInterval)
@@ -136,9 +189,14 @@ public final class EventDeliverer: Sendable {
             group.cancelAll()
             // Outcomes that finished while cancelling are kept; the rest is given back.
             while let step = await group.next() {
-                if case .done(let outcome) = step, outcome.attempt.error != Self.cancelled {
+                switch step {
+                case .done(let outcome) where outcome.attempt.error != Self.cancelled:
                     finished.append(outcome)
                     inFlight[outcome.claim.event.id] = nil
+                case .written(let failed): finished = failed + finished
+                case .claimed(let claims?, _):
+                    for claim in claims { inFlight[claim.event.id] = claim }
+                case .done, .tick, .claimed: break
                 }
             }
         }
@@ -158,21 +216,11 @@ public final class EventDeliverer: Sendable {
         }.value
     }
 
-    private func write(_ finished: inout [DeliveryOutcome]) async {
-        guard !finished.isEmpty else { return }
-        do {
-            try await store.finishDeliveries(finished, owner: owner, at: now())
-            finished.removeAll(keepingCapacity: true)
-        } catch {
-            // Kept for the next tick; if the lease ends first, the events are sent again.
-            logger.warning(
-                "Recording event deliveries failed; retrying",
-                metadata: ["count": "\(finished.count)", "error.type": "\(type(of: error))"]
-            )
-        }
-    }
-
     static let cancelled = "cancelled"
+    /// Completions between claims while deliveries run; the tick claims in any case.
+    static let claimEvery = 4
+    /// Outcomes written together (the tick writes whatever there is).
+    static let writeBatch = 64
 
     /// One attempt: sign, POST, read at most 1 KiB of the answer, and decide what comes next.
     func deliver(_ claim: DeliveryClaim) async -> DeliveryOutcome {
@@ -194,7 +242,12 @@ public final class EventDeliverer: Sendable {
             request.headers.add(name: "webhook-timestamp", value: String(timestamp))
             request.headers.add(
                 name: "webhook-signature",
-                value: WebhookSignature.header(id: claim.event.id, timestamp: timestamp, body: payload, secrets: secrets)
+                value: WebhookSignature.header(
+                    id: claim.event.id,
+                    timestamp: timestamp,
+                    body: payload,
+                    secrets: secrets
+                )
             )
             request.body = .bytes(ByteBuffer(bytes: payload))
             let deadline = NIODeadline.now() + .seconds(settings.timeoutSeconds)
@@ -237,7 +290,8 @@ public final class EventDeliverer: Sendable {
             workspaceID: claim.event.workspaceID,
             at: time,
             status: status,
-            latencyMilliseconds: latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000,
+            latencyMilliseconds: latency.components.seconds * 1000 + latency.components.attoseconds
+                / 1_000_000_000_000_000,
             error: problem,
             responseBody: body,
             redelivery: claim.failures == 0 && claim.event.attempts > 0
@@ -247,7 +301,8 @@ public final class EventDeliverer: Sendable {
             next = .delivered
         } else if status == 410 {
             next = .gone
-        } else if let at = settings.schedule.next(afterFailures: claim.failures + 1, retryAfter: retryAfter, at: now()) {
+        } else if let at = settings.schedule.next(afterFailures: claim.failures + 1, retryAfter: retryAfter, at: now())
+        {
             next = .retry(at: at)
         } else {
             next = .exhausted(reason: "retries exhausted: \(problem ?? "failed")")

@@ -9,20 +9,22 @@ public struct EventService: Sendable {
 
     private let store: any Store
     private let sealer: any SecretSealer
-    private let policy: EgressPolicy
+    /// Judges a webhook URL as a delivery would: the policy's address rules on every address the
+    /// host resolves to.
+    private let egress: EgressClient
     private let settings: EventSettings
     private let now: @Sendable () -> Timestamp
 
     public init(
         store: any Store,
         sealer: any SecretSealer,
-        policy: EgressPolicy,
+        egress: EgressClient,
         settings: EventSettings,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
         self.store = store
         self.sealer = sealer
-        self.policy = policy
+        self.egress = egress
         self.settings = settings
         self.now = now
     }
@@ -71,12 +73,21 @@ public struct EventService: Sendable {
         _ = try await get(id, by: principal)
         guard try await store.eventWebhook(workspace: principal.workspaceID) != nil else {
             throw ServiceError.invalid(
-                ValidationError(field: "event_webhook_url", message: "the workspace has no event_webhook_url to send to")
+                ValidationError(
+                    field: "event_webhook_url",
+                    message: "the workspace has no event_webhook_url to send to"
+                )
             )
         }
         let time = now()
         let record = AuditRecord(.eventRedeliver, by: principal, at: time, target: id)
-        guard let event = try await store.redeliverEvent(id: id, workspace: principal.workspaceID, at: time, audit: record)
+        guard
+            let event = try await store.redeliverEvent(
+                id: id,
+                workspace: principal.workspaceID,
+                at: time,
+                audit: record
+            )
         else { throw ServiceError.notFound("no event with id \"\(id.prefix(64))\"") }
         return event
     }
@@ -104,7 +115,7 @@ public struct EventService: Sendable {
         }
         var webhook: EventWebhook
         if case .set(let text) = url {
-            let checked = try check(url: text)
+            let checked = try await check(url: text)
             if let current {
                 webhook = current
                 webhook.url = checked
@@ -168,7 +179,8 @@ public struct EventService: Sendable {
 
     /// The secrets a delivery is signed with now: the current one, and the previous one during
     /// its overlap.
-    static func signingSecrets(_ webhook: EventWebhook, sealer: any SecretSealer, at time: Timestamp) throws -> [String] {
+    static func signingSecrets(_ webhook: EventWebhook, sealer: any SecretSealer, at time: Timestamp) throws -> [String]
+    {
         func open(_ sealed: SealedSecret, _ slot: String) throws -> String {
             let context = SealContext(workspaceID: webhook.workspaceID, eventWebhookSecret: slot)
             return String(decoding: try sealer.open(sealed, context: context), as: UTF8.self)
@@ -207,8 +219,10 @@ public struct EventService: Sendable {
         return String(decoding: try sealer.open(sealed, context: context), as: UTF8.self)
     }
 
-    /// An http(s) URL with a host that the egress policy allows, at most 2,048 bytes.
-    func check(url text: String) throws -> String {
+    /// An http(s) URL with a host that the egress policy allows (every address it resolves to
+    /// now), at most 2,048 bytes. A name that does not resolve is refused as well: nothing could
+    /// be delivered to it.
+    func check(url text: String) async throws -> String {
         func invalid(_ message: String) -> ServiceError {
             .invalid(ValidationError(field: "event_webhook_url", message: "event_webhook_url " + message))
         }
@@ -221,9 +235,9 @@ public struct EventService: Sendable {
             throw invalid("must not carry user information (put a token in the path or query instead)")
         }
         do {
-            _ = try policy.checkURL(text)
-        } catch {
-            throw invalid("is refused by the egress policy: \(error)")
+            _ = try await egress.destination(of: text)
+        } catch let refusal as EgressRefusal {
+            throw invalid("is refused by the egress policy: \(refusal)")
         }
         return text
     }

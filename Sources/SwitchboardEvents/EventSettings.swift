@@ -26,7 +26,7 @@ public struct EventSettings: Sendable, Equatable {
         retentionDays: Int = Self.defaultRetentionDays,
         secretOverlapHours: Int64 = Self.defaultSecretOverlapHours,
         maximumInFlight: Int = 64,
-        maximumInFlightPerWorkspace: Int = 8
+        maximumInFlightPerWorkspace: Int = 16
     ) {
         self.schedule = schedule
         self.timeoutSeconds = timeoutSeconds

@@ -51,8 +51,11 @@ public enum NotificationJSON {
         return writer.bytes
     }
 
-    public static func write(_ attempt: DeliveryAttempt, to w: inout JSONWriter) {
+    /// One attempt; `number` counts from 1 in the event's log, redeliveries included.
+    public static func write(_ attempt: DeliveryAttempt, number: Int, to w: inout JSONWriter) {
         w.beginObject()
+        w.key("attempt")
+        w.number(String(number))
         w.member("event_id", attempt.eventID)
         w.key("at")
         w.timestamp(attempt.at.millisecondsSinceEpoch)

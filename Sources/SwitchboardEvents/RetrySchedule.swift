@@ -19,7 +19,10 @@ public struct RetrySchedule: Sendable, Equatable, CustomStringConvertible {
     /// Parses `5s,5m,30m,2h,1d`; an empty list means a single attempt.
     public init(parsing text: String) throws(ValidationError) {
         var waits: [Int64] = []
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+        let parts =
+            text.trimmingCharacters(in: .whitespaces).isEmpty
+            ? [] : text.split(separator: ",", omittingEmptySubsequences: false)
+        for part in parts {
             let item = part.trimmingCharacters(in: .whitespaces)
             guard let unit = item.last, let number = Int64(item.dropLast()), number >= 0 else {
                 throw ValidationError(
@@ -43,7 +46,6 @@ public struct RetrySchedule: Sendable, Equatable, CustomStringConvertible {
             }
             waits.append(seconds)
         }
-        if text.trimmingCharacters(in: .whitespaces).isEmpty { waits = [] }
         self.waits = waits
     }
 

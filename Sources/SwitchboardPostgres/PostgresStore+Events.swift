@@ -32,7 +32,9 @@ extension PostgresStore {
         let casts = ["text", "text", "text", "bigint", "bigint", "text", "text", "text", "text", "text"]
         for event in events {
             let first = binds.count + 1
-            rows.append("(" + casts.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ") + ")")
+            rows.append(
+                "(" + casts.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ") + ")"
+            )
             binds.append(event.id)
             binds.append(event.workspaceID.rawValue)
             binds.append(event.type.rawValue)
@@ -89,7 +91,8 @@ extension PostgresStore {
         let direction = query.descending ? "DESC" : "ASC"
         binds.append(Int64(query.limit))
         binds.append(Int64(query.offset))
-        sql += " ORDER BY \(query.sort.rawValue) \(direction), id \(direction) LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
+        sql +=
+            " ORDER BY \(query.sort.rawValue) \(direction), id \(direction) LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
         let statement = PostgresQuery(unsafeSQL: sql, binds: binds)
         return try await mapped { [client, logger] in
             try await Self.events(try await client.query(statement, logger: logger))
@@ -162,7 +165,11 @@ extension PostgresStore {
         }
     }
 
-    public func resumeEventWebhook(workspace: WorkspaceID, at time: Timestamp, audit: AuditRecord) async throws
+    public func resumeEventWebhook(
+        workspace: WorkspaceID,
+        at time: Timestamp,
+        audit: AuditRecord
+    ) async throws
         -> Bool
     {
         let now = time.millisecondsSinceEpoch
@@ -189,7 +196,12 @@ extension PostgresStore {
         }
     }
 
-    public func redeliverEvent(id: String, workspace: WorkspaceID, at time: Timestamp, audit: AuditRecord)
+    public func redeliverEvent(
+        id: String,
+        workspace: WorkspaceID,
+        at time: Timestamp,
+        audit: AuditRecord
+    )
         async throws -> Event?
     {
         let now = time.millisecondsSinceEpoch
@@ -217,6 +229,7 @@ extension PostgresStore {
         at time: Timestamp,
         until: Timestamp,
         limit: Int,
+        perWorkspace: Int,
         excluding: [WorkspaceID]
     ) async throws -> [DeliveryClaim] {
         let now = time.millisecondsSinceEpoch
@@ -224,17 +237,23 @@ extension PostgresStore {
             columns.split(separator: ",").map { "\(alias)." + $0.drop { $0 == " " } }
                 .joined(separator: ", ")
         }
-        // SKIP LOCKED: events another replica is claiming right now are passed over, not waited
-        // for. The outer WHERE repeats the lease test for a row whose lease changed after the
-        // subquery read it.
+        // The oldest due events (a bounded window of them), at most `perWorkspace` of each
+        // workspace, so one workspace's backlog does not fill the claim. SKIP LOCKED: events
+        // another replica is claiming right now are passed over, not waited for. The outer WHERE
+        // repeats the lease test for a row whose lease changed after the subquery read it.
         let query: PostgresQuery = """
-            WITH claimed AS (
+            WITH candidates AS (
+                SELECT id, workspace_id, due_at FROM events
+                WHERE delivery = 'pending' AND due_at <= \(now) AND (lease_until IS NULL OR lease_until <= \(now))
+                  AND workspace_id <> ALL(\(excluding.map(\.rawValue)))
+                ORDER BY due_at LIMIT \(Int64(limit * 4))
+            ), ranked AS (
+                SELECT id, row_number() OVER (PARTITION BY workspace_id ORDER BY due_at) AS place FROM candidates
+            ), claimed AS (
                 UPDATE events SET lease_owner = \(owner), lease_until = \(until.millisecondsSinceEpoch)
                 WHERE id IN (
                     SELECT e.id FROM events e
-                    WHERE e.delivery = 'pending' AND e.due_at <= \(now)
-                      AND (e.lease_until IS NULL OR e.lease_until <= \(now))
-                      AND e.workspace_id <> ALL(\(excluding.map(\.rawValue)))
+                    WHERE e.id IN (SELECT id FROM ranked WHERE place <= \(Int64(perWorkspace)))
                     ORDER BY e.due_at LIMIT \(Int64(limit))
                     FOR UPDATE SKIP LOCKED
                 )
@@ -403,6 +422,21 @@ extension PostgresStore {
         }
     }
 
+    public func deliveryBacklog(at time: Timestamp) async throws -> (due: Int, earliestDue: Timestamp?) {
+        let now = time.millisecondsSinceEpoch
+        return try await mapped { [client, logger] in
+            let row = try await client.query(
+                """
+                SELECT COUNT(*), MIN(due_at) FROM events
+                WHERE delivery = 'pending' AND due_at <= \(now) AND (lease_until IS NULL OR lease_until <= \(now))
+                """,
+                logger: logger
+            ).collect().first
+            guard let (count, earliest) = try row?.decode((Int64, Int64?).self) else { return (0, nil) }
+            return (Int(count), earliest.map(Timestamp.init(millisecondsSinceEpoch:)))
+        }
+    }
+
     public func deliveryAttempts(eventID: String, workspace: WorkspaceID) async throws -> [DeliveryAttempt] {
         try await mapped { [client, logger] in
             var attempts: [DeliveryAttempt] = []
@@ -455,7 +489,11 @@ extension PostgresStore {
         }
     }
 
-    public func eventWebhooksSealed(notWith keyID: String, after workspace: WorkspaceID?, limit: Int) async throws
+    public func eventWebhooksSealed(
+        notWith keyID: String,
+        after workspace: WorkspaceID?,
+        limit: Int
+    ) async throws
         -> [EventWebhook]
     {
         try await mapped { [client, logger] in

@@ -119,7 +119,11 @@ extension SQLiteStore {
         }
     }
 
-    public func resumeEventWebhook(workspace: WorkspaceID, at time: Timestamp, audit: AuditRecord) async throws
+    public func resumeEventWebhook(
+        workspace: WorkspaceID,
+        at time: Timestamp,
+        audit: AuditRecord
+    ) async throws
         -> Bool
     {
         try await mapped {
@@ -145,7 +149,12 @@ extension SQLiteStore {
         }
     }
 
-    public func redeliverEvent(id: String, workspace: WorkspaceID, at time: Timestamp, audit: AuditRecord)
+    public func redeliverEvent(
+        id: String,
+        workspace: WorkspaceID,
+        at time: Timestamp,
+        audit: AuditRecord
+    )
         async throws -> Event?
     {
         try await mapped {
@@ -170,31 +179,51 @@ extension SQLiteStore {
         at time: Timestamp,
         until: Timestamp,
         limit: Int,
+        perWorkspace: Int,
         excluding: [WorkspaceID]
     ) async throws -> [DeliveryClaim] {
         let now = time.millisecondsSinceEpoch
         var arguments: [(any DatabaseValueConvertible)?] = [now, now]
         var exclusion = ""
         if !excluding.isEmpty {
-            exclusion = " AND e.workspace_id NOT IN (\(excluding.map { _ in "?" }.joined(separator: ", ")))"
+            exclusion = " AND workspace_id NOT IN (\(excluding.map { _ in "?" }.joined(separator: ", ")))"
             arguments += excluding.map(\.rawValue)
         }
-        arguments.append(limit)
+        // The oldest due events (a bounded window of them), at most `perWorkspace` of each
+        // workspace, so one workspace's backlog does not fill the claim.
+        arguments += [limit * 4, perWorkspace, limit]
         let sql = """
             SELECT \(Self.eventColumns.split(separator: ",").map { "e." + $0.drop { $0 == " " } }
                 .joined(separator: ", ")), e.failures, e.due_at,
                 \(Self.webhookColumns.split(separator: ",").map { "w." + $0.drop { $0 == " " } }
                 .joined(separator: ", "))
-            FROM events e JOIN event_webhooks w ON w.workspace_id = e.workspace_id AND w.disabled_at IS NULL
-            WHERE e.delivery = 'pending' AND e.due_at <= ?
-              AND (e.lease_until IS NULL OR e.lease_until <= ?)\(exclusion)
+            FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY due_at) AS place FROM (
+                    SELECT * FROM events
+                    WHERE delivery = 'pending' AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)\(exclusion)
+                    ORDER BY due_at LIMIT ?
+                )
+            ) e JOIN event_webhooks w ON w.workspace_id = e.workspace_id AND w.disabled_at IS NULL
+            WHERE e.place <= ?
             ORDER BY e.due_at LIMIT ?
             """
         let statementArguments = StatementArguments(arguments)
         return try await mapped {
+            // A read first: an idle deliverer polls without taking the single writer.
+            let due = try await pool.read { db in
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM events WHERE delivery = 'pending' AND due_at <= ?
+                            AND (lease_until IS NULL OR lease_until <= ?))
+                        """,
+                    arguments: [now, now]
+                ) ?? false
+            }
+            guard due else { return [] }
             // One write transaction: no other claimer (in any process) runs between the select and
             // the lease updates, so an event is never claimed twice.
-            try await pool.write { db in
+            return try await pool.write { db in
                 let claims = try Row.fetchAll(db, sql: sql, arguments: statementArguments).map { row in
                     DeliveryClaim(
                         event: Self.event(from: row),
@@ -203,7 +232,9 @@ extension SQLiteStore {
                         dueAt: Timestamp(millisecondsSinceEpoch: row[14])
                     )
                 }
-                let lease = try db.cachedStatement(sql: "UPDATE events SET lease_owner = ?, lease_until = ? WHERE id = ?")
+                let lease = try db.cachedStatement(
+                    sql: "UPDATE events SET lease_owner = ?, lease_until = ? WHERE id = ?"
+                )
                 for claim in claims {
                     try lease.execute(arguments: [owner, until.millisecondsSinceEpoch, claim.event.id])
                 }
@@ -273,7 +304,12 @@ extension SQLiteStore {
 
     /// Disables the workspace's webhook (if it is not already), holds its pending events, and
     /// records `WEBHOOK_UNHEALTHY`.
-    private static func disableWebhook(_ workspace: WorkspaceID, reason: String, at time: Timestamp, _ db: Database)
+    private static func disableWebhook(
+        _ workspace: WorkspaceID,
+        reason: String,
+        at time: Timestamp,
+        _ db: Database
+    )
         throws
     {
         try db.execute(
@@ -301,6 +337,24 @@ extension SQLiteStore {
         case .retry(let at): (.pending, outcome.claim.failures + 1, at.millisecondsSinceEpoch, nil)
         case .exhausted: (.failed, outcome.claim.failures + 1, nil, nil)
         case .gone: (.held, 0, nil, nil)
+        }
+    }
+
+    public func deliveryBacklog(at time: Timestamp) async throws -> (due: Int, earliestDue: Timestamp?) {
+        try await mapped {
+            try await pool.read { db in
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*), MIN(due_at) FROM events
+                        WHERE delivery = 'pending' AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+                        """,
+                    arguments: [time.millisecondsSinceEpoch, time.millisecondsSinceEpoch]
+                )
+                return (
+                    row?[0] ?? 0, (row?[1] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
+                )
+            }
         }
     }
 
@@ -335,7 +389,8 @@ extension SQLiteStore {
             try await pool.write { db in
                 let ids = try String.fetchAll(
                     db,
-                    sql: "SELECT id FROM events WHERE created_at < ? AND delivery <> 'pending' ORDER BY created_at LIMIT ?",
+                    sql:
+                        "SELECT id FROM events WHERE created_at < ? AND delivery <> 'pending' ORDER BY created_at LIMIT ?",
                     arguments: [cutoff.millisecondsSinceEpoch, limit]
                 )
                 guard !ids.isEmpty else { return 0 }
@@ -350,7 +405,11 @@ extension SQLiteStore {
         }
     }
 
-    public func eventWebhooksSealed(notWith keyID: String, after workspace: WorkspaceID?, limit: Int) async throws
+    public func eventWebhooksSealed(
+        notWith keyID: String,
+        after workspace: WorkspaceID?,
+        limit: Int
+    ) async throws
         -> [EventWebhook]
     {
         try await mapped {
@@ -442,7 +501,8 @@ extension SQLiteStore {
             webhook.workspaceID.rawValue, webhook.url, webhook.typesText, webhook.secret.keyID,
             Data(webhook.secret.ciphertext), webhook.previousSecret?.keyID,
             webhook.previousSecret.map { Data($0.ciphertext) }, webhook.previousUntil?.millisecondsSinceEpoch,
-            webhook.disabledAt?.millisecondsSinceEpoch, webhook.disabledReason, webhook.updatedAt.millisecondsSinceEpoch,
+            webhook.disabledAt?.millisecondsSinceEpoch, webhook.disabledReason,
+            webhook.updatedAt.millisecondsSinceEpoch,
         ]
     }
 }

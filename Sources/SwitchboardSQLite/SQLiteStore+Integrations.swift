@@ -91,7 +91,13 @@ extension SQLiteStore {
                 guard db.changesCount > 0 else { return false }
                 try Self.appendAudit([audit], db)
                 try Self.appendEvents(
-                    IntegrationEvents.of(type: type, workspace: workspace, wasActive: true, isActive: nil, at: audit.at),
+                    IntegrationEvents.of(
+                        type: type,
+                        workspace: workspace,
+                        wasActive: true,
+                        isActive: nil,
+                        at: audit.at
+                    ),
                     db
                 )
                 return true

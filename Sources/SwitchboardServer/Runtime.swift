@@ -66,7 +66,10 @@ public struct Runtime: Sendable {
             configuration: PassthroughService.clientConfiguration(passthroughSettings)
         )
         // Event webhook receivers get a third, with the delivery timeout.
-        let webhookClient = EgressClient(policy: egress, configuration: EventDeliverer.clientConfiguration(eventSettings))
+        let webhookClient = EgressClient(
+            policy: egress,
+            configuration: EventDeliverer.clientConfiguration(eventSettings)
+        )
         do {
             let result = try await withStore(database, logger: logger, now: now) { store in
                 let apiCalls = APICallLog(store: store)
@@ -125,7 +128,7 @@ public struct Runtime: Sendable {
                         events: EventService(
                             store: store,
                             sealer: sealer,
-                            policy: egress,
+                            egress: webhookClient,
                             settings: eventSettings,
                             now: now
                         ),

@@ -28,7 +28,7 @@ public func serveServices(
 func backgroundServices(runtime: Runtime, configuration: ServerConfiguration) -> [any Service] {
     var services: [any Service] = [
         AuthorizationStatePurge(store: runtime.store, logger: runtime.logger),
-        EventDelivery(deliverer: runtime.deliverer),
+        eventDelivery(runtime: runtime),
         EventPurge(store: runtime.store, retentionDays: runtime.eventSettings.retentionDays, logger: runtime.logger),
     ]
     if let interval = configuration.refreshInterval {
@@ -51,4 +51,9 @@ public func apiCallLogWriter(runtime: Runtime, configuration: ServerConfiguratio
         retentionDays: configuration.apiCallRetentionDays,
         logger: runtime.logger
     )
+}
+
+/// The event deliverer (`EventDelivery`); `bench-server` runs it as `serve` does.
+public func eventDelivery(runtime: Runtime) -> any Service {
+    EventDelivery(deliverer: runtime.deliverer)
 }

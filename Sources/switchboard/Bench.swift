@@ -56,7 +56,7 @@ struct Bench: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
-            "Run only the scenarios and sections whose names start with one of these (comma-separated, e.g. \"list defaults,get by id\"; the sections are \"metrics overhead\" and \"passthrough\"); default: all."
+            "Run only the scenarios and sections whose names start with one of these (comma-separated, e.g. \"list defaults,get by id\"; the sections are \"metrics overhead\", \"passthrough\" and \"events\"); default: all."
     )
     var scenarios: String?
 
@@ -140,6 +140,8 @@ struct BenchServerCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Port to bind on 127.0.0.1.") var port: Int
     @Option(name: .long, help: "Metrics recorded and served at /metrics: on or off.") var metrics = "on"
+    @Flag(name: .long, help: "Deliver event webhooks, as serve does (off: the sections that do not measure them).")
+    var deliverEvents = false
     @Option(name: .customLong(Setting.egressAllow.rawValue), help: ArgumentHelp(Setting.egressAllow.flagHelp))
     var egressAllow: String?
     @Option(
@@ -179,9 +181,12 @@ struct BenchServerCommand: AsyncParsableCommand {
             {
                 ceiling.register(on: $0)
             }
-            // The API call log written as `serve` writes it: ahead of the application, so it stops after it.
+            // The API call log written as `serve` writes it: ahead of the application, so it stops
+            // after it; event webhooks delivered as `serve` delivers them when asked (only the
+            // events section's server: the others share its database without its egress setting).
             try await runUntilSignalled(
-                [apiCallLogWriter(runtime: runtime, configuration: configuration), application],
+                [apiCallLogWriter(runtime: runtime, configuration: configuration), application]
+                    + (deliverEvents ? [eventDelivery(runtime: runtime)] : []),
                 shutdownTimeout: configuration.shutdownTimeout,
                 logger: runtime.logger
             )

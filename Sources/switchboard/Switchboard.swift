@@ -4,8 +4,8 @@ import Hummingbird
 import Logging
 import SwitchboardCore
 import SwitchboardEgress
-import SwitchboardPassthrough
 import SwitchboardEvents
+import SwitchboardPassthrough
 import SwitchboardServer
 
 @main

@@ -7,7 +7,8 @@ import Testing
 @Suite struct EventStoreTests {
     struct Refused: Error {}
 
-    static func audit(_ action: AuditAction, _ workspace: WorkspaceID, _ connection: ConnectionID? = nil) -> AuditRecord {
+    static func audit(_ action: AuditAction, _ workspace: WorkspaceID, _ connection: ConnectionID? = nil) -> AuditRecord
+    {
         AuditRecord(workspaceID: workspace, at: .now(), actor: "test", action: action, connectionID: connection)
     }
 
@@ -68,19 +69,26 @@ import Testing
                     audit: Self.audit(.connectionDelete, workspace)
                 )
             )
-            #expect(try await store.delete(id: connection.id, workspace: workspace, audit: Self.audit(.connectionDelete, workspace)))
+            #expect(
+                try await store.delete(
+                    id: connection.id,
+                    workspace: workspace,
+                    audit: Self.audit(.connectionDelete, workspace)
+                )
+            )
             // An unaudited insert (copy, seeding) records nothing.
             try await store.insert(makeConnection(in: workspace))
 
             let events = try await Self.all(store, workspace)
             #expect(
                 events.map(\.type) == [
-                    .connectionCreated, .connectionUpdated, .connectionUnhealthy, .connectionHealthy, .connectionDeleted,
+                    .connectionCreated, .connectionUpdated, .connectionUnhealthy, .connectionHealthy,
+                    .connectionDeleted,
                 ]
             )
             #expect(events.allSatisfy { $0.connectionID == connection.id && $0.delivery == DeliveryStatus.none })
             #expect(events[1].externalXref == "changed")
-            #expect(events[2].description == "401")
+            #expect(events[2].description == "the provider refused a passthrough call: 401")
             #expect(events[0].integrationType == connection.fields.integrationType)
             #expect(events[0].environment == connection.fields.environment)
         }
@@ -113,7 +121,11 @@ import Testing
             try await store.upsert(stored(active: false), audit: try await record())
             try await store.upsert(stored(active: true), audit: try await record())
             #expect(
-                try await store.deleteWorkspaceIntegration(type: "hubspot", workspace: workspace, audit: try await record())
+                try await store.deleteWorkspaceIntegration(
+                    type: "hubspot",
+                    workspace: workspace,
+                    audit: try await record()
+                )
             )
             #expect(
                 try await Self.all(store, workspace).map(\.type) == [
@@ -136,7 +148,9 @@ import Testing
             )
             let a = makeConnection(in: workspace)
             try await store.insert(a, audit: Self.audit(.connectionCreate, workspace, a.id))
-            #expect(try await store.delete(id: a.id, workspace: workspace, audit: Self.audit(.connectionDelete, workspace)))
+            #expect(
+                try await store.delete(id: a.id, workspace: workspace, audit: Self.audit(.connectionDelete, workspace))
+            )
             let b = makeConnection(in: other)
             try await store.insert(b, audit: Self.audit(.connectionCreate, other, b.id))
             #expect(try await Self.all(store, workspace).map(\.delivery) == [.none, .pending])
@@ -147,10 +161,21 @@ import Testing
             let until = now.adding(seconds: 60)
             let first = try await store.claimDueDeliveries(owner: "a", at: now, until: until, limit: 10, excluding: [])
             #expect(first.map(\.event.type) == [.connectionDeleted])
-            #expect(first.first?.webhook == Self.webhook(workspace, types: [.connectionDeleted]).with(updatedAt: first[0].webhook.updatedAt))
-            #expect(try await store.claimDueDeliveries(owner: "b", at: now, until: until, limit: 10, excluding: []).isEmpty)
+            #expect(
+                first.first?.webhook
+                    == Self.webhook(workspace, types: [.connectionDeleted]).with(updatedAt: first[0].webhook.updatedAt)
+            )
+            #expect(
+                try await store.claimDueDeliveries(owner: "b", at: now, until: until, limit: 10, excluding: []).isEmpty
+            )
             let later = now.adding(seconds: 61)
-            let retaken = try await store.claimDueDeliveries(owner: "b", at: later, until: later.adding(seconds: 60), limit: 10, excluding: [])
+            let retaken = try await store.claimDueDeliveries(
+                owner: "b",
+                at: later,
+                until: later.adding(seconds: 60),
+                limit: 10,
+                excluding: []
+            )
             #expect(retaken.map(\.event.id) == first.map(\.event.id))
             // The expired owner's outcome is logged but changes nothing; the holder's applies.
             let claim = try #require(retaken.first)
@@ -171,17 +196,40 @@ import Testing
             }
             try await store.finishDeliveries([outcome(.delivered, status: 200)], owner: "a", at: .now())
             #expect(try await store.event(id: claim.event.id, workspace: workspace)?.delivery == .pending)
-            try await store.finishDeliveries([outcome(.retry(at: later.adding(seconds: 5)), status: 503)], owner: "b", at: .now())
+            try await store.finishDeliveries(
+                [outcome(.retry(at: later.adding(seconds: 5)), status: 503)],
+                owner: "b",
+                at: .now()
+            )
             let retried = try #require(try await store.event(id: claim.event.id, workspace: workspace))
             #expect(retried.delivery == .pending && retried.attempts == 1)
-            #expect(try await store.claimDueDeliveries(owner: "c", at: later, until: until, limit: 10, excluding: []).isEmpty)
+            #expect(
+                try await store.claimDueDeliveries(owner: "c", at: later, until: until, limit: 10, excluding: [])
+                    .isEmpty
+            )
             let due = later.adding(seconds: 6)
-            let again = try await store.claimDueDeliveries(owner: "c", at: due, until: due.adding(seconds: 60), limit: 10, excluding: [])
+            let again = try await store.claimDueDeliveries(
+                owner: "c",
+                at: due,
+                until: due.adding(seconds: 60),
+                limit: 10,
+                excluding: []
+            )
             #expect(again.map(\.failures) == [1])
             #expect(
-                try await store.claimDueDeliveries(owner: "d", at: due.adding(seconds: 120), until: due, limit: 10, excluding: [workspace]).isEmpty
+                try await store.claimDueDeliveries(
+                    owner: "d",
+                    at: due.adding(seconds: 120),
+                    until: due,
+                    limit: 10,
+                    excluding: [workspace]
+                ).isEmpty
             )
-            #expect(try await store.deliveryAttempts(eventID: claim.event.id, workspace: workspace).map(\.status) == [200, 503])
+            #expect(
+                try await store.deliveryAttempts(eventID: claim.event.id, workspace: workspace).map(\.status) == [
+                    200, 503,
+                ]
+            )
             #expect(try await store.deliveryAttempts(eventID: claim.event.id, workspace: other).isEmpty)
         }
     }
@@ -190,13 +238,23 @@ import Testing
     func exhaustionDisablesTheWebhookHoldsTheRestAndResumeQueuesThem(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let workspace = try await makeWorkspace(store)
-            try await store.setEventWebhook(Self.webhook(workspace), workspace: workspace, audit: Self.audit(.eventWebhookUpdate, workspace))
+            try await store.setEventWebhook(
+                Self.webhook(workspace),
+                workspace: workspace,
+                audit: Self.audit(.eventWebhookUpdate, workspace)
+            )
             for _ in 0..<3 {
                 let c = makeConnection(in: workspace)
                 try await store.insert(c, audit: Self.audit(.connectionCreate, workspace, c.id))
             }
             let now = Timestamp.now()
-            let claims = try await store.claimDueDeliveries(owner: "a", at: now, until: now.adding(seconds: 60), limit: 1, excluding: [])
+            let claims = try await store.claimDueDeliveries(
+                owner: "a",
+                at: now,
+                until: now.adding(seconds: 60),
+                limit: 1,
+                excluding: []
+            )
             let claim = try #require(claims.first)
             let attempt = DeliveryAttempt(
                 eventID: claim.event.id,
@@ -208,7 +266,13 @@ import Testing
                 responseBody: nil
             )
             try await store.finishDeliveries(
-                [DeliveryOutcome(claim: claim, attempt: attempt, next: .exhausted(reason: "retries exhausted: timeout"))],
+                [
+                    DeliveryOutcome(
+                        claim: claim,
+                        attempt: attempt,
+                        next: .exhausted(reason: "retries exhausted: timeout")
+                    )
+                ],
                 owner: "a",
                 at: now
             )
@@ -220,18 +284,41 @@ import Testing
             // New events while disabled are held; nothing is claimed.
             let late = makeConnection(in: workspace)
             try await store.insert(late, audit: Self.audit(.connectionCreate, workspace, late.id))
-            #expect(try await store.claimDueDeliveries(owner: "b", at: now, until: now.adding(seconds: 9), limit: 10, excluding: []).isEmpty)
-            #expect(try await store.resumeEventWebhook(workspace: workspace, at: now, audit: Self.audit(.eventWebhookResume, workspace)))
+            #expect(
+                try await store.claimDueDeliveries(
+                    owner: "b",
+                    at: now,
+                    until: now.adding(seconds: 9),
+                    limit: 10,
+                    excluding: []
+                ).isEmpty
+            )
+            #expect(
+                try await store.resumeEventWebhook(
+                    workspace: workspace,
+                    at: now,
+                    audit: Self.audit(.eventWebhookResume, workspace)
+                )
+            )
             events = try await Self.all(store, workspace)
             #expect(events.map(\.delivery) == [.failed, .pending, .pending, .pending, .pending])
             // Redelivery queues the failed one again.
             let failed = try #require(events.first)
             #expect(
-                try await store.redeliverEvent(id: failed.id, workspace: workspace, at: now, audit: Self.audit(.eventRedeliver, workspace))?
-                    .delivery == .pending
+                try await store.redeliverEvent(
+                    id: failed.id,
+                    workspace: workspace,
+                    at: now,
+                    audit: Self.audit(.eventRedeliver, workspace)
+                )?
+                .delivery == .pending
             )
             // Removing the webhook takes everything out of the outbox.
-            try await store.setEventWebhook(nil, workspace: workspace, audit: Self.audit(.eventWebhookUpdate, workspace))
+            try await store.setEventWebhook(
+                nil,
+                workspace: workspace,
+                audit: Self.audit(.eventWebhookUpdate, workspace)
+            )
             #expect(try await Self.all(store, workspace).allSatisfy { $0.delivery == DeliveryStatus.none })
             #expect(try await store.purgeEvents(before: now.adding(seconds: 60), limit: 100) == 5)
             #expect(try await Self.all(store, workspace).isEmpty)

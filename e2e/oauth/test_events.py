@@ -84,7 +84,9 @@ def message(r: httpx.Response) -> str:
 
 def summary(notifications: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, str]]:
     """Notifications for messages: (event, connection id prefix, delivery_status)."""
-    return [(n.get("event", "?"), (n.get("connection_id") or "-")[:8], n.get("delivery_status", "?")) for n in notifications]
+    return [
+        (n.get("event", "?"), (n.get("connection_id") or "-")[:8], n.get("delivery_status", "?")) for n in notifications
+    ]
 
 
 def connection_body(
@@ -130,7 +132,9 @@ class Hooks:
     def headers(self) -> Dict[str, str]:
         return self.setup.headers
 
-    def request(self, method: str, path: str, headers: Optional[Dict[str, str]] = None, **kwargs: Any) -> httpx.Response:
+    def request(
+        self, method: str, path: str, headers: Optional[Dict[str, str]] = None, **kwargs: Any
+    ) -> httpx.Response:
         return self.setup.http.request(method, self.base + path, headers=headers or self.headers, **kwargs)
 
     def ok(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -173,7 +177,9 @@ class Hooks:
             pass
 
     def new_key(self, scopes: Sequence[str]) -> Dict[str, str]:
-        body = self.ok("POST", "/switchboard/apikey", json={"name": "events-" + "-".join(scopes), "scopes": list(scopes)})
+        body = self.ok(
+            "POST", "/switchboard/apikey", json={"name": "events-" + "-".join(scopes), "scopes": list(scopes)}
+        )
         return {"Authorization": f"Bearer {body['key']}"}
 
     # connections --------------------------------------------------------------------------------
@@ -185,7 +191,9 @@ class Hooks:
 
     def notifications(self, headers: Optional[Dict[str, str]] = None, **params: Any) -> List[Dict[str, Any]]:
         r = self.request("GET", "/unified/notification", headers=headers, params={"limit": 100, **params})
-        assert r.status_code == 200, f"GET /unified/notification {params}: expected 200, saw {r.status_code}: {r.text[:300]}"
+        assert r.status_code == 200, (
+            f"GET /unified/notification {params}: expected 200, saw {r.status_code}: {r.text[:300]}"
+        )
         body = r.json()
         assert isinstance(body, list), f"expected a JSON array of notifications, saw {type(body).__name__}"
         return body
@@ -250,7 +258,9 @@ class Hooks:
             log = self.deliveries(event_id)
             return len(log) >= count
 
-        assert wait_until(enough, timeout), f"event {event_id}: expected {count} logged attempt(s) within {timeout} s, saw {log}"
+        assert wait_until(enough, timeout), (
+            f"event {event_id}: expected {count} logged attempt(s) within {timeout} s, saw {log}"
+        )
         return log
 
     def wait_workspace(self, field: str, value: Any, timeout: float = ARRIVAL_S) -> Dict[str, Any]:
@@ -261,7 +271,9 @@ class Hooks:
             ws = self.workspace()
             return ws.get(field) == value
 
-        assert wait_until(reached, timeout), f"expected workspace {field}={value!r} within {timeout} s, saw {ws.get(field)!r}"
+        assert wait_until(reached, timeout), (
+            f"expected workspace {field}={value!r} within {timeout} s, saw {ws.get(field)!r}"
+        )
         return ws
 
     def delivered(self, ids: Set[str], timeout: float = ARRIVAL_S) -> None:
@@ -276,7 +288,9 @@ class Hooks:
 
 def pick(notifications: Sequence[Dict[str, Any]], event: str, connection_id: Optional[str] = None) -> Dict[str, Any]:
     found = [n for n in notifications if n.get("event") == event and n.get("connection_id") == connection_id]
-    assert len(found) == 1, f"expected one {event} for connection {connection_id}, saw {len(found)}: {summary(notifications)}"
+    assert len(found) == 1, (
+        f"expected one {event} for connection {connection_id}, saw {len(found)}: {summary(notifications)}"
+    )
     return found[0]
 
 
@@ -309,10 +323,12 @@ def check_delivery(
     assert headers.get("user-agent") == "Switchboard-Webhooks/1", (
         f"expected user-agent Switchboard-Webhooks/1, saw {headers.get('user-agent')!r}"
     )
-    assert delivery.webhook_id == event_id, f"expected webhook-id {event_id} (the notification id), saw {delivery.webhook_id!r}"
+    assert delivery.webhook_id == event_id, (
+        f"expected webhook-id {event_id} (the notification id), saw {delivery.webhook_id!r}"
+    )
     sent = int(headers.get("webhook-timestamp", "0"))
     assert abs(sent - delivery.wall_at) <= 60, (
-        f"expected webhook-timestamp near the attempt ({delivery.wall_at:.0f}), saw {headers.get('webhook-timestamp')!r}"
+        f"expected webhook-timestamp near ({delivery.wall_at:.0f}), saw {headers.get('webhook-timestamp')!r}"
     )
     text = delivery.body.decode("utf-8", errors="replace")
     for value in absent:
@@ -392,6 +408,8 @@ def test_connection_changes_are_delivered_signed_and_without_credentials(hooks: 
     cid = hooks.create_connection(connection_body(xref, key=key))["id"]
     r = hooks.request("PATCH", f"/unified/connection/{cid}", json={"external_xref": xref + "-b"})
     assert r.status_code == 200, f"PATCH connection: expected 200, saw {r.status_code}: {r.text[:300]}"
+    r = hooks.request("PUT", f"/unified/connection/{cid}", json={"external_xref": xref + "-c"})
+    assert r.status_code == 200, f"PUT connection: expected 200, saw {r.status_code}: {r.text[:300]}"
     r = hooks.request("DELETE", f"/unified/connection/{cid}")
     assert r.status_code == 200, f"DELETE connection: expected 200, saw {r.status_code}: {r.text[:300]}"
 
@@ -405,8 +423,8 @@ def test_connection_changes_are_delivered_signed_and_without_credentials(hooks: 
     assert again == oauth_id, f"expected the re-authorization to keep {oauth_id}, saw {again}"
 
     expected: List[EventKey] = [
-        ("CONNECTION_CREATED", cid), ("CONNECTION_UPDATED", cid), ("CONNECTION_DELETED", cid),
-        ("CONNECTION_CREATED", oauth_id), ("CONNECTION_UPDATED", oauth_id),
+        ("CONNECTION_CREATED", cid), ("CONNECTION_UPDATED", cid), ("CONNECTION_UPDATED", cid),
+        ("CONNECTION_DELETED", cid), ("CONNECTION_CREATED", oauth_id), ("CONNECTION_UPDATED", oauth_id),
     ]  # fmt: skip
     listed = hooks.wait_events(expected)
     have = Counter((n.get("event"), n.get("connection_id")) for n in listed)
@@ -422,11 +440,23 @@ def test_connection_changes_are_delivered_signed_and_without_credentials(hooks: 
     credentials = [key, hooks.setup.workspace.api_key, provider.client_secret]
     credentials += [t["access_token"] for t in issued] + [t["refresh_token"] for t in issued if t.get("refresh_token")]
     expect = {
-        ("CONNECTION_CREATED", cid): {"integration_type": "mock_apikey", "external_xref": xref, "environment": "Production"},
-        ("CONNECTION_UPDATED", cid): {"integration_type": "mock_apikey", "external_xref": xref + "-b"},
-        ("CONNECTION_DELETED", cid): {"integration_type": "mock_apikey", "external_xref": xref + "-b"},
-        ("CONNECTION_CREATED", oauth_id): {"integration_type": "mock", "external_xref": flow_xref, "environment": "Sandbox"},
-        ("CONNECTION_UPDATED", oauth_id): {"integration_type": "mock", "external_xref": flow_xref, "environment": "Sandbox"},
+        ("CONNECTION_CREATED", cid): {
+            "integration_type": "mock_apikey",
+            "external_xref": xref,
+            "environment": "Production",
+        },
+        ("CONNECTION_UPDATED", cid): {"integration_type": "mock_apikey"},
+        ("CONNECTION_DELETED", cid): {"integration_type": "mock_apikey", "external_xref": xref + "-c"},
+        ("CONNECTION_CREATED", oauth_id): {
+            "integration_type": "mock",
+            "external_xref": flow_xref,
+            "environment": "Sandbox",
+        },
+        ("CONNECTION_UPDATED", oauth_id): {
+            "integration_type": "mock",
+            "external_xref": flow_xref,
+            "environment": "Sandbox",
+        },
     }
     for n in ours:
         event_key = (n["event"], n["connection_id"])
@@ -435,9 +465,16 @@ def test_connection_changes_are_delivered_signed_and_without_credentials(hooks: 
             workspace_id=hooks.setup.workspace.id, connection_id=n["connection_id"], **expect[event_key],
         )  # fmt: skip
         done = hooks.wait_status(n["id"], "delivered")
-        assert done.get("delivery_attempts") == 1, f"{event_key}: expected 1 attempt, saw {done.get('delivery_attempts')!r}"
+        assert done.get("delivery_attempts") == 1, (
+            f"{event_key}: expected 1 attempt, saw {done.get('delivery_attempts')!r}"
+        )
         assert ts(done.get("sent_at")) >= ts(done.get("created_at")), f"{event_key}: sent_at {done.get('sent_at')!r}"
-        assert ts(done.get("updated_at")) >= ts(done.get("created_at")), f"{event_key}: updated_at {done.get('updated_at')!r}"
+        assert ts(done.get("updated_at")) >= ts(done.get("created_at")), (
+            f"{event_key}: updated_at {done.get('updated_at')!r}"
+        )
+    cid_updates = [n for n in ours if (n["event"], n["connection_id"]) == ("CONNECTION_UPDATED", cid)]
+    updates = sorted(only_delivery(hooks.receiver, n["id"]).json().get("external_xref") for n in cid_updates)
+    assert updates == [xref + "-b", xref + "-c"], f"expected the PATCH's and the PUT's external_xref, saw {updates}"
     activated = pick(listed, "INTEGRATION_ACTIVATED")
     assert activated.get("delivery_status") == "none", (
         f"expected the event made before the webhook existed to be 'none', saw {activated.get('delivery_status')!r}"
@@ -460,7 +497,7 @@ def test_integration_changes_make_integration_events(hooks: Hooks, provider, int
     assert oldest_first == [
         "INTEGRATION_ACTIVATED", "INTEGRATION_UPDATED", "INTEGRATION_DEACTIVATED",
         "INTEGRATION_ACTIVATED", "INTEGRATION_DEACTIVATED",
-    ], f"expected setup's activation, then updated, deactivated, activated, deactivated; saw {oldest_first}"  # fmt: skip
+    ], f"expected setup's activation, updated, deactivated, activated, deactivated; saw {oldest_first}"  # fmt: skip
     new = [n for n in listed if n.get("delivery_status") != "none"]
     assert len(new) == 4, f"expected the 4 changes after the webhook was set to be sent, saw {summary(listed)}"
     hooks.delivered({n["id"] for n in new})
@@ -478,8 +515,16 @@ def test_health_transitions_make_one_event_each(hooks: Hooks, provider, integrat
     setup = hooks.setup
     provider.set_lifetime(LIFETIME_S)
     cid = connect(setup, integration, http, state="health")
-    provider.set_lifetime(3600)
+    # A successful refresh changes nothing the application sees: no event.
+    time.sleep(LIFETIME_S + 0.5)
+    provider.reset_counters()
+    body = setup.connection(cid)
+    assert provider.token_calls("refresh_token") == 1, f"expected one refresh, saw {provider.stats()}"
+    assert body.get("refresh_status") == "active", (
+        f"expected active after the refresh, saw {body.get('refresh_status')!r}"
+    )
     # The provider forgets every refresh token: the next refresh gets a genuine invalid_grant.
+    provider.set_lifetime(3600)
     provider.revoke_refresh_tokens()
     time.sleep(LIFETIME_S + 0.5)
     body = setup.connection(cid)
@@ -509,10 +554,11 @@ def test_health_transitions_make_one_event_each(hooks: Hooks, provider, integrat
     have = Counter(n["event"] for n in hooks.all_notifications() if n.get("connection_id") == cid)
     want = Counter(["CONNECTION_CREATED", "CONNECTION_UNHEALTHY", "CONNECTION_UPDATED", "CONNECTION_HEALTHY"])
     assert have == want, f"expected one event per transition {dict(want)}, saw {dict(have)}"
-    # "for CONNECTION_UNHEALTHY, the failure code, such as `refresh failed: invalid_grant`"
+    # docs/events.md: "the cause and the connection's last_unhealthy_code, such as
+    # `token refresh failed: 400`" (the provider's invalid_grant answer is a 400).
     description = unhealthy.get("description") or ""
-    assert "refresh failed" in description and "invalid_grant" in description, (
-        f"expected the description 'refresh failed: invalid_grant', saw {description!r}"
+    assert description == "token refresh failed: 400", (
+        f"expected the description 'token refresh failed: 400', saw {description!r}"
     )
 
 
@@ -528,7 +574,9 @@ def test_event_filter_sends_only_the_listed_types(hooks: Hooks):
     created = pick(listed, "CONNECTION_CREATED", cid)
     for event in ("CONNECTION_UPDATED", "CONNECTION_DELETED"):
         n = pick(listed, event, cid)
-        assert n.get("delivery_status") == "none", f"expected {event} not wanted ('none'), saw {n.get('delivery_status')!r}"
+        assert n.get("delivery_status") == "none", (
+            f"expected {event} not wanted ('none'), saw {n.get('delivery_status')!r}"
+        )
         assert not n.get("sent_at"), f"expected no sent_at on {event}, saw {n.get('sent_at')!r}"
     hooks.delivered({created["id"]})
     hooks.wait_status(created["id"], "delivered")
@@ -544,9 +592,13 @@ def test_event_filter_sends_only_the_listed_types(hooks: Hooks):
     listed = hooks.all_notifications()
     hooks.delivered({pick(listed, e, other)["id"] for e in ("CONNECTION_CREATED", "CONNECTION_DELETED")})
     ws = hooks.workspace()
-    assert ws.get("event_webhook_url") == hooks.receiver.url, f"expected the URL kept, saw {ws.get('event_webhook_url')!r}"
+    assert ws.get("event_webhook_url") == hooks.receiver.url, (
+        f"expected the URL kept, saw {ws.get('event_webhook_url')!r}"
+    )
     # GET shows the setting "as set": null (all types), not a list of names.
-    assert ws.get("event_webhook_events") is None, f"expected event_webhook_events null, saw {ws.get('event_webhook_events')!r}"
+    assert ws.get("event_webhook_events") is None, (
+        f"expected event_webhook_events null, saw {ws.get('event_webhook_events')!r}"
+    )
 
 
 # ----- reading events ------------------------------------------------------------------------------
@@ -622,14 +674,18 @@ def test_notifications_through_the_sdk_by_id_and_filters(hooks: Hooks, make_setu
     r = hooks.request(
         "GET", "/unified/notification", params=[("event", "CONNECTION_CREATED"), ("event", "INTEGRATION_ACTIVATED")]
     )
-    assert r.status_code == 200 and {n["id"] for n in r.json()} == both, f"event repeated: {r.status_code} {r.text[:200]}"
+    assert r.status_code == 200 and {n["id"] for n in r.json()} == both, (
+        f"event repeated: {r.status_code} {r.text[:200]}"
+    )
     assert [n["connection_id"] for n in hooks.notifications(connection_id=ids[0])] == [ids[0]], "connection_id"
     assert [n["connection_id"] for n in hooks.notifications(env="Sandbox")] == [ids[1]], "env=Sandbox"
     assert hooks.notifications(updated_gte="2999-01-01") == [], "updated_gte in the future: expected nothing"
     assert len(hooks.notifications(updated_gte="2000-01-01T00:00:00Z")) == 4, "updated_gte in the past: expected all"
     by_update = hooks.notifications(sort="updated_at", order="asc")
     stamps = [ts(n["updated_at"]) for n in by_update]
-    assert stamps == sorted(stamps) and len(stamps) == 4, f"sort=updated_at&order=asc: {[n['updated_at'] for n in by_update]}"
+    assert stamps == sorted(stamps) and len(stamps) == 4, (
+        f"sort=updated_at&order=asc: {[n['updated_at'] for n in by_update]}"
+    )
 
     for params, name in BAD_PARAMETERS:
         r = hooks.request("GET", "/unified/notification", params=params)
@@ -652,10 +708,14 @@ def test_rotated_secret_signs_with_both_secrets(hooks: Hooks):
     rotated = hooks.ok("POST", "/switchboard/workspace/event-webhook/rotate-secret")
     new = rotated.get("event_webhook_secret")
     assert is_secret_format(new) and new != old, "expected a new whsec_ secret from rotate-secret"
-    assert hooks.workspace().get("event_webhook_secret") == new, "expected GET /switchboard/workspace to show the new secret"
+    assert hooks.workspace().get("event_webhook_secret") == new, (
+        "expected GET /switchboard/workspace to show the new secret"
+    )
     expires = ts(rotated.get("event_webhook_previous_secret_expires_at"))
     in_hours = (expires - datetime.now(timezone.utc)) / timedelta(hours=1)
-    assert 23 <= in_hours <= 24.1, f"expected the previous secret to expire in 24 h (the default overlap), saw {in_hours:.2f} h"
+    assert 23 <= in_hours <= 24.1, (
+        f"expected the previous secret to expire in 24 h (the default overlap), saw {in_hours:.2f} h"
+    )
 
     hooks.receiver.secrets = [new, old]
     second = hooks.create_connection()["id"]
@@ -669,7 +729,9 @@ def test_rotated_secret_signs_with_both_secrets(hooks: Hooks):
     stamp = datetime.fromtimestamp(int(d2.headers["webhook-timestamp"]), tz=timezone.utc)
     by_new = Webhook(new).sign(d2.webhook_id, stamp, d2.body)
     assert d2.signatures[0] == by_new, "expected the new secret's signature first"
-    assert d1.verified(old) and not d1.verified(new), "the delivery before the rotation verifies with the old secret only"
+    assert d1.verified(old) and not d1.verified(new), (
+        "the delivery before the rotation verifies with the old secret only"
+    )
 
 
 def test_settings_refusals_and_the_secret_hidden_from_other_keys(hooks: Hooks):
@@ -715,8 +777,14 @@ def test_settings_refusals_and_the_secret_hidden_from_other_keys(hooks: Hooks):
     assert r.status_code == 403, f"redeliver with connections:read: expected 403, saw {r.status_code}"
     assert hooks.receiver.ids() == set(), "expected nothing delivered"
 
-    # The egress policy: private and metadata addresses are refused (only 127.0.0.1 is allowed).
-    for url, host in (("http://10.0.0.1/hooks", "10.0.0.1"), ("https://169.254.169.254/latest/meta-data", "169.254.169.254")):
+    # The egress policy: private, metadata, IPv6 loopback and unspecified addresses are refused
+    # (the suite allows only 127.0.0.1, so `localhost`, which resolves to it, would pass).
+    for url, host in (
+        ("http://10.0.0.1/hooks", "10.0.0.1"),
+        ("https://169.254.169.254/latest/meta-data", "169.254.169.254"),
+        ("http://[::1]:9/x", "::1"),
+        ("http://0.0.0.0/x", "0.0.0.0"),
+    ):
         r = hooks.patch_workspace({"event_webhook_url": url})
         assert r.status_code == 400, f"{url}: expected 400 (egress policy), saw {r.status_code}: {r.text[:200]}"
         assert host in message(r), f"{url}: expected the message to name {host}, saw {message(r)!r}"
@@ -735,7 +803,9 @@ def test_refused_changes_make_no_event(hooks: Hooks):
     ]
     for method, path, body in refused:
         r = hooks.request(method, path, json=body)
-        assert 400 <= r.status_code < 500, f"{method} {path} {body}: expected a 4xx, saw {r.status_code}: {r.text[:200]}"
+        assert 400 <= r.status_code < 500, (
+            f"{method} {path} {body}: expected a 4xx, saw {r.status_code}: {r.text[:200]}"
+        )
     events = [(n["event"], n.get("connection_id")) for n in hooks.all_notifications()]
     assert events == [("CONNECTION_CREATED", cid), ("INTEGRATION_ACTIVATED", None)], (
         f"expected no event for refused changes, saw {events}"
@@ -775,8 +845,12 @@ def test_receiver_down_then_up_gets_every_event(hooks: Hooks):
         done = hooks.wait_status(n["id"], "delivered")
         log = hooks.deliveries(n["id"])
         assert 2 <= len(log) <= ATTEMPTS, f"expected 2 to {ATTEMPTS} attempts, saw {len(log)}: {log}"
-        assert done.get("delivery_attempts") == len(log), f"delivery_attempts {done.get('delivery_attempts')} != {len(log)} logged"
-        assert log[-1].get("status") == 200 and "error" not in log[-1], f"expected the last attempt to succeed, saw {log[-1]}"
+        assert done.get("delivery_attempts") == len(log), (
+            f"delivery_attempts {done.get('delivery_attempts')} != {len(log)} logged"
+        )
+        assert log[-1].get("status") == 200 and "error" not in log[-1], (
+            f"expected the last attempt to succeed, saw {log[-1]}"
+        )
         assert all(a.get("error") for a in log[:-1]), f"expected every earlier attempt to have an error, saw {log}"
         check_delivery(only_delivery(hooks.receiver, n["id"]), n, hooks.secret)
 
@@ -798,7 +872,9 @@ def test_410_disables_the_endpoint_until_resume(hooks: Hooks):
     hooks.receiver.default = Reply()
     cid = hooks.create_connection()["id"]
     held = pick(hooks.all_notifications(), "CONNECTION_CREATED", cid)
-    assert held.get("delivery_status") == "held", f"expected a new event to be 'held' while disabled, saw {held.get('delivery_status')!r}"
+    assert held.get("delivery_status") == "held", (
+        f"expected a new event to be 'held' while disabled, saw {held.get('delivery_status')!r}"
+    )
     assert not hooks.receiver.wait_for(lambda ds: held["id"] in {d.webhook_id for d in ds}, QUIET_S), (
         "expected nothing sent to a disabled endpoint"
     )
@@ -806,8 +882,12 @@ def test_410_disables_the_endpoint_until_resume(hooks: Hooks):
     gone_state = hooks.notification(gone["id"]).get("delivery_status")
 
     resumed = hooks.ok("POST", "/switchboard/workspace/event-webhook/resume")
-    assert resumed.get("event_webhook_is_healthy") is True, f"expected resume to re-enable, saw {resumed.get('event_webhook_is_healthy')!r}"
-    assert not resumed.get("event_webhook_disabled_reason"), f"expected no disabled_reason, saw {resumed.get('event_webhook_disabled_reason')!r}"
+    assert resumed.get("event_webhook_is_healthy") is True, (
+        f"expected resume to re-enable, saw {resumed.get('event_webhook_is_healthy')!r}"
+    )
+    assert not resumed.get("event_webhook_disabled_reason"), (
+        f"expected no disabled_reason, saw {resumed.get('event_webhook_disabled_reason')!r}"
+    )
     hooks.delivered({held["id"]})
     check_delivery(only_delivery(hooks.receiver, held["id"]), held, hooks.secret, connection_id=cid)
     hooks.wait_status(held["id"], "delivered")
@@ -826,26 +906,36 @@ def test_exhausted_retries_fail_the_event_and_disable_the_endpoint(hooks: Hooks)
     cid = hooks.create_connection()["id"]
     event = pick(hooks.all_notifications(), "CONNECTION_CREATED", cid)
     failed = hooks.wait_status(event["id"], "failed", timeout=ATTEMPTS * 3.0)
-    assert failed.get("delivery_attempts") == ATTEMPTS, f"expected {ATTEMPTS} attempts, saw {failed.get('delivery_attempts')!r}"
+    assert failed.get("delivery_attempts") == ATTEMPTS, (
+        f"expected {ATTEMPTS} attempts, saw {failed.get('delivery_attempts')!r}"
+    )
     assert not failed.get("sent_at"), f"expected no sent_at on a failed event, saw {failed.get('sent_at')!r}"
 
     got = hooks.receiver.deliveries_of(event["id"])
     assert len(got) == ATTEMPTS, f"expected {ATTEMPTS} requests for the event, the receiver got {len(got)}"
     for d in got:
         check_delivery(d, event, hooks.secret, connection_id=cid)
-    gaps = [round(b.received_at - a.received_at, 2) for a, b in zip(got, got[1:])]
+    gaps = [round(b.received_at - a.received_at, 2) for a, b in zip(got, got[1:], strict=False)]
     assert all(0.85 <= g <= 3.0 for g in gaps), f"expected retries about 1 s apart (1s,1s,1s +-10%), saw gaps {gaps}"
     log = hooks.deliveries(event["id"])
-    assert [a.get("status") for a in log] == [503] * ATTEMPTS, f"expected {ATTEMPTS} logged attempts answered 503, saw {log}"
+    assert [a.get("status") for a in log] == [503] * ATTEMPTS, (
+        f"expected {ATTEMPTS} logged attempts answered 503, saw {log}"
+    )
     for a in log:
-        assert "503" in str(a.get("error")) and a.get("response_body") == "upstream down", f"expected error HTTP 503 and the body, saw {a}"
+        assert "503" in str(a.get("error")) and a.get("response_body") == "upstream down", (
+            f"expected error HTTP 503 and the body, saw {a}"
+        )
         assert a.get("redelivery") is False, f"expected redelivery false, saw {a}"
 
     ws = hooks.wait_workspace("event_webhook_is_healthy", False)
     reason = str(ws.get("event_webhook_disabled_reason"))
-    assert reason.startswith("retries exhausted") and "503" in reason, f"expected 'retries exhausted: HTTP 503', saw {reason!r}"
+    assert reason.startswith("retries exhausted") and "503" in reason, (
+        f"expected 'retries exhausted: HTTP 503', saw {reason!r}"
+    )
     listed = hooks.all_notifications()
-    assert [n["event"] for n in listed].count("WEBHOOK_UNHEALTHY") == 1, f"expected one WEBHOOK_UNHEALTHY, saw {summary(listed)}"
+    assert [n["event"] for n in listed].count("WEBHOOK_UNHEALTHY") == 1, (
+        f"expected one WEBHOOK_UNHEALTHY, saw {summary(listed)}"
+    )
 
     # Held while disabled; resume sends the held event, not the failed one; redeliver does.
     hooks.receiver.default = Reply()
@@ -857,7 +947,9 @@ def test_exhausted_retries_fail_the_event_and_disable_the_endpoint(hooks: Hooks)
     assert not hooks.receiver.wait_for(lambda _: hooks.receiver.accepted_ids() >= {event["id"]}, QUIET_S), (
         "expected resume not to send the failed event again"
     )
-    assert hooks.notification(event["id"]).get("delivery_status") == "failed", "expected the failed event to stay failed"
+    assert hooks.notification(event["id"]).get("delivery_status") == "failed", (
+        "expected the failed event to stay failed"
+    )
     again = hooks.ok("POST", f"/switchboard/event/{event['id']}/redeliver")
     assert again.get("id") == event["id"], f"expected redeliver to return the notification, saw {again}"
     hooks.delivered({event["id"]})
@@ -876,7 +968,9 @@ def test_retry_after_the_delivery_log_and_redelivery(hooks: Hooks):
     first, second = got
     waited = second.received_at - first.received_at
     assert waited >= 2.8, f"expected the retry after Retry-After: 3 (>= ~3 s), saw it {waited:.2f} s later"
-    assert first.webhook_id == second.webhook_id and second.json() == first.json(), "expected the same event on every attempt"
+    assert first.webhook_id == second.webhook_id and second.json() == first.json(), (
+        "expected the same event on every attempt"
+    )
     done = hooks.wait_status(event["id"], "delivered")
     assert done.get("delivery_attempts") == 2, f"expected 2 attempts, saw {done.get('delivery_attempts')!r}"
 
@@ -897,7 +991,9 @@ def test_retry_after_the_delivery_log_and_redelivery(hooks: Hooks):
     assert ts(ok["at"]) - ts(failed["at"]) >= timedelta(seconds=2.8), f"logged attempts {failed['at']} and {ok['at']}"
 
     again = hooks.ok("POST", f"/switchboard/event/{event['id']}/redeliver")
-    assert again.get("id") == event["id"] and again.get("event") == "CONNECTION_CREATED", f"expected the notification, saw {again}"
+    assert again.get("id") == event["id"] and again.get("event") == "CONNECTION_CREATED", (
+        f"expected the notification, saw {again}"
+    )
     assert hooks.receiver.wait_for(lambda _: len(hooks.receiver.deliveries_of(event["id"])) == 3, ARRIVAL_S), (
         "expected the redelivery to arrive"
     )
@@ -905,20 +1001,75 @@ def test_retry_after_the_delivery_log_and_redelivery(hooks: Hooks):
     check_delivery(third, event, hooks.secret, connection_id=cid)
     assert third.json() == first.json(), "expected the redelivery to carry the same event"
     log = hooks.wait_attempts(event["id"], 3)
-    assert log[-1].get("redelivery") is True and log[-1].get("status") == 200, f"expected a logged redelivery, saw {log[-1]}"
+    assert log[-1].get("redelivery") is True and log[-1].get("status") == 200, (
+        f"expected a logged redelivery, saw {log[-1]}"
+    )
     # docs/events.md's log entries number their attempts ("attempt": 1, ...), oldest first.
     numbers = [a.get("attempt") for a in log]
     assert numbers[:2] == [1, 2], f"expected each logged attempt to carry its number (attempt 1, 2, ...), saw {numbers}"
+
+
+def test_redirects_and_timeouts_are_failed_attempts(hooks: Hooks):
+    hooks.subscribe()
+    elsewhere = f"http://127.0.0.1:{hooks.receiver.port}/elsewhere"
+    hooks.receiver.script(
+        Reply(302, b"moved", (("Location", elsewhere),)),  # never followed
+        Reply(200, b"too late", delay=2.6),  # past the 2 s delivery timeout
+    )
+    cid = hooks.create_connection()["id"]
+    event = pick(hooks.all_notifications(), "CONNECTION_CREATED", cid)
+    done = hooks.wait_status(event["id"], "delivered", timeout=ARRIVAL_S + 5)
+    log = hooks.deliveries(event["id"])
+    assert done.get("delivery_attempts") == 3 and len(log) == 3, f"expected 3 attempts (302, timeout, 200), saw {log}"
+    moved, late, ok = log
+    assert moved.get("status") == 302 and moved.get("error"), f"expected a 302 to be a failed attempt, saw {moved}"
+    assert not late.get("status") and late.get("error"), f"expected a timeout (an error, no status), saw {late}"
+    assert late.get("latency_ms", 0) < 2600, f"expected the attempt cut off at the 2 s timeout, saw {late}"
+    assert ok.get("status") == 200 and "error" not in ok, f"expected the third attempt to succeed, saw {ok}"
+    paths = [d.path for d in hooks.receiver.deliveries]
+    assert all(p.startswith("/hooks/") for p in paths), f"expected the redirect not followed, the receiver saw {paths}"
+
+
+def test_cli_lists_and_redelivers_events(hooks: Hooks):
+    hooks.subscribe()
+    cid = hooks.create_connection()["id"]
+    event = pick(hooks.all_notifications(), "CONNECTION_CREATED", cid)
+    hooks.delivered({event["id"]})
+    hooks.wait_status(event["id"], "delivered")
+    server, ws = hooks.setup.server, hooks.setup.workspace.id
+    activated = pick(hooks.all_notifications(), "INTEGRATION_ACTIVATED")
+
+    out = server.cli("events", "list", "--workspace", ws).stdout
+    assert event["id"] in out and activated["id"] in out, f"expected both events listed by the CLI, saw {out[:500]!r}"
+    out = server.cli(
+        "events", "list", "--workspace", ws, "--event", "CONNECTION_CREATED", "--status", "delivered"
+    ).stdout
+    assert event["id"] in out and activated["id"] not in out, f"expected only the delivered creation, saw {out[:500]!r}"
+    out = server.cli("events", "list", "--workspace", ws, "--status", "none").stdout
+    assert activated["id"] in out and event["id"] not in out, f"expected only the 'none' event, saw {out[:500]!r}"
+
+    server.cli("events", "redeliver", "--workspace", ws, event["id"])
+    assert hooks.receiver.wait_for(lambda _: len(hooks.receiver.deliveries_of(event["id"])) == 2, ARRIVAL_S), (
+        f"expected the CLI's redelivery to arrive, the receiver got {len(hooks.receiver.deliveries_of(event['id']))}"
+    )
+    again = hooks.receiver.deliveries_of(event["id"])[1]
+    check_delivery(again, event, hooks.secret, connection_id=cid)
+    log = hooks.wait_attempts(event["id"], 2)
+    assert log[-1].get("redelivery") is True, f"expected the CLI's send logged as a redelivery, saw {log[-1]}"
+
+
+# docs/events.md: "at most 16 deliveries at a time to one workspace's endpoint" per replica.
+PER_ENDPOINT = 16
 
 
 def test_a_slow_endpoint_holds_up_no_other_workspace(hooks: Hooks, make_setup, figures):
     slow = hooks
     slow.subscribe()
     slow.receiver.default = Reply(delay=1.5)  # under the 2 s delivery timeout
-    count = 20
+    count = 36
     ids = [slow.create_connection()["id"] for _ in range(count)]
-    assert slow.receiver.wait_for(lambda _: slow.receiver.in_flight >= 8, ARRIVAL_S), (
-        f"expected 8 deliveries in flight to the slow endpoint, saw {slow.receiver.in_flight}"
+    assert slow.receiver.wait_for(lambda _: slow.receiver.in_flight >= PER_ENDPOINT, ARRIVAL_S), (
+        f"expected {PER_ENDPOINT} deliveries in flight to the slow endpoint, saw {slow.receiver.in_flight}"
     )
     with Receiver() as fast_receiver:
         fast = Hooks(make_setup(slow.setup.server), fast_receiver)
@@ -932,11 +1083,13 @@ def test_a_slow_endpoint_holds_up_no_other_workspace(hooks: Hooks, make_setup, f
         finally:
             fast.unsubscribe_quietly()
     busy = slow.receiver.in_flight
-    assert elapsed < 1.5, f"expected the other workspace's event within one slow answer (1.5 s), it took {elapsed:.2f} s"
+    assert elapsed < 1.5, (
+        f"expected the other workspace's event within one slow answer (1.5 s), it took {elapsed:.2f} s"
+    )
     events = {pick(slow.all_notifications(), "CONNECTION_CREATED", i)["id"] for i in ids}
-    slow.delivered(events, timeout=count * 1.5 / 8 + 10)
+    slow.delivered(events, timeout=count * 1.5 / PER_ENDPOINT + 10)
     peak = slow.receiver.max_in_flight_total
-    assert peak <= 8, f"expected at most 8 deliveries at a time to one endpoint, saw {peak}"
+    assert peak <= PER_ENDPOINT, f"expected at most {PER_ENDPOINT} deliveries at a time to one endpoint, saw {peak}"
     figures(f"slow endpoint: {peak} at once; another workspace's event in {elapsed:.2f} s while {busy} were in flight")
 
 
@@ -944,7 +1097,7 @@ def test_a_slow_endpoint_holds_up_no_other_workspace(hooks: Hooks, make_setup, f
 
 
 KILLS = 10
-WRITE_PAUSE_S = 0.02
+WRITE_PAUSE_S = 0.01
 
 
 def test_sigkills_during_delivery_lose_no_committed_event(backend, make_server, make_setup, receiver, figures):
@@ -964,7 +1117,9 @@ def test_sigkills_during_delivery_lose_no_committed_event(backend, make_server, 
                 n += 1
                 try:
                     r = client.post(
-                        f"{server.base_url}/unified/connection", headers=hooks.headers, json=connection_body(f"crash-{n}")
+                        f"{server.base_url}/unified/connection",
+                        headers=hooks.headers,
+                        json=connection_body(f"crash-{n}"),
                     )
                 except httpx.HTTPError as exc:  # the server is down or restarting
                     failures[type(exc).__name__] += 1
@@ -983,7 +1138,7 @@ def test_sigkills_during_delivery_lose_no_committed_event(backend, make_server, 
         for _ in range(KILLS):
             before = len(created)
             # Some writes committed since the last start, and a delivery is being answered.
-            wait_until(lambda: len(created) >= before + 5 and receiver.in_flight > 0, timeout=5, interval=0.005)
+            wait_until(lambda n=before: len(created) >= n + 10 and receiver.in_flight > 0, timeout=5, interval=0.005)
             mid_delivery += receiver.in_flight > 0
             server.kill()
             server.start()
@@ -1001,7 +1156,9 @@ def test_sigkills_during_delivery_lose_no_committed_event(backend, make_server, 
         nonlocal listed
         listed = hooks.all_notifications()
         wanted = {n["id"] for n in listed if n.get("delivery_status") != "none"}
-        return all(n.get("delivery_status") in ("delivered", "none") for n in listed) and wanted <= receiver.accepted_ids()
+        return (
+            all(n.get("delivery_status") in ("delivered", "none") for n in listed) and wanted <= receiver.accepted_ids()
+        )
 
     settled_ok = wait_until(settled, timeout=LEASE_S + ATTEMPTS * 2 + 15, interval=0.5)
     statuses = Counter(n.get("delivery_status") for n in listed)
@@ -1014,19 +1171,23 @@ def test_sigkills_during_delivery_lose_no_committed_event(backend, make_server, 
     )
     assert settled_ok, f"expected every event 'delivered', saw statuses {dict(statuses)}"
     phantom = received - {n["id"] for n in listed}
-    assert not phantom, f"expected only ids of listed events, the receiver got {len(phantom)} others, e.g. {sorted(phantom)[:3]}"
+    assert not phantom, (
+        f"expected only ids of listed events, the receiver got {len(phantom)} others, e.g. {sorted(phantom)[:3]}"
+    )
     by_connection = {n.get("connection_id") for n in listed if n.get("event") == "CONNECTION_CREATED"}
     unrecorded = set(created) - by_connection
     assert not unrecorded, f"expected a CONNECTION_CREATED for every create answered 200; {len(unrecorded)} have none"
     unverified = [d.webhook_id for d in receiver.deliveries if not d.verified(hooks.secret)]
     assert not unverified, f"expected every delivery to verify, {len(unverified)} did not (e.g. {unverified[:3]})"
     for d in receiver.deliveries:
-        assert d.json().get("id") == d.webhook_id, f"a delivery's body id {d.json().get('id')} is not its webhook-id {d.webhook_id}"
+        assert d.json().get("id") == d.webhook_id, (
+            f"a delivery's body id {d.json().get('id')} is not its webhook-id {d.webhook_id}"
+        )
     per_id = Counter(d.webhook_id for d in receiver.deliveries if d.ok)
     duplicates = sum(c - 1 for c in per_id.values())
     elapsed = time.monotonic() - started
     figures(
-        f"{KILLS} SIGKILLs ({mid_delivery} mid-delivery): {len(created)} creates answered 200, {len(committed)} events, "
+        f"{KILLS} SIGKILLs ({mid_delivery} mid-delivery): {len(created)} creates got 200, {len(committed)} events, "
         f"{duplicates} duplicate deliveries (same webhook-id), {elapsed:.1f} s; write failures {dict(failures)}"
     )
     assert elapsed < 120, f"expected the crash test to stay bounded, it took {elapsed:.1f} s"
@@ -1065,13 +1226,15 @@ def test_two_replicas_share_deliveries_and_never_send_one_event_at_once(
         f"{sorted(concurrent_ids.values())[-3:]})"
     )
     peak = receiver.max_in_flight_total
-    assert peak <= 16, f"expected at most 8 deliveries at a time per replica (16 for two), saw {peak}"
+    assert peak <= 2 * PER_ENDPOINT, (
+        f"expected at most {PER_ENDPOINT} deliveries at a time per replica ({2 * PER_ENDPOINT} for two), saw {peak}"
+    )
     for event_id in events:
         hooks.wait_status(event_id, "delivered")
     after = {s.name: deliveries_counted(s.base_url) for s in (a, b)}
     shares = {name: after[name] - before[name] for name in after}
     assert all(v > 0 for v in shares.values()), (
-        f"expected both replicas to deliver some events (switchboard_event_deliveries_total moved on each), saw {shares}"
+        f"expected both replicas to deliver (switchboard_event_deliveries_total moved on each), saw {shares}"
     )
     duplicates = len(receiver.deliveries) - len(events) - 10
     figures(f"2 replicas: {count} events, deliveries counted per replica {shares}, {peak} at once, {duplicates} extra")

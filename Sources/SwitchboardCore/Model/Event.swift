@@ -143,7 +143,10 @@ public struct Event: Sendable, Equatable {
 
 /// Filters and order for `/unified/notification`.
 public struct EventQuery: Sendable, Equatable {
-    public enum Sort: String, Sendable { case createdAt = "created_at", updatedAt = "updated_at" }
+    public enum Sort: String, Sendable {
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
 
     public var workspaceID: WorkspaceID
     public var limit: Int

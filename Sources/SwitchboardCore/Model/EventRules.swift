@@ -24,7 +24,11 @@ public enum ConnectionEvents {
             }
             if old.health.isHealthy, !new.health.isHealthy {
                 let code = new.health.lastUnhealthyCode ?? "unknown"
-                events.append(Event(.connectionUnhealthy, about: new, at: time, description: code))
+                // A refresh is audited; a passthrough call's health stamp is not.
+                let what =
+                    audit?.action == .tokenRefresh
+                    ? "token refresh failed: \(code)" : "the provider refused a passthrough call: \(code)"
+                events.append(Event(.connectionUnhealthy, about: new, at: time, description: what))
             } else if !old.health.isHealthy, new.health.isHealthy {
                 events.append(Event(.connectionHealthy, about: new, at: time))
             }

@@ -21,17 +21,24 @@ public protocol EventStore: Sendable {
     func resumeEventWebhook(workspace: WorkspaceID, at time: Timestamp, audit: AuditRecord) async throws -> Bool
 
     /// Queues the event again at `time` with a fresh retry schedule; nil if there is no such event.
-    func redeliverEvent(id: String, workspace: WorkspaceID, at time: Timestamp, audit: AuditRecord) async throws
+    func redeliverEvent(
+        id: String,
+        workspace: WorkspaceID,
+        at time: Timestamp,
+        audit: AuditRecord
+    ) async throws
         -> Event?
 
-    /// Leases up to `limit` pending events due at `time` (oldest due first) to `owner` until
-    /// `until`, with their webhooks, skipping the workspaces in `excluding` and events another
-    /// owner holds. An event is leased to one owner at a time, across processes.
+    /// Leases up to `limit` pending events due at `time` (oldest due first), at most
+    /// `perWorkspace` of one workspace, to `owner` until `until`, with their webhooks, skipping
+    /// the workspaces in `excluding` and events another owner holds. An event is leased to one
+    /// owner at a time, across processes.
     func claimDueDeliveries(
         owner: String,
         at time: Timestamp,
         until: Timestamp,
         limit: Int,
+        perWorkspace: Int,
         excluding: [WorkspaceID]
     ) async throws -> [DeliveryClaim]
 
@@ -42,6 +49,10 @@ public protocol EventStore: Sendable {
     /// `owner` no longer holds (it expired and another deliverer took the event) only logs its attempt.
     func finishDeliveries(_ outcomes: [DeliveryOutcome], owner: String, at time: Timestamp) async throws
 
+    /// For monitoring, across workspaces: events due for an attempt at `time` (pending, their time
+    /// come, not leased), and the earliest due time among them.
+    func deliveryBacklog(at time: Timestamp) async throws -> (due: Int, earliestDue: Timestamp?)
+
     /// The event's attempts, oldest first (empty for an unknown event).
     func deliveryAttempts(eventID: String, workspace: WorkspaceID) async throws -> [DeliveryAttempt]
 
@@ -51,9 +62,33 @@ public protocol EventStore: Sendable {
 
     /// Up to `limit` webhooks (any workspace) after `workspace` in id order with a secret sealed
     /// under a key other than `keyID`: key rotation's work list.
-    func eventWebhooksSealed(notWith keyID: String, after workspace: WorkspaceID?, limit: Int) async throws
+    func eventWebhooksSealed(
+        notWith keyID: String,
+        after workspace: WorkspaceID?,
+        limit: Int
+    ) async throws
         -> [EventWebhook]
 
     /// Replaces a webhook's sealed secrets if they are still `old`'s; returns whether it did.
     func replaceSealedWebhookSecrets(old: EventWebhook, new: EventWebhook) async throws -> Bool
+}
+
+extension EventStore {
+    /// A claim with no limit per workspace but the claim's own.
+    public func claimDueDeliveries(
+        owner: String,
+        at time: Timestamp,
+        until: Timestamp,
+        limit: Int,
+        excluding: [WorkspaceID]
+    ) async throws -> [DeliveryClaim] {
+        try await claimDueDeliveries(
+            owner: owner,
+            at: time,
+            until: until,
+            limit: limit,
+            perWorkspace: limit,
+            excluding: excluding
+        )
+    }
 }

@@ -100,7 +100,9 @@ struct EventRoutes: Sendable {
         )
         var writer = JSONWriter(reservingCapacity: 64 + attempts.count * 300)
         writer.beginArray()
-        for attempt in attempts { NotificationJSON.write(attempt, to: &writer) }
+        for (index, attempt) in attempts.enumerated() {
+            NotificationJSON.write(attempt, number: index + 1, to: &writer)
+        }
         writer.endArray()
         return .json(writer.bytes)
     }

@@ -144,7 +144,8 @@ struct IntegrationRoutes: Sendable {
             case nil: .keep
             case .null?: .remove
             case .string(let text)?: .set(text)
-            case let other?: throw APIError.invalidBody("event_webhook_url must be a string or null, got \(other.typeName)")
+            case let other?:
+                throw APIError.invalidBody("event_webhook_url must be a string or null, got \(other.typeName)")
             }
         var types: EventService.Change<[EventType]> = .keep
         if body["event_webhook_events"] == .null {
@@ -310,8 +311,9 @@ struct IntegrationRoutes: Sendable {
     /// The `event_webhook_*` members (Unified's workspace field names, then Switchboard's).
     static func write(_ webhook: EventService.WebhookSettings, to w: inout JSONWriter) {
         w.member("event_webhook_url", webhook.url)
+        // null: every type, as set (no list, or null).
         w.key("event_webhook_events")
-        w.stringArray((webhook.types.isEmpty ? EventType.allCases : webhook.types).map(\.rawValue))
+        if webhook.types.isEmpty { w.null() } else { w.stringArray(webhook.types.map(\.rawValue)) }
         w.member("event_webhook_secret", webhook.secret)
         if let expiry = webhook.previousSecretExpiresAt {
             w.member("event_webhook_previous_secret_expires_at", expiry.rfc3339)

@@ -339,7 +339,8 @@ public struct Settings: Sendable {
         if let seconds = try wholeNumber(.eventLease, 1...86_400) {
             guard Int64(seconds) > settings.timeoutSeconds else {
                 throw SettingsError(
-                    description: "\(Setting.eventLease.rawValue): \(seconds) must be longer than the delivery timeout (\(settings.timeoutSeconds))"
+                    description:
+                        "\(Setting.eventLease.rawValue): \(seconds) must be longer than the delivery timeout (\(settings.timeoutSeconds))"
                 )
             }
             settings.leaseSeconds = Int64(seconds)

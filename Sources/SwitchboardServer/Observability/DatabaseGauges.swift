@@ -73,6 +73,11 @@ final class DatabaseGauges: Sendable {
             max(0, time.millisecondsSinceEpoch - $0.adding(seconds: -refreshMargin).millisecondsSinceEpoch)
         }
         Gauge(label: "switchboard_token_refresh_overdue_seconds").record(Double(overdue ?? 0) / 1000)
+        // The event outbox: deliveries due and not under way, and how long the oldest has waited.
+        let events = try await store.deliveryBacklog(at: time)
+        Gauge(label: "switchboard_event_deliveries_due").record(events.due)
+        let waiting = events.earliestDue.map { max(0, time.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) }
+        Gauge(label: "switchboard_event_delivery_overdue_seconds").record(Double(waiting ?? 0) / 1000)
     }
 
     private func updateKeys() async throws {

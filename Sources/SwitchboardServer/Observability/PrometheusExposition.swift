@@ -35,6 +35,13 @@ public final class PrometheusExposition: Sendable {
         factory.valueHistogramBuckets["switchboard_token_refresh_lag_seconds"] = [
             1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600,
         ]
+        // An event delivery's round trip to the receiver, and how long after it fell due it ran.
+        factory.valueHistogramBuckets["switchboard_event_delivery_duration_seconds"] = [
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30,
+        ]
+        factory.valueHistogramBuckets["switchboard_event_delivery_lag_seconds"] = [
+            0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 300, 3600,
+        ]
         MetricsSystem.bootstrap(factory)
         HTTPMetrics.recordBuild(backend: backend)
         return PrometheusExposition(registry: registry, token: token)
