@@ -72,12 +72,7 @@ public struct EventService: Sendable {
     public func redeliver(_ id: String, by principal: Principal) async throws -> Event {
         _ = try await get(id, by: principal)
         guard try await store.eventWebhook(workspace: principal.workspaceID) != nil else {
-            throw ServiceError.invalid(
-                ValidationError(
-                    field: "event_webhook_url",
-                    message: "the workspace has no event_webhook_url to send to"
-                )
-            )
+            throw ServiceError.conflict("the workspace has no event webhook to send to (set event_webhook_url first)")
         }
         let time = now()
         let record = AuditRecord(.eventRedeliver, by: principal, at: time, target: id)
@@ -132,11 +127,8 @@ public struct EventService: Sendable {
             webhook = current
         } else {
             if case .keep = types { return nil }
-            throw ServiceError.invalid(
-                ValidationError(
-                    field: "event_webhook_events",
-                    message: "set event_webhook_url before event_webhook_events: the workspace has no event webhook"
-                )
+            throw ServiceError.conflict(
+                "the workspace has no event webhook: set event_webhook_url before (or with) event_webhook_events"
             )
         }
         switch types {

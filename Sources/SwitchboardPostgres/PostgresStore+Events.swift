@@ -531,6 +531,96 @@ extension PostgresStore {
         }
     }
 
+    // MARK: - Copying
+
+    public func allEventWebhooks() async throws -> [EventWebhook] {
+        try await mapped { [client, logger] in
+            var webhooks: [EventWebhook] = []
+            for try await row in try await client.query(
+                "SELECT \(unescaped: Self.webhookColumns) FROM event_webhooks ORDER BY workspace_id",
+                logger: logger
+            ) {
+                webhooks.append(try Self.webhook(from: row.makeRandomAccess(), startingAt: 0))
+            }
+            return webhooks
+        }
+    }
+
+    public func importEventWebhooks(_ webhooks: [EventWebhook]) async throws -> Int {
+        guard !webhooks.isEmpty else { return 0 }
+        return try await mapped { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                var inserted = 0
+                for w in webhooks {
+                    inserted += try await connection.query(
+                        """
+                        INSERT INTO event_webhooks (\(unescaped: Self.webhookColumns)) VALUES (
+                            \(w.workspaceID.rawValue), \(w.url), \(w.typesText), \(w.secret.keyID),
+                            \(ByteBuffer(bytes: w.secret.ciphertext)), \(w.previousSecret?.keyID),
+                            \(w.previousSecret.map { ByteBuffer(bytes: $0.ciphertext) }),
+                            \(w.previousUntil?.millisecondsSinceEpoch), \(w.disabledAt?.millisecondsSinceEpoch),
+                            \(w.disabledReason), \(w.updatedAt.millisecondsSinceEpoch))
+                        ON CONFLICT (workspace_id) DO NOTHING RETURNING 1
+                        """,
+                        logger: logger
+                    ).collect().count
+                }
+                return inserted
+            }
+        }
+    }
+
+    public func events(after id: String?, limit: Int) async throws -> [Event] {
+        try await mapped { [client, logger] in
+            try await Self.events(
+                try await client.query(
+                    """
+                    SELECT \(unescaped: Self.eventColumns) FROM events WHERE id > \(id ?? "")
+                    ORDER BY id LIMIT \(Int64(limit))
+                    """,
+                    logger: logger
+                )
+            )
+        }
+    }
+
+    public func importEvents(_ events: [Event]) async throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        let now = Timestamp.now().millisecondsSinceEpoch
+        var binds = PostgresBindings(capacity: events.count * 14)
+        var rows: [String] = []
+        func optional(_ value: String?) { if let value { binds.append(value) } else { binds.appendNull() } }
+        func optional(_ value: Int64?) { if let value { binds.append(value) } else { binds.appendNull() } }
+        for e in events {
+            let first = binds.count + 1
+            rows.append("(" + (first..<(first + 14)).map { "$\($0)" }.joined(separator: ", ") + ")")
+            binds.append(e.id)
+            binds.append(e.workspaceID.rawValue)
+            binds.append(e.type.rawValue)
+            binds.append(e.createdAt.millisecondsSinceEpoch)
+            binds.append(e.updatedAt.millisecondsSinceEpoch)
+            optional(e.connectionID?.rawValue)
+            optional(e.integrationType)
+            optional(e.environment)
+            optional(e.externalXref)
+            optional(e.description)
+            binds.append(e.delivery.rawValue)
+            binds.append(Int32(e.attempts))
+            optional(e.sentAt?.millisecondsSinceEpoch)
+            optional(e.delivery == .pending ? now : nil)
+        }
+        let query = PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO events (\(Self.eventColumns), due_at) VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (id) DO NOTHING RETURNING 1
+                """,
+            binds: binds
+        )
+        return try await mapped { [client, logger] in
+            try await client.query(query, logger: logger).collect().count
+        }
+    }
+
     // MARK: - Rows
 
     /// Rows in `eventColumns` order.

@@ -448,6 +448,74 @@ extension SQLiteStore {
         }
     }
 
+    // MARK: - Copying
+
+    public func allEventWebhooks() async throws -> [EventWebhook] {
+        try await mapped {
+            try await pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT \(Self.webhookColumns) FROM event_webhooks ORDER BY workspace_id")
+                    .map { Self.webhook(from: $0) }
+            }
+        }
+    }
+
+    public func importEventWebhooks(_ webhooks: [EventWebhook]) async throws -> Int {
+        try await mapped {
+            try await pool.write { db in
+                let statement = try db.cachedStatement(
+                    sql: """
+                        INSERT OR IGNORE INTO event_webhooks (\(Self.webhookColumns))
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                )
+                var inserted = 0
+                for webhook in webhooks {
+                    try statement.execute(arguments: StatementArguments(Self.values(of: webhook)))
+                    inserted += db.changesCount
+                }
+                return inserted
+            }
+        }
+    }
+
+    public func events(after id: String?, limit: Int) async throws -> [Event] {
+        try await mapped {
+            try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT \(Self.eventColumns) FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                    arguments: [id ?? "", limit]
+                ).map(Self.event(from:))
+            }
+        }
+    }
+
+    public func importEvents(_ events: [Event]) async throws -> Int {
+        let now = Timestamp.now().millisecondsSinceEpoch
+        return try await mapped {
+            try await pool.write { db in
+                let statement = try db.cachedStatement(
+                    sql: """
+                        INSERT OR IGNORE INTO events (\(Self.eventColumns), due_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                )
+                var inserted = 0
+                for e in events {
+                    let values: [(any DatabaseValueConvertible)?] = [
+                        e.id, e.workspaceID.rawValue, e.type.rawValue, e.createdAt.millisecondsSinceEpoch,
+                        e.updatedAt.millisecondsSinceEpoch, e.connectionID?.rawValue, e.integrationType, e.environment,
+                        e.externalXref, e.description, e.delivery.rawValue, e.attempts,
+                        e.sentAt?.millisecondsSinceEpoch, e.delivery == .pending ? now : nil,
+                    ]
+                    try statement.execute(arguments: StatementArguments(values))
+                    inserted += db.changesCount
+                }
+                return inserted
+            }
+        }
+    }
+
     // MARK: - Rows
 
     static func fetchEvent(id: String, workspace: WorkspaceID, _ db: Database) throws -> Event? {

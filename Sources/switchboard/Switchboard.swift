@@ -387,6 +387,8 @@ struct Copy: AsyncParsableCommand {
               external secrets owned: \(report.externalSecrets)
               connections: \(report.connections)
               audit records: \(report.auditRecords)
+              event webhooks: \(report.eventWebhooks)
+              events: \(report.events)
               skipped (already in the target): \(report.skipped)
             """
         )

@@ -772,7 +772,7 @@ def test_settings_refusals_and_the_secret_hidden_from_other_keys(hooks: Hooks):
     assert n.get("delivery_status") == "none", f"expected 'none' without a webhook, saw {n.get('delivery_status')!r}"
     assert hooks.deliveries(n["id"], headers=reader) == [], "expected no attempts without a webhook"
     r = hooks.request("POST", f"/switchboard/event/{n['id']}/redeliver")
-    assert r.status_code == 400, f"redeliver without a webhook: expected 400, saw {r.status_code}: {r.text[:200]}"
+    assert r.status_code == 409, f"redeliver without a webhook: expected 409, saw {r.status_code}: {r.text[:200]}"
     r = hooks.request("POST", f"/switchboard/event/{n['id']}/redeliver", headers=reader)
     assert r.status_code == 403, f"redeliver with connections:read: expected 403, saw {r.status_code}"
     assert hooks.receiver.ids() == set(), "expected nothing delivered"

@@ -65,8 +65,11 @@ def test_schemathesis_against_served_spec(make_server, workdir, figures):
         # operator can extend.
         # A workspace integration's api_base_url must be a usable base URL template (https or
         # loopback http, no query, balanced placeholders), which a schema string cannot express.
+        # An event webhook URL must resolve to addresses the egress policy allows, at the time it
+        # is set (DNS and the server's settings).
         "[[operations]]\n"
-        'include-operation-id = ["createUnifiedSecretsmanager", "createAuthorizeToken", "enableWorkspaceIntegration"]\n'
+        'include-operation-id = ["createUnifiedSecretsmanager", "createAuthorizeToken", "enableWorkspaceIntegration", '
+        '"patchWorkspace"]\n'
         "checks.positive_data_acceptance.expected-statuses = "
         '["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]\n'
         # A workspace declares at most 100 environments (409 past that, which the fuzzer's own

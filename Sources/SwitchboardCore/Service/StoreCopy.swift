@@ -1,7 +1,8 @@
-/// Moves every workspace, key, secrets manager, workspace integration, connection and audit record
-/// from one store to another (SQLite to PostgreSQL, typically). Ciphertexts are copied as they are,
-/// so the target needs the same master key, and nothing is ever decrypted on the way. Pending
-/// authorizations and re-authorization tokens are short-lived and stay behind.
+/// Moves every workspace, key, secrets manager, workspace integration, connection, audit record,
+/// event webhook and event from one store to another (SQLite to PostgreSQL, typically).
+/// Ciphertexts are copied as they are, so the target needs the same master key, and nothing is
+/// ever decrypted on the way. Pending authorizations and re-authorization tokens are short-lived
+/// and stay behind, as do the API call log and events' delivery attempts.
 public enum StoreCopy {
     public struct Report: Sendable, Equatable {
         public var workspaces = 0
@@ -12,6 +13,8 @@ public enum StoreCopy {
         /// Ownership records of secrets Switchboard created in external managers.
         public var externalSecrets = 0
         public var auditRecords = 0
+        public var eventWebhooks = 0
+        public var events = 0
         /// Rows that were already in the target (same id) and were left as they are.
         public var skipped = 0
     }
@@ -69,6 +72,19 @@ public enum StoreCopy {
             report.auditRecords += batch.count
             report.skipped += batch.count - inserted
             afterSequence = last.sequence
+        }
+        // Event webhooks and events, pending deliveries included (their attempt log stays behind).
+        let webhooks = try await source.allEventWebhooks()
+        report.eventWebhooks = webhooks.count
+        report.skipped += webhooks.count - (try await target.importEventWebhooks(webhooks))
+        var afterEvent: String?
+        while true {
+            let batch = try await source.events(after: afterEvent, limit: batchSize)
+            guard let last = batch.last else { break }
+            let inserted = try await target.importEvents(batch)
+            report.events += batch.count
+            report.skipped += batch.count - inserted
+            afterEvent = last.id
         }
         return report
     }

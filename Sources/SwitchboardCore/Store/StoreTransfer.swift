@@ -42,4 +42,15 @@ public protocol StoreTransfer: Sendable {
     /// Inserts audit records in one transaction keeping their sequence numbers, skipping any whose
     /// sequence exists; later appends continue after the highest. Returns how many were inserted.
     func importAuditRecords(_ records: [AuditRecord]) async throws -> Int
+    /// Every workspace's event webhook, secrets still sealed.
+    func allEventWebhooks() async throws -> [EventWebhook]
+    /// Inserts them in one transaction, skipping any whose workspace has one. Returns how many
+    /// were inserted.
+    func importEventWebhooks(_ webhooks: [EventWebhook]) async throws -> Int
+    /// Up to `limit` events of every workspace with ids after `id`, in id order.
+    func events(after id: String?, limit: Int) async throws -> [Event]
+    /// Inserts events in one transaction with their delivery state, skipping any whose id exists;
+    /// a pending one is due again at once, from the start of its retry schedule. Returns how many
+    /// were inserted.
+    func importEvents(_ events: [Event]) async throws -> Int
 }

@@ -49,7 +49,7 @@ struct EventRoutes: Sendable {
                 method: .post,
                 path: "/switchboard/event/{id}/redeliver",
                 operationID: "redeliverEvent",
-                statuses: common.union([200, 400, 404]),
+                statuses: common.union([200, 404, 409]),
                 requiresAPIKey: true,
                 scope: .integrationsAdmin,
                 handler: redeliver

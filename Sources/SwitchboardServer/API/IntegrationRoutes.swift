@@ -71,7 +71,7 @@ struct IntegrationRoutes: Sendable {
                 method: .patch,
                 path: "/switchboard/workspace",
                 operationID: "patchWorkspace",
-                statuses: common.union([200, 400, 408, 413, 415]),
+                statuses: common.union([200, 400, 408, 409, 413, 415]),
                 requiresAPIKey: true,
                 scope: .integrationsAdmin,
                 handler: patchWorkspace
