@@ -1,6 +1,6 @@
 """`/metrics` as Prometheus reads it, on SQLite and on PostgreSQL: after a scripted mix of traffic
 (successes, 404s, failed authentications, a token refresh that succeeds and one the provider
-refuses), the exposition is parsed with prometheus_client's own parser; every metric that
+refuses, events delivered to an event webhook), the exposition is parsed with prometheus_client's own parser; every metric that
 docs/observability.md documents exists, counters moved by exactly what the traffic did,
 histograms have buckets, and no label holds an id. Then the token and the separate port.
 
@@ -18,6 +18,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import REPO_ROOT, connect, start_registered
+from receiver import Receiver
 from switchboard_testkit import free_loopback_port
 
 Key = Tuple[str, FrozenSet[Tuple[str, str]]]
@@ -68,6 +69,10 @@ def test_metrics_after_a_scripted_mix_of_traffic(backend, make_server, make_setu
     provider.set_lifetime(LIFETIME_S)
     refreshed_id = connect(setup, integration, http, state="m1")
     refused_id = connect(setup, integration, http, state="m2")
+    receiver = Receiver()
+    receiver.start()
+    r = http.patch(f"{base}/switchboard/workspace", headers=setup.headers, json={"event_webhook_url": receiver.url})
+    assert r.status_code == 200, f"setting the event webhook answered {r.status_code}: {r.text[:300]}"
     before = scrape(base)
 
     # Successes, 404s, and failed authentications (no header; a key that does not exist).
@@ -85,6 +90,25 @@ def test_metrics_after_a_scripted_mix_of_traffic(backend, make_server, make_setu
     assert setup.connection(refreshed_id).get("refresh_status") == "active"
     provider.revoke_refresh_tokens()
     assert setup.connection(refused_id).get("refresh_status") == "needs_reauth"
+    # Events delivered: the refused refresh's CONNECTION_UNHEALTHY, then a created connection's.
+    r = http.post(
+        f"{base}/unified/connection",
+        headers=setup.headers,
+        json={
+            "integration_type": integration.type,
+            "categories": integration.categories,
+            "permissions": [],
+            "auth": {"access_token": "metrics-event-token"},
+        },
+    )
+    assert r.status_code == 200, f"creating a connection answered {r.status_code}: {r.text[:300]}"
+    try:
+        assert receiver.wait_for(lambda d: len(d) >= 2, timeout=10), (
+            f"expected 2 event deliveries, saw {len(receiver.deliveries())}"
+        )
+    finally:
+        receiver.down()
+    time.sleep(0.5)  # the deliverer records its outcomes on its next tick
 
     after = scrape(base)
 
@@ -111,8 +135,11 @@ def test_metrics_after_a_scripted_mix_of_traffic(backend, make_server, make_setu
     assert delta(attempts, outcome="needs_reauth") == 1
     assert delta(attempts, outcome="retrying") == 0
     assert after.value("switchboard_connections_needing_reauth") == 1
-    # The two connections and the workspace's OAuth client.
-    assert after.total("switchboard_sealed_records") == 3
+    assert delta("switchboard_event_deliveries_total", outcome="delivered") == 2
+    assert delta("switchboard_event_deliveries_total", outcome="retry") == 0
+    # The two connections, the workspace's OAuth client and its event webhook's secret, as the
+    # first scrape read them (key counts are read at most once a minute).
+    assert after.total("switchboard_sealed_records") == 4
     assert after.value("switchboard_key_rotation_pending_records") == 0
     db = "postgresql" if backend == "postgres" else "sqlite"
     assert after.value("switchboard_build_info", version=after_version(after), backend=db) == 1
