@@ -367,25 +367,8 @@ final class EventReceiver: Sendable {
             if let delay = endpoint.delay { try await Task.sleep(for: delay) }
             return Response(status: .ok)
         }
-        let bound = Mutex<Int?>(nil)
-        var quiet = logger
-        quiet.logLevel = .critical
-        let application = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } },
-            logger: quiet
-        )
-        let task = Task { try await application.runService(gracefulShutdownSignals: []) }
-        for _ in 0..<100 {
-            if let port = bound.withLock({ $0 }) {
-                return EventReceiver(port: port, task: task, shared: shared)
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        task.cancel()
-        _ = await task.result
-        throw BenchRunner.Failure(description: "the event receiver did not start within 10 s")
+        let (port, task) = try await BenchUpstream.serveOnLoopback(router, name: "the event receiver", logger: logger)
+        return EventReceiver(port: port, task: task, shared: shared)
     }
 
     func stop() async {

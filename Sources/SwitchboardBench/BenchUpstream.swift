@@ -35,9 +35,20 @@ final class BenchUpstream: Sendable {
                 )
             }
         }
+        let (port, task) = try await serveOnLoopback(router, name: "the loopback upstream", logger: logger)
+        return BenchUpstream(port: port, task: task)
+    }
+
+    /// Serves `router` on a free 127.0.0.1 port in this process; returns the port and the task to
+    /// cancel to stop it.
+    static func serveOnLoopback(
+        _ router: Router<BasicRequestContext>,
+        name: String,
+        logger: Logger
+    ) async throws -> (port: Int, task: Task<Void, any Error>) {
         let bound = Mutex<Int?>(nil)
         // Critical only: cancelling the server at the end logs the connections it cut as errors.
-        // A failure while it serves shows as failed requests in wrk's count, which fails the run.
+        // A failure while it serves shows as failed requests in the load's count, which fails the run.
         var quiet = logger
         quiet.logLevel = .critical
         let application = Application(
@@ -48,12 +59,12 @@ final class BenchUpstream: Sendable {
         )
         let task = Task { try await application.runService(gracefulShutdownSignals: []) }
         for _ in 0..<100 {
-            if let port = bound.withLock({ $0 }) { return BenchUpstream(port: port, task: task) }
+            if let port = bound.withLock({ $0 }) { return (port, task) }
             try await Task.sleep(for: .milliseconds(100))
         }
         task.cancel()
         _ = await task.result
-        throw BenchRunner.Failure(description: "the loopback upstream did not start within 10 s")
+        throw BenchRunner.Failure(description: "\(name) did not start within 10 s")
     }
 
     func stop() async {

@@ -263,7 +263,7 @@ public final class EventDeliverer: Sendable {
             if !(200..<300).contains(code) {
                 problem = "HTTP \(code)"
                 if code == 429 || code >= 500, let value = response.headers.first(name: "retry-after") {
-                    retryAfter = RetrySchedule.retryAfterSeconds(value)
+                    retryAfter = RetryAfter.seconds(value)
                 }
             }
         } catch let refusal as EgressRefusal {

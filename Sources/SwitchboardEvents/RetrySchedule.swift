@@ -73,16 +73,4 @@ public struct RetrySchedule: Sendable, Equatable, CustomStringConvertible {
         if let retryAfter { milliseconds = max(milliseconds, min(retryAfter, Self.maximumRetryAfter) * 1000) }
         return Timestamp(millisecondsSinceEpoch: time.millisecondsSinceEpoch + max(0, milliseconds))
     }
-
-    /// A `Retry-After` value in seconds: a number of seconds or an HTTP date; nil if neither.
-    public static func retryAfterSeconds(_ value: String, now: Date = Date()) -> Int64? {
-        let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Int64(text) { return max(0, seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: text) else { return nil }
-        return max(0, Int64(date.timeIntervalSince(now).rounded(.up)))
-    }
 }

@@ -68,7 +68,7 @@ public struct HTTPOAuthTokenClient: OAuthTokenClient {
         if status == 429 || status >= 500 {
             throw TokenEndpointError.unavailable(
                 status: status,
-                retryAfter: retryAfter.flatMap(Self.seconds),
+                retryAfter: retryAfter.flatMap { RetryAfter.seconds($0) },
                 reason: ""
             )
         }
@@ -116,17 +116,5 @@ public struct HTTPOAuthTokenClient: OAuthTokenClient {
         case .string(let text): Int64(text)
         default: nil
         }
-    }
-
-    /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-    static func seconds(_ header: String) -> Int64? {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
-        if let seconds = Int64(trimmed) { return max(0, seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: trimmed) else { return nil }
-        return max(0, Int64(date.timeIntervalSinceNow.rounded(.up)))
     }
 }

@@ -331,7 +331,7 @@ extension PostgresStore {
             optional(attempt.error, &logBinds)
             optional(attempt.responseBody, &logBinds)
             logBinds.append(attempt.redelivery)
-            let (delivery, failures, due, sent) = Self.state(after: outcome, at: now)
+            let (delivery, failures, due, sent) = outcome.row(at: now)
             stateRows.append(placeholders(["text", "text", "int", "bigint", "bigint"], from: stateBinds.count + 1))
             stateBinds.append(outcome.claim.event.id)
             stateBinds.append(delivery.rawValue)
@@ -368,14 +368,9 @@ extension PostgresStore {
                     applied.insert(id)
                 }
                 for outcome in outcomes where applied.contains(outcome.claim.event.id) {
+                    guard let reason = outcome.disablesEndpoint else { continue }
                     let workspace = outcome.claim.event.workspaceID
-                    switch outcome.next {
-                    case .delivered, .retry: break
-                    case .exhausted(let reason):
-                        try await Self.disableWebhook(workspace, reason: reason, at: time, connection, logger)
-                    case .gone:
-                        try await Self.disableWebhook(workspace, reason: "410 Gone", at: time, connection, logger)
-                    }
+                    try await Self.disableWebhook(workspace, reason: reason, at: time, connection, logger)
                 }
             }
         }
@@ -410,16 +405,6 @@ extension PostgresStore {
             appendEventsQuery([Event(.webhookUnhealthy, workspace: workspace, at: time, description: reason)]),
             logger: logger
         )
-    }
-
-    /// The row's delivery, failures, due time and sent time after an outcome.
-    static func state(after outcome: DeliveryOutcome, at now: Int64) -> (DeliveryStatus, Int, Int64?, Int64?) {
-        switch outcome.next {
-        case .delivered: (.delivered, 0, nil, now)
-        case .retry(let at): (.pending, outcome.claim.failures + 1, at.millisecondsSinceEpoch, nil)
-        case .exhausted: (.failed, outcome.claim.failures + 1, nil, nil)
-        case .gone: (.held, 0, nil, nil)
-        }
     }
 
     public func deliveryBacklog(at time: Timestamp) async throws -> (due: Int, earliestDue: Timestamp?) {

@@ -283,19 +283,15 @@ extension SQLiteStore {
                             attempt.redelivery ? 1 : 0,
                         ]
                     )
-                    let (delivery, failures, due, sent) = Self.state(after: outcome, at: now)
+                    let (delivery, failures, due, sent) = outcome.row(at: now)
                     try finish.execute(
                         arguments: [
                             delivery.rawValue, failures, due, sent, now, outcome.claim.event.id, owner,
                         ]
                     )
                     guard db.changesCount == 1 else { continue }
-                    switch outcome.next {
-                    case .delivered, .retry: break
-                    case .exhausted(let reason):
+                    if let reason = outcome.disablesEndpoint {
                         try Self.disableWebhook(outcome.claim.event.workspaceID, reason: reason, at: time, db)
-                    case .gone:
-                        try Self.disableWebhook(outcome.claim.event.workspaceID, reason: "410 Gone", at: time, db)
                     }
                 }
             }
@@ -328,16 +324,6 @@ extension SQLiteStore {
             arguments: [time.millisecondsSinceEpoch, workspace.rawValue]
         )
         try appendEvents([Event(.webhookUnhealthy, workspace: workspace, at: time, description: reason)], db)
-    }
-
-    /// The row's delivery, failures, due time and sent time after an outcome.
-    static func state(after outcome: DeliveryOutcome, at now: Int64) -> (DeliveryStatus, Int, Int64?, Int64?) {
-        switch outcome.next {
-        case .delivered: (.delivered, 0, nil, now)
-        case .retry(let at): (.pending, outcome.claim.failures + 1, at.millisecondsSinceEpoch, nil)
-        case .exhausted: (.failed, outcome.claim.failures + 1, nil, nil)
-        case .gone: (.held, 0, nil, nil)
-        }
     }
 
     public func deliveryBacklog(at time: Timestamp) async throws -> (due: Int, earliestDue: Timestamp?) {

@@ -78,11 +78,11 @@ import Testing
     }
 
     @Test func retryAfterIsSecondsOrAnHTTPDate() {
-        #expect(RetrySchedule.retryAfterSeconds("120") == 120)
-        #expect(RetrySchedule.retryAfterSeconds(" 7 ") == 7)
+        #expect(RetryAfter.seconds("120") == 120)
+        #expect(RetryAfter.seconds(" 7 ") == 7)
         let now = Date(timeIntervalSince1970: 1_700_000_000)
-        #expect(RetrySchedule.retryAfterSeconds("Tue, 14 Nov 2023 22:12:20 GMT", now: now) == 0)
-        #expect(RetrySchedule.retryAfterSeconds("Tue, 14 Nov 2023 22:14:20 GMT", now: now) == 60)
-        #expect(RetrySchedule.retryAfterSeconds("soon") == nil)
+        #expect(RetryAfter.seconds("Tue, 14 Nov 2023 22:12:20 GMT", now: now) == 0)
+        #expect(RetryAfter.seconds("Tue, 14 Nov 2023 22:14:20 GMT", now: now) == 60)
+        #expect(RetryAfter.seconds("soon") == nil)
     }
 }

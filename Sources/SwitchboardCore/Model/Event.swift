@@ -315,4 +315,24 @@ public struct DeliveryOutcome: Sendable, Equatable {
         self.attempt = attempt
         self.next = next
     }
+
+    /// What the event's row holds after this outcome, written at `now` (ms): its delivery status,
+    /// consecutive failures, next due time and the time the receiver accepted it.
+    public func row(at now: Int64) -> (delivery: DeliveryStatus, failures: Int, dueAt: Int64?, sentAt: Int64?) {
+        switch next {
+        case .delivered: (.delivered, 0, nil, now)
+        case .retry(let at): (.pending, claim.failures + 1, at.millisecondsSinceEpoch, nil)
+        case .exhausted: (.failed, claim.failures + 1, nil, nil)
+        case .gone: (.held, 0, nil, nil)
+        }
+    }
+
+    /// Why the endpoint is disabled by this outcome, or nil when it is not.
+    public var disablesEndpoint: String? {
+        switch next {
+        case .delivered, .retry: nil
+        case .exhausted(let reason): reason
+        case .gone: "410 Gone"
+        }
+    }
 }
