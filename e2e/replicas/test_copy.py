@@ -45,6 +45,9 @@ def test_copy_moves_a_sqlite_install_to_postgres_and_it_serves_unchanged(
         assert "connections: 7" in first.stdout
         # The audit trail moves too: the first key's creation and the 7 connections' creations.
         assert "audit records: 8" in first.stdout
+        # Events move too: the 7 connections' CONNECTION_CREATED (no event webhook was set).
+        assert "event webhooks: 0" in first.stdout
+        assert "events: 7" in first.stdout
         assert "skipped (already in the target): 0" in first.stdout
         assert workspace.api_key not in first.stdout + first.stderr
         assert "copied-token" not in first.stdout + first.stderr
@@ -55,7 +58,7 @@ def test_copy_moves_a_sqlite_install_to_postgres_and_it_serves_unchanged(
         assert "--allow-non-empty" in again.stderr
         allowed = subprocess.run([*copy, "--allow-non-empty"], capture_output=True, text=True, timeout=120, cwd=workdir)
         assert allowed.returncode == 0, allowed.stderr[-2000:]
-        assert "skipped (already in the target): 17" in allowed.stdout  # 1 + 1 + 7 + 8
+        assert "skipped (already in the target): 24" in allowed.stdout  # 1 + 1 + 7 + 8 + 7
 
         # and the PostgreSQL install serves the same key and the same connections, credentials included
         target = make_server(target_url, "copy-target")
