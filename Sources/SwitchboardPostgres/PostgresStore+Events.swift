@@ -27,7 +27,6 @@ extension PostgresStore {
             binds = auditQuery.binds
             prefix = "WITH audit AS (\(auditQuery.sql)) "
         }
-        func optional(_ value: String?) { if let value { binds.append(value) } else { binds.appendNull() } }
         var rows: [String] = []
         let casts = ["text", "text", "text", "bigint", "bigint", "text", "text", "text", "text", "text"]
         for event in events {
@@ -35,16 +34,7 @@ extension PostgresStore {
             rows.append(
                 "(" + casts.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ") + ")"
             )
-            binds.append(event.id)
-            binds.append(event.workspaceID.rawValue)
-            binds.append(event.type.rawValue)
-            binds.append(event.createdAt.millisecondsSinceEpoch)
-            binds.append(event.updatedAt.millisecondsSinceEpoch)
-            optional(event.connectionID?.rawValue)
-            optional(event.integrationType)
-            optional(event.environment)
-            optional(event.externalXref)
-            optional(event.description)
+            bindRecordedFields(of: event, into: &binds)
         }
         return PostgresQuery(
             unsafeSQL: prefix + """
@@ -62,6 +52,21 @@ extension PostgresStore {
                 """,
             binds: binds
         )
+    }
+
+    /// The ten fields an event is recorded with (`eventColumns` up to `description`), in order.
+    static func bindRecordedFields(of event: Event, into binds: inout PostgresBindings) {
+        func optional(_ value: String?) { if let value { binds.append(value) } else { binds.appendNull() } }
+        binds.append(event.id)
+        binds.append(event.workspaceID.rawValue)
+        binds.append(event.type.rawValue)
+        binds.append(event.createdAt.millisecondsSinceEpoch)
+        binds.append(event.updatedAt.millisecondsSinceEpoch)
+        optional(event.connectionID?.rawValue)
+        optional(event.integrationType)
+        optional(event.environment)
+        optional(event.externalXref)
+        optional(event.description)
     }
 
     static func appendEventsQuery(_ events: [Event]) -> PostgresQuery {
@@ -574,21 +579,11 @@ extension PostgresStore {
         let now = Timestamp.now().millisecondsSinceEpoch
         var binds = PostgresBindings(capacity: events.count * 14)
         var rows: [String] = []
-        func optional(_ value: String?) { if let value { binds.append(value) } else { binds.appendNull() } }
         func optional(_ value: Int64?) { if let value { binds.append(value) } else { binds.appendNull() } }
         for e in events {
             let first = binds.count + 1
             rows.append("(" + (first..<(first + 14)).map { "$\($0)" }.joined(separator: ", ") + ")")
-            binds.append(e.id)
-            binds.append(e.workspaceID.rawValue)
-            binds.append(e.type.rawValue)
-            binds.append(e.createdAt.millisecondsSinceEpoch)
-            binds.append(e.updatedAt.millisecondsSinceEpoch)
-            optional(e.connectionID?.rawValue)
-            optional(e.integrationType)
-            optional(e.environment)
-            optional(e.externalXref)
-            optional(e.description)
+            Self.bindRecordedFields(of: e, into: &binds)
             binds.append(e.delivery.rawValue)
             binds.append(Int32(e.attempts))
             optional(e.sentAt?.millisecondsSinceEpoch)

@@ -13,6 +13,15 @@ extension SQLiteStore {
         previous_until, disabled_at, disabled_reason, updated_at
         """
 
+    /// The ten fields an event is recorded with (`eventColumns` up to `description`), in order.
+    static func recordedFields(of event: Event) -> [(any DatabaseValueConvertible)?] {
+        [
+            event.id, event.workspaceID.rawValue, event.type.rawValue, event.createdAt.millisecondsSinceEpoch,
+            event.updatedAt.millisecondsSinceEpoch, event.connectionID?.rawValue, event.integrationType,
+            event.environment, event.externalXref, event.description,
+        ]
+    }
+
     /// Inserts events inside the caller's write transaction. Whether each enters the outbox is
     /// decided here, from the workspace's webhook as this transaction sees it.
     static func appendEvents(_ events: [Event], _ db: Database) throws {
@@ -28,12 +37,10 @@ extension SQLiteStore {
                 """
         )
         for event in events {
-            let values: [(any DatabaseValueConvertible)?] = [
-                event.id, event.workspaceID.rawValue, event.type.rawValue, event.createdAt.millisecondsSinceEpoch,
-                event.updatedAt.millisecondsSinceEpoch, event.connectionID?.rawValue, event.integrationType,
-                event.environment, event.externalXref, event.description, event.createdAt.millisecondsSinceEpoch,
-                event.workspaceID.rawValue, event.type.rawValue,
-            ]
+            let values =
+                recordedFields(of: event) + [
+                    event.createdAt.millisecondsSinceEpoch, event.workspaceID.rawValue, event.type.rawValue,
+                ]
             try statement.execute(arguments: StatementArguments(values))
         }
     }
@@ -488,12 +495,11 @@ extension SQLiteStore {
                 )
                 var inserted = 0
                 for e in events {
-                    let values: [(any DatabaseValueConvertible)?] = [
-                        e.id, e.workspaceID.rawValue, e.type.rawValue, e.createdAt.millisecondsSinceEpoch,
-                        e.updatedAt.millisecondsSinceEpoch, e.connectionID?.rawValue, e.integrationType, e.environment,
-                        e.externalXref, e.description, e.delivery.rawValue, e.attempts,
-                        e.sentAt?.millisecondsSinceEpoch, e.delivery == .pending ? now : nil,
-                    ]
+                    let values =
+                        Self.recordedFields(of: e) + [
+                            e.delivery.rawValue, e.attempts, e.sentAt?.millisecondsSinceEpoch,
+                            e.delivery == .pending ? now : nil,
+                        ]
                     try statement.execute(arguments: StatementArguments(values))
                     inserted += db.changesCount
                 }
