@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Domain: models, rules, JSON, store protocols. Imports Foundation and the APIs of
@@ -150,6 +151,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The dashboard and the hosted Connect page: sessions, sign-in links, connect sessions,
+        // and the pages, rendered server-side from Mustache templates (resources).
+        .target(
+            name: "SwitchboardDashboard",
+            dependencies: [
+                "SwitchboardCore",
+                // The events pages show the event webhook's settings (EventService.WebhookSettings).
+                "SwitchboardEvents",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Templates"), .copy("Static")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SwitchboardServer",
             dependencies: [
@@ -162,6 +176,7 @@ let package = Package(
                 "SwitchboardEgress",
                 "SwitchboardPassthrough",
                 "SwitchboardEvents",
+                "SwitchboardDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -206,6 +221,7 @@ let package = Package(
                 "SwitchboardEgress",
                 "SwitchboardPassthrough",
                 "SwitchboardEvents",
+                "SwitchboardDashboard",
                 "SwitchboardServer",
                 "SwitchboardBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

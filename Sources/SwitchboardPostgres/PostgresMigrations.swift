@@ -466,5 +466,51 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        (
+            "0014_dashboard",
+            [
+                // Keys that held every scope before dashboard existed keep holding every scope.
+                """
+                UPDATE api_keys SET scopes = scopes || ',dashboard'
+                WHERE scopes = 'connections:read,connections:credentials,connections:write,keys:admin,audit:read,secretsmanagers:admin,integrations:admin,connections:proxy'
+                """,
+                // Dashboard sessions and single-use sign-in links, by the hash of their token: every
+                // replica reads the same rows, so no process holds session state.
+                """
+                CREATE TABLE dashboard_sessions (
+                    token_hash BYTEA PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id),
+                    key_id TEXT COLLATE "C",
+                    scopes TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    last_seen_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    used_at BIGINT
+                )
+                """,
+                "CREATE INDEX dashboard_sessions_by_workspace ON dashboard_sessions(workspace_id)",
+                "CREATE INDEX dashboard_sessions_by_expiry ON dashboard_sessions(expires_at)",
+                // Hosted Connect sessions (POST /switchboard/connect-session), by the hash of their token.
+                """
+                CREATE TABLE connect_sessions (
+                    token_hash BYTEA PRIMARY KEY,
+                    id TEXT COLLATE "C" NOT NULL UNIQUE,
+                    workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id),
+                    external_xref TEXT NOT NULL,
+                    integrations TEXT NOT NULL,
+                    categories TEXT NOT NULL,
+                    environment TEXT NOT NULL,
+                    success_redirect TEXT,
+                    failure_redirect TEXT,
+                    created_by TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    used_at BIGINT
+                )
+                """,
+                "CREATE INDEX connect_sessions_by_expiry ON connect_sessions(expires_at)",
+            ]
+        ),
     ]
 }

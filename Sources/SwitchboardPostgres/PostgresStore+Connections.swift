@@ -220,6 +220,13 @@ extension PostgresStore {
             binds.append(query.categoryMask)
             filter += " AND (category_mask & $\(binds.count)) <> 0"
         }
+        if let type = query.integrationType {
+            binds.append(type)
+            filter += " AND integration_type = $\(binds.count)"
+        }
+        if let health = query.health {
+            filter += " AND " + health.condition(false: "false", true: "true")
+        }
         if let after = query.after {
             // A row-value comparison on the order's own columns: the index range starts right after
             // the cursor's row, so a deep page costs what the first one does.

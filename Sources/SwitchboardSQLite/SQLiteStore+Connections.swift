@@ -221,6 +221,13 @@ extension SQLiteStore {
             filter += " AND (category_mask & ?) != 0"
             arguments.append(query.categoryMask)
         }
+        if let type = query.integrationType {
+            filter += " AND integration_type = ?"
+            arguments.append(type)
+        }
+        if let health = query.health {
+            filter += " AND " + health.condition(false: "0", true: "1")
+        }
         let (after, afterArguments) = afterSQL(query)
         filter += after
         arguments += afterArguments
@@ -307,7 +314,8 @@ extension SQLiteStore {
     static func wideWindowProbe(_ query: ConnectionQuery, now: Timestamp) -> (String, StatementArguments)? {
         let probe = wideWindowProbeSize(query)
         guard query.sort == .createdAt, query.externalXref == nil, let updatedGTE = query.updatedGTE,
-            updatedGTE <= now, query.updatedHours(now: now) == nil, query.offset + query.limit <= probe
+            query.integrationType == nil, query.health == nil, updatedGTE <= now, query.updatedHours(now: now) == nil,
+            query.offset + query.limit <= probe
         else { return nil }
         let (after, afterArguments) = afterSQL(query)
         var arguments: [(any DatabaseValueConvertible)?] =

@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import SwitchboardCore
+import SwitchboardDashboard
 
 /// Builds the HTTP application over an opened runtime. `serve` and the HTTP tests both call this.
 /// `extraRoutes` adds routes beside the API's: only `switchboard bench-server` uses it (the
@@ -145,6 +146,11 @@ func buildRouter(
             }
         }
     }
+    // The dashboard and the hosted Connect page: HTML, outside the API's document.
+    let pages = try DashboardPages()
+    let web = WebPolicy(publicURL: runtime.publicURL)
+    DashboardRoutes(runtime: runtime, pages: pages, web: web, limiter: limiter).register(on: router)
+    ConnectPageRoutes(dashboard: runtime.dashboard, pages: pages, web: web).register(on: router)
     return router
 }
 
@@ -164,4 +170,9 @@ func apiRoutes(
         + PassthroughRoutes(passthrough: runtime.passthrough).routes
         + APICallRoutes(log: runtime.apiCalls).routes
         + EventRoutes(events: runtime.events).routes
+        + ConnectSessionRoutes(
+            dashboard: runtime.dashboard,
+            web: WebPolicy(publicURL: runtime.publicURL),
+            bodyLimits: bodyLimits
+        ).routes
 }

@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import SwitchboardCore
 import SwitchboardCrypto
+import SwitchboardDashboard
 import SwitchboardEgress
 import SwitchboardEvents
 import SwitchboardOAuth
@@ -30,6 +31,11 @@ public struct Runtime: Sendable {
     /// Sends events to event webhooks (run by `serve`).
     public let deliverer: EventDeliverer
     public let eventSettings: EventSettings
+    /// Dashboard sessions, sign-in links and hosted Connect sessions.
+    public let dashboard: DashboardService
+    /// The server's address as browsers reach it (`--public-url`): links the dashboard and the
+    /// Connect API hand out start with it.
+    public let publicURL: String
     /// The master keys and where they came from (for `switchboard keys`).
     public let masterKeys: MasterKeyLoader.Keys
     public let keyRotation: KeyRotation
@@ -48,6 +54,7 @@ public struct Runtime: Sendable {
         egress: EgressPolicy = EgressPolicy(),
         passthrough passthroughSettings: PassthroughSettings = PassthroughSettings(),
         events eventSettings: EventSettings = EventSettings(),
+        dashboard dashboardSettings: DashboardSettings = DashboardSettings(),
         logger: Logger,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now,
         _ body: @Sendable (Runtime) async throws -> T
@@ -93,27 +100,29 @@ public struct Runtime: Sendable {
                     refresher: refresher,
                     now: now
                 )
+                // Keys and their use are operational records on the wall clock; `now` stamps connections.
+                let workspaces = WorkspaceService(store: store, hasher: SHA256TokenHasher(), now: Timestamp.now)
+                let authorization = AuthorizationService(
+                    catalog: oauth.catalog,
+                    integrations: integrations,
+                    connections: connections,
+                    store: store,
+                    hasher: SHA256TokenHasher(),
+                    tokenClient: tokenClient,
+                    callbackURL: oauth.callbackURL,
+                    stateLifetime: oauth.stateLifetime,
+                    now: now
+                )
                 let result = try await body(
                     Runtime(
                         store: store,
                         connections: connections,
-                        // Keys and their use are operational records on the wall clock; `now` stamps connections.
-                        workspaces: WorkspaceService(store: store, hasher: SHA256TokenHasher(), now: Timestamp.now),
+                        workspaces: workspaces,
                         audit: AuditService(store: store),
                         secretsManagers: secretsManagers,
                         integrations: integrations,
                         environments: EnvironmentService(store: store, now: now),
-                        authorization: AuthorizationService(
-                            catalog: oauth.catalog,
-                            integrations: integrations,
-                            connections: connections,
-                            store: store,
-                            hasher: SHA256TokenHasher(),
-                            tokenClient: tokenClient,
-                            callbackURL: oauth.callbackURL,
-                            stateLifetime: oauth.stateLifetime,
-                            now: now
-                        ),
+                        authorization: authorization,
                         refresher: refresher,
                         passthrough: PassthroughService(
                             connections: connections,
@@ -140,6 +149,16 @@ public struct Runtime: Sendable {
                             logger: logger
                         ),
                         eventSettings: eventSettings,
+                        dashboard: DashboardService(
+                            store: store,
+                            workspaces: workspaces,
+                            connections: connections,
+                            authorization: authorization,
+                            integrations: integrations,
+                            hasher: SHA256TokenHasher(),
+                            settings: dashboardSettings
+                        ),
+                        publicURL: oauth.publicURL,
                         masterKeys: keys,
                         keyRotation: KeyRotation(store: store, sealer: sealer),
                         sealer: sealer,

@@ -16,7 +16,8 @@ struct Switchboard: AsyncParsableCommand {
         version: SwitchboardVersion.current,
         subcommands: [
             Serve.self, Migrate.self, WorkspaceCommand.self, KeyCommand.self, MasterKeysCommand.self,
-            AuditCommand.self, EventsCommand.self, Copy.self, Bench.self, BenchServerCommand.self,
+            AuditCommand.self, EventsCommand.self, DashboardCommand.self, Copy.self, Bench.self,
+            BenchServerCommand.self,
         ],
         defaultSubcommand: Serve.self
     )

@@ -86,7 +86,7 @@ import Testing
             try await store.migrate() == [
                 "0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
                 "0007_updated_at_in_created_order", "0008_external_secret_ownership", "0009_environments",
-                "0010_needing_reauthorization", "0011_proxy_scope", "0012_passthrough", "0013_events",
+                "0010_needing_reauthorization", "0011_proxy_scope", "0012_passthrough", "0013_events", "0014_dashboard",
             ]
         )
         try await Self.checkUpgraded(store)
@@ -114,6 +114,7 @@ import Testing
                         "0004_oauth", "0005_list_filters_in_indexes", "0006_updated_gte_by_hour",
                         "0007_updated_at_in_created_order", "0008_external_secret_ownership", "0009_environments",
                         "0010_needing_reauthorization", "0011_proxy_scope", "0012_passthrough", "0013_events",
+                        "0014_dashboard",
                     ]
                 )
                 try await Self.checkUpgraded(store)

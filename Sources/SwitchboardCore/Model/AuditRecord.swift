@@ -32,6 +32,14 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case eventWebhookResume = "workspace.event_webhook.resume"
     /// An event was queued for delivery again (`target`: its id).
     case eventRedeliver = "event.redeliver"
+    /// A dashboard session began (`target`: how: `key` or `link`).
+    case dashboardSignIn = "dashboard.sign_in"
+    /// A dashboard session ended (`target`: `session`, or `everywhere` for all of the workspace's).
+    case dashboardSignOut = "dashboard.sign_out"
+    /// An operator printed a single-use dashboard sign-in link (`switchboard dashboard link`).
+    case dashboardLinkCreate = "dashboard.link.create"
+    /// A hosted Connect session was opened for an end user (`target`: its id).
+    case connectSessionCreate = "connect_session.create"
 }
 
 /// One append-only audit entry: who (key id), what, which connection or key, when, from where.

@@ -11,6 +11,15 @@ public struct ConnectionQuery: Sendable, Equatable {
         case asc, desc
     }
 
+    /// The dashboard's health filter (not a parameter of `GET /unified/connection`).
+    public enum Health: String, Sendable, CaseIterable {
+        /// Not paused, and the last thing known is not a failure (`ConnectionHealth.isHealthy`).
+        case healthy
+        /// Not paused, and the last thing known is a failure.
+        case unhealthy
+        case paused
+    }
+
     public static let defaultLimit = 100
     public static let limitRange = 1...1000
 
@@ -18,6 +27,9 @@ public struct ConnectionQuery: Sendable, Equatable {
     public var environment: String = ConnectionFields.defaultEnvironment
     public var externalXref: String?
     public var updatedGTE: Timestamp?
+    /// The dashboard's filters: one integration, one health state.
+    public var integrationType: String?
+    public var health: Health?
     /// Matches connections having any of these; empty means no category filter.
     public var categories: [Category] = []
     /// Every order ends with `id` in the same direction, so offset paging neither repeats nor skips.

@@ -20,6 +20,9 @@ public enum Scope: String, Sendable, CaseIterable, Comparable {
     /// Call a connection's provider API through passthrough (`/passthrough/...`): its credentials
     /// are used, never shown.
     case connectionsProxy = "connections:proxy"
+    /// Sign in to the web dashboard. A session holds the key's scopes: a key with `dashboard`
+    /// alone sees the dashboard's pages, and each page and action still needs its own scope.
+    case dashboard = "dashboard"
 
     public static func < (a: Scope, b: Scope) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!

@@ -27,7 +27,8 @@ public enum OpaqueToken {
             }
     }
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
+    /// base64url without padding.
+    public static func base64URL(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count * 4 + 2) / 3)

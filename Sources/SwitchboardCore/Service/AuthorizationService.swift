@@ -420,7 +420,7 @@ public struct AuthorizationService: Sendable {
 
     // MARK: - Helpers
 
-    static func checkRedirect(_ url: String, field: String, allowed: [String]) throws(ValidationError) {
+    public static func checkRedirect(_ url: String, field: String, allowed: [String]) throws(ValidationError) {
         guard let origin = RedirectOrigin.normalize(url) else {
             throw ValidationError(
                 field: field,

@@ -89,11 +89,12 @@ public struct IntegrationService: Sendable {
 
     // MARK: - The workspace's OAuth clients
 
-    /// Enables (or re-configures) an integration with the workspace's own OAuth client.
+    /// Enables (or re-configures) an integration with the workspace's own OAuth client. A nil
+    /// `clientSecret` keeps the stored one (the dashboard's write-only field left empty).
     public func enable(
         type: String,
         clientID: String,
-        clientSecret: String,
+        clientSecret: String?,
         isActive: Bool,
         extraScopes: [String],
         apiBaseURL: String? = nil,
@@ -108,7 +109,9 @@ public struct IntegrationService: Sendable {
         }
         do throws(ValidationError) {
             try Limits.checkRequiredLabel(clientID, field: "client_id", maximum: Limits.indexedLabelLength)
-            try Limits.checkRequiredLabel(clientSecret, field: "client_secret", maximum: Limits.identifierLength)
+            if let clientSecret {
+                try Limits.checkRequiredLabel(clientSecret, field: "client_secret", maximum: Limits.identifierLength)
+            }
             for (i, scope) in extraScopes.enumerated() {
                 try Limits.checkRequiredLabel(scope, field: "extra_scopes[\(i)]", maximum: Limits.indexedLabelLength)
                 guard !scope.unicodeScalars.contains(where: Self.isSpace) else {
@@ -139,10 +142,19 @@ public struct IntegrationService: Sendable {
             createdAt: existing?.integration.createdAt ?? time,
             updatedAt: time
         )
-        let sealed = try sealer.seal(
-            Array(clientSecret.utf8),
-            context: SealContext(workspaceID: principal.workspaceID, integrationType: type)
-        )
+        let sealed: SealedSecret
+        if let clientSecret {
+            sealed = try sealer.seal(
+                Array(clientSecret.utf8),
+                context: SealContext(workspaceID: principal.workspaceID, integrationType: type)
+            )
+        } else if let existing {
+            sealed = existing.sealedClientSecret
+        } else {
+            throw ServiceError.invalid(
+                ValidationError(field: "client_secret", message: "client_secret is required to enable an integration")
+            )
+        }
         try await store.upsert(
             StoredWorkspaceIntegration(integration: integration, sealedClientSecret: sealed),
             audit: AuditRecord(.integrationEnable, by: principal, at: time, target: type)

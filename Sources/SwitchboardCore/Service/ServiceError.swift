@@ -20,6 +20,9 @@ public enum ServiceError: Error, Sendable, Equatable {
     case forbidden(String)
     /// No integration of this type in the catalog.
     case integrationNotFound(String)
+    /// A single-use or short-lived token (a sign-in link, a connect session) that was spent or
+    /// has expired.
+    case gone(String)
     /// The token has expired and refreshing it failed for now; retry after this many seconds.
     case tokenRefreshFailed(retryAfter: Int64, TokenEndpointError?)
 }
@@ -38,6 +41,7 @@ extension ServiceError: CustomStringConvertible {
         case .missingScope(let scope): "this API key lacks the scope \"\(scope.rawValue)\""
         case .forbidden(let message): message
         case .notFound(let message): message
+        case .gone(let message): message
         case .integrationNotFound(let type): "no integration of type \"\(type.prefix(64))\" in the catalog"
         case .tokenRefreshFailed(let retryAfter, let error):
             "the access token has expired and refreshing it failed"

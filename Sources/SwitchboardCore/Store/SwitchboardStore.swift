@@ -1,7 +1,7 @@
 /// A complete backend: both stores plus schema management.
 public protocol SwitchboardStore: ConnectionStore, ConnectionJSONStore, WorkspaceStore, AuditStore, SecretsManagerStore,
     StoreTransfer,
-    IntegrationStore, AuthorizationStore, TokenRefreshStore, EnvironmentStore, APICallStore, EventStore
+    IntegrationStore, AuthorizationStore, TokenRefreshStore, EnvironmentStore, APICallStore, EventStore, DashboardStore
 {
     /// Applies pending migrations in order; returns the ids it applied.
     @discardableResult

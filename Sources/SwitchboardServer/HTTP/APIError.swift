@@ -98,6 +98,8 @@ extension APIError {
                 self = APIError(status: .forbidden, code: "forbidden", message: message)
             case .integrationNotFound:
                 self = .notFound(error.description)
+            case .gone(let message):
+                self = APIError(status: .gone, code: "gone", message: message)
             case .tokenRefreshFailed(let retryAfter, _):
                 // The provider is failing for now; the connection is not dead. Retry later.
                 self = APIError(

@@ -10,3 +10,11 @@ extension HTTPField.Name {
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 }
+
+extension HTTPField.Name {
+    /// The dashboard's and Connect page's browser protections.
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    static let crossOriginOpenerPolicy = HTTPField.Name("Cross-Origin-Opener-Policy")!
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+}

@@ -18,13 +18,18 @@ extension Request {
     /// coding, a connection dropped mid-body, a trickle) is a 4xx, never a 500; what is left of
     /// a refused body gets `UnreadBodyDeadlineHandler`'s few seconds before the connection closes.
     func jsonBody(_ limits: BodyLimits) async throws -> [UInt8] {
+        try await body(limits, mediaType: "application/json")
+    }
+
+    /// The request body as `jsonBody` reads it, for another media type (the dashboard's forms).
+    func body(_ limits: BodyLimits, mediaType expected: String) async throws -> [UInt8] {
         if let type = headers[.contentType] {
             let mediaType = type.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-            guard mediaType == "application/json" else {
+            guard mediaType == expected else {
                 throw APIError(
                     status: .unsupportedMediaType,
                     code: "unsupported_media_type",
-                    message: "Content-Type must be application/json, got \"\(type.prefix(64))\""
+                    message: "Content-Type must be \(expected), got \"\(type.prefix(64))\""
                 )
             }
         }

@@ -10,6 +10,19 @@ extension ConnectionQuery {
     }
 }
 
+/// The dashboard's health filter as SQL over the connections table's own columns, the same in
+/// both backends but for how a boolean is spelled (`0`/`1` or `false`/`true`).
+extension ConnectionQuery.Health {
+    package func condition(false no: String, true yes: String) -> String {
+        let failedLast = "last_unhealthy_at IS NOT NULL AND COALESCE(last_healthy_at, 0) <= last_unhealthy_at"
+        return switch self {
+        case .healthy: "is_paused = \(no) AND NOT (\(failedLast))"
+        case .unhealthy: "is_paused = \(no) AND \(failedLast)"
+        case .paused: "is_paused = \(yes)"
+        }
+    }
+}
+
 /// `updated_gte` under the `created_at` order, served by merging one index range per hour of
 /// `updated_at` (both stores' migration 0006, on `updated_at / 3600000`).
 ///
@@ -25,10 +38,12 @@ extension ConnectionQuery {
 
     /// The hours of `updated_at` from `updated_gte`'s to `now`'s, when a store should merge the
     /// page from them (plus a last range for anything updated after `now`). Nil for other orders,
-    /// an `external_xref` page (its own index is narrower), a bound after `now`, and windows over
+    /// an `external_xref` page (its own index is narrower), the dashboard's integration and health
+    /// filters (tested on rows the merge does not read), a bound after `now`, and windows over
     /// `maximumUpdatedHours`.
     package func updatedHours(now: Timestamp) -> ClosedRange<Int64>? {
-        guard sort == .createdAt, externalXref == nil, let updatedGTE else { return nil }
+        guard sort == .createdAt, externalXref == nil, integrationType == nil, health == nil, let updatedGTE
+        else { return nil }
         let first = updatedGTE.millisecondsSinceEpoch
         let last = now.millisecondsSinceEpoch
         guard first >= 0, first <= last else { return nil }
