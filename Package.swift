@@ -299,6 +299,7 @@ let package = Package(
             name: "SwitchboardServerTests",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardDashboard",
                 "SwitchboardEgress",
                 "SwitchboardCrypto",
                 "SwitchboardSQLite",
