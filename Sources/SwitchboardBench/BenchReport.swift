@@ -127,6 +127,9 @@ struct BenchReport {
                     met: largest.exportRatio <= 3
                 )
             )
+            if let page = largest.dashboardPage {
+                targets.append(dashboardTarget(page, connections: largest.connections, backend: backend))
+            }
             if let passthrough = sized.lazy.compactMap(\.passthrough).first {
                 targets += passthroughTargets(passthrough, backend: backend)
             }
@@ -428,6 +431,7 @@ struct BenchReport {
                     )
                 }
             }
+            if let page = run.dashboardPage { out += Self.dashboardMarkdown(page) }
             if let passthrough = run.passthrough { out += Self.passthroughMarkdown(passthrough) }
             if let events = run.events { out += Self.eventsMarkdown(events) }
         }
@@ -527,6 +531,21 @@ struct BenchReport {
                 number("p50_ms", passthrough.latencyPassthrough.p50)
                 number("added_p50_ms", passthrough.addedLatency)
                 w.endObject()
+                w.endObject()
+            }
+            if let page = run.dashboardPage {
+                w.key("dashboard_page")
+                w.beginObject()
+                for (name, t) in [("json_list", page.json), ("page", page.page)] {
+                    w.key(name)
+                    w.beginObject()
+                    number("requests_per_second", t.requestsPerSecond)
+                    number("p50_ms", t.p50)
+                    number("p99_ms", t.p99)
+                    number("p999_ms", t.p999)
+                    w.endObject()
+                }
+                number("p99_ratio", page.ratio)
                 w.endObject()
             }
             if let events = run.events {

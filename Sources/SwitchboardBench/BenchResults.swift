@@ -37,6 +37,7 @@ struct BackendRun: Sendable {
     /// The passthrough section, when it ran with this size (the first of the run's sizes).
     var passthrough: PassthroughRun? = nil
     var events: EventsRun? = nil
+    var dashboardPage: DashboardPageRun? = nil
 
     var exportRatio: Double { exportSeconds / dumpSeconds }
     var peakRSSMegabytes: Double { scenarios.map(\.peakRSSMegabytes).max() ?? 0 }

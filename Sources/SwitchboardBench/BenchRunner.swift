@@ -192,8 +192,9 @@ public struct BenchRunner: Sendable {
             let (workspace, _) = try await runtime.workspaces.createWorkspace(name: "bench")
             // The load runs with a metadata key, as most integrations read connections: with
             // connections:credentials every page would also decrypt and durably audit each row.
+            // `dashboard` signs the dashboard page's session in with it.
             let key = try await runtime.workspaces.createKey(
-                scopes: ScopeSet([.connectionsRead, .connectionsWrite]),
+                scopes: ScopeSet([.connectionsRead, .connectionsWrite, .dashboard]),
                 by: .cli(workspace: workspace.id)
             ).apiKey
             let seedStart = Date()
@@ -245,6 +246,11 @@ public struct BenchRunner: Sendable {
                         wrk: wrk
                     )
                 )
+            }
+
+            var dashboardPage: DashboardPageRun?
+            if runsDashboard {
+                dashboardPage = try measureDashboardPage(client: client, key: key, server: server, wrk: wrk)
             }
 
             var metricsOverhead: [MetricsOverhead] = []
@@ -328,7 +334,8 @@ public struct BenchRunner: Sendable {
                 dumpBytes: dump.bytes,
                 metricsOverhead: metricsOverhead,
                 passthrough: passthrough,
-                events: events
+                events: events,
+                dashboardPage: dashboardPage
             )
         }
     }

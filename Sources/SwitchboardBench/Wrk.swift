@@ -25,11 +25,13 @@ struct Wrk {
 
     static let script = """
         -- Written by switchboard bench. Cycles through BENCH_PATHS (one path per line), each thread
-        -- from its own offset, with BENCH_METHOD, BENCH_BODY and the Authorization header.
+        -- from its own offset, with BENCH_METHOD, BENCH_BODY, the Authorization header and BENCH_COOKIE.
         local method = os.getenv("BENCH_METHOD")
         local body = os.getenv("BENCH_BODY")
         if body == "" then body = nil end
         local headers = { ["Authorization"] = os.getenv("BENCH_KEY") }
+        local cookie = os.getenv("BENCH_COOKIE")
+        if cookie and cookie ~= "" then headers["Cookie"] = cookie end
         if body then headers["Content-Type"] = "application/json" end
         local paths = {}
         for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
@@ -60,7 +62,8 @@ struct Wrk {
         body: String?,
         key: String,
         seconds: Int,
-        connections: Int? = nil
+        connections: Int? = nil,
+        cookie: String? = nil
     ) throws -> Result {
         let connections = connections ?? self.connections
         let scriptPath = directory + "/bench.lua"
@@ -80,6 +83,7 @@ struct Wrk {
         environment["BENCH_BODY"] = body ?? ""
         environment["BENCH_KEY"] = key
         environment["BENCH_PATHS"] = pathsFile
+        environment["BENCH_COOKIE"] = cookie ?? ""
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output

@@ -65,6 +65,11 @@ public struct DashboardPages: Sendable {
     func render(_ template: String, title: String, _ chrome: Chrome, _ context: [String: Any]) -> String {
         var context = context
         context["title"] = title
+        if let filters = context["filters"] as? [String: Any], let action = filters["action"] as? String,
+            let fields = filters["fields"] as? [[String: Any]]
+        {
+            context["filters"] = ["html": HTML.filters(action: action, fields: fields)]
+        }
         if let notice = chrome.notice { context["notice"] = notice }
         if let error = chrome.error { context["error"] = error }
         if let signedIn = chrome.signedIn {
@@ -512,7 +517,6 @@ public struct DashboardPages: Sendable {
                         "badge": revoked ? "bad" : "ok",
                     ],
                 ] as [[String: Any]],
-                "hasActions": true,
                 "actions": revoked
                     ? [] as [[String: Any]]
                     : [
@@ -529,7 +533,8 @@ public struct DashboardPages: Sendable {
                 caption: "The workspace's API keys",
                 columns: ["ID", "Scopes", "Created", "Last used", "Status", "Action"],
                 rows: rows,
-                empty: "No key."
+                empty: "No key.",
+                csrf: chrome.signedIn?.csrfToken
             ),
             "forms": [
                 Self.form(
@@ -833,14 +838,19 @@ public struct DashboardPages: Sendable {
     /// (an Optional inside `Any` would count as present and print "nil").
     static func maybe(_ value: String?) -> Any { value.map { $0 as Any } ?? false }
 
+    /// A table, rendered (`HTML.table`), with its caption for a section heading.
     static func table(
         id: String,
         caption: String,
         columns: [String],
         rows: [[String: Any]],
-        empty: String
+        empty: String,
+        csrf: String? = nil
     ) -> [String: Any] {
-        ["id": id, "caption": caption, "columns": columns, "rows": rows, "empty": empty, "span": columns.count]
+        [
+            "caption": caption,
+            "html": HTML.table(id: id, caption: caption, columns: columns, rows: rows, empty: empty, csrf: csrf),
+        ]
     }
 
     static func form(
@@ -1001,7 +1011,9 @@ public struct DashboardPages: Sendable {
 
     /// `2026-12-07 12:30:05 UTC`.
     static func time(_ timestamp: Timestamp) -> String {
-        String(timestamp.rfc3339.prefix(19)).replacingOccurrences(of: "T", with: " ") + " UTC"
+        var text = String(timestamp.rfc3339.utf8.prefix(19))!
+        if let t = text.firstIndex(of: "T") { text.replaceSubrange(t...t, with: " ") }
+        return text + " UTC"
     }
 
     /// A catalog color as an SVG fill: `#RGB` or `#RRGGBB` only.

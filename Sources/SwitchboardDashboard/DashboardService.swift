@@ -212,16 +212,30 @@ public struct DashboardService: Sendable {
         return difference == 0
     }
 
-    /// The connection-count charts' data, cached per workspace and environment for a short while:
-    /// at a million connections counting them costs far more than a page.
-    public func connectionCounts(by principal: Principal, environment: String) async throws -> [ConnectionCounts] {
+    /// What the connections page shows beside its rows: the workspace's environments and the
+    /// environment's connections counted by integration and health (the charts). Cached per
+    /// workspace and environment for 30 s: at a million connections counting them costs far more
+    /// than a page.
+    public struct Overview: Sendable {
+        public var environments: [String]
+        public var counts: [ConnectionCounts]
+    }
+
+    public func overview(
+        by principal: Principal,
+        environment: String,
+        environments: @Sendable () async throws -> [String]
+    ) async throws -> Overview {
         try principal.require(.connectionsRead)
-        return try await countCache.value(for: "\(principal.workspaceID.rawValue)\u{0}\(environment)", now: now()) {
-            try await store.connectionCounts(workspace: principal.workspaceID, environment: environment)
+        return try await overviewCache.value(for: "\(principal.workspaceID.rawValue)\u{0}\(environment)", now: now()) {
+            Overview(
+                environments: try await environments(),
+                counts: try await store.connectionCounts(workspace: principal.workspaceID, environment: environment)
+            )
         }
     }
 
-    private let countCache = CountCache(lifetimeMilliseconds: 30_000)
+    private let overviewCache = OverviewCache(lifetimeMilliseconds: 30_000)
 
     // MARK: - Hosted Connect sessions
 
@@ -432,9 +446,9 @@ public struct DashboardService: Sendable {
     }
 }
 
-/// A small time-bounded cache of the chart counts.
-final class CountCache: Sendable {
-    private let entries = Mutex<[String: (at: Int64, counts: [ConnectionCounts])]>([:])
+/// A small time-bounded cache of the connections page's overview.
+final class OverviewCache: Sendable {
+    private let entries = Mutex<[String: (at: Int64, overview: DashboardService.Overview)]>([:])
     private let lifetime: Int64
 
     init(lifetimeMilliseconds: Int64) { lifetime = lifetimeMilliseconds }
@@ -442,15 +456,15 @@ final class CountCache: Sendable {
     func value(
         for key: String,
         now: Timestamp,
-        compute: () async throws -> [ConnectionCounts]
-    ) async throws -> [ConnectionCounts] {
+        compute: () async throws -> DashboardService.Overview
+    ) async throws -> DashboardService.Overview {
         let time = now.millisecondsSinceEpoch
-        if let hit = entries.withLock({ $0[key] }), time - hit.at < lifetime { return hit.counts }
-        let counts = try await compute()
+        if let hit = entries.withLock({ $0[key] }), time - hit.at < lifetime { return hit.overview }
+        let overview = try await compute()
         entries.withLock {
             if $0.count > 1_000 { $0.removeAll() }
-            $0[key] = (time, counts)
+            $0[key] = (time, overview)
         }
-        return counts
+        return overview
     }
 }

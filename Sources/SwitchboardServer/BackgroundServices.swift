@@ -3,10 +3,11 @@ import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardEvents
 
-/// Purges spent or expired authorization states and re-authorization tokens every few minutes,
-/// whether or not the token refresher runs: the anonymous authorize URL stores a row per call.
+/// Purges spent or expired authorization states, re-authorization tokens, and dashboard and Connect
+/// sessions every few minutes, whether or not the token refresher runs: the anonymous authorize
+/// URL stores a row per call.
 struct AuthorizationStatePurge: Service {
-    let store: any AuthorizationStore
+    let store: any AuthorizationStore & DashboardStore
     let logger: Logger
     var interval: Duration = .seconds(300)
 
@@ -16,6 +17,9 @@ struct AuthorizationStatePurge: Service {
                 // Kept a day past expiry so a late callback is told "expired", not "unknown".
                 let cutoff = Timestamp.now().adding(seconds: -86_400)
                 _ = try await store.purgeExpiredAuthorizations(before: cutoff)
+                // Dashboard sessions, sign-in links and Connect sessions likewise: a day late, a
+                // Connect link still says "expired".
+                _ = try await store.purgeExpiredDashboardSessions(before: cutoff)
             } catch {
                 logger.warning("Purging expired authorization states failed", metadata: ["error": "\(error)"])
             }

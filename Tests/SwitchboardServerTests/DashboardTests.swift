@@ -87,7 +87,12 @@ import Testing
 
     @Test func wrongKeysAndKeysWithoutTheScopeAreRefused() async throws {
         try await withApp { api in
-            let wrong = try await Self.post(api, "/dashboard/sign-in", session: nil, body: "api_key=sbk_0000000000000000_00")
+            let wrong = try await Self.post(
+                api,
+                "/dashboard/sign-in",
+                session: nil,
+                body: "api_key=sbk_0000000000000000_00"
+            )
             #expect(wrong.status == .unauthorized)
             #expect(wrong.text.contains("role=\"alert\""))
             #expect(wrong.headers[.setCookie] == nil)
@@ -112,7 +117,12 @@ import Testing
             #expect(missing.status == .forbidden)
             let other = try await Self.signIn(api, key: api.key)
             let otherToken = try Self.csrf(try await Self.page(api, "/dashboard/keys", session: other))
-            let foreign = try await Self.post(api, "/dashboard/keys", session: session, body: "scopes=audit%3Aread&csrf=\(otherToken)")
+            let foreign = try await Self.post(
+                api,
+                "/dashboard/keys",
+                session: session,
+                body: "scopes=audit%3Aread&csrf=\(otherToken)"
+            )
             #expect(foreign.status == .forbidden)
             let crossSite = try await Self.post(
                 api,
@@ -131,7 +141,12 @@ import Testing
             )
             #expect(otherOrigin.status == .forbidden)
             #expect(try await api.runtime.workspaces.listKeys(by: .cli(workspace: api.workspace)).count == keysBefore)
-            let created = try await Self.post(api, "/dashboard/keys", session: session, body: "scopes=audit%3Aread&csrf=\(token)")
+            let created = try await Self.post(
+                api,
+                "/dashboard/keys",
+                session: session,
+                body: "scopes=audit%3Aread&csrf=\(token)"
+            )
             #expect(created.status == .ok)
             #expect(created.text.contains("id=\"new-key\" class=\"secret\">sbk_"))
             let keys = try await api.runtime.workspaces.listKeys(by: .cli(workspace: api.workspace))
@@ -181,7 +196,12 @@ import Testing
             let again = try await Self.post(api, "/dashboard/link/\(token)", session: nil, body: "")
             #expect(again.status == .gone)
             #expect(again.headers[.setCookie] == nil)
-            let unknown = try await Self.post(api, "/dashboard/link/\(String(repeating: "A", count: 43))", session: nil, body: "")
+            let unknown = try await Self.post(
+                api,
+                "/dashboard/link/\(String(repeating: "A", count: 43))",
+                session: nil,
+                body: ""
+            )
             #expect(unknown.status == .gone)
         }
     }
@@ -196,12 +216,19 @@ import Testing
             try await api.create(
                 connectionBody(type: "salesforce", extra: #""external_xref":"sf-1""#)
             )
-            let broken = try await api.runtime.connections.get(ConnectionID(rawValue: ids[1]), by: .cli(workspace: api.workspace))
+            let broken = try await api.runtime.connections.get(
+                ConnectionID(rawValue: ids[1]),
+                by: .cli(workspace: api.workspace)
+            )
             try await api.runtime.connections.recordProxyHealth(of: broken.connection, healthy: false, code: "401")
             let session = try await Self.signIn(api, key: api.key)
             let salesforce = try await Self.page(api, "/dashboard/connections?integration=salesforce", session: session)
             #expect(salesforce.text.contains("sf-1") && !salesforce.text.contains("hub-0"))
-            let unhealthy = try await Self.page(api, "/dashboard/connections?health=unhealthy&env=&sort=", session: session)
+            let unhealthy = try await Self.page(
+                api,
+                "/dashboard/connections?health=unhealthy&env=&sort=",
+                session: session
+            )
             #expect(unhealthy.text.contains("data-connection-id=\"\(ids[1])\""))
             #expect(!unhealthy.text.contains("data-connection-id=\"\(ids[0])\""))
             let healthy = try await Self.page(api, "/dashboard/connections?health=healthy", session: session)
@@ -227,7 +254,11 @@ import Testing
 
     @Test func aConnectSessionMakesOneAPIKeyConnection() async throws {
         try await withApp { api in
-            _ = try await api.send(.patch, "/switchboard/workspace", body: #"{"redirect_origins":["https://app.example"]}"#)
+            _ = try await api.send(
+                .patch,
+                "/switchboard/workspace",
+                body: #"{"redirect_origins":["https://app.example"]}"#
+            )
             for (body, fragment) in [
                 (#"{}"#, "external_xref is required"),
                 (#"{"external_xref":"u1","integrations":["nope"]}"#, "no integration of type"),
@@ -239,12 +270,18 @@ import Testing
                 #expect(refused.errorMessage.contains(fragment), "\(refused.errorMessage)")
             }
             let reader = try await api.makeKey(ScopeSet([.connectionsRead]))
-            let noScope = try await api.send(.post, "/switchboard/connect-session", body: #"{"external_xref":"u1"}"#, key: .some(reader))
+            let noScope = try await api.send(
+                .post,
+                "/switchboard/connect-session",
+                body: #"{"external_xref":"u1"}"#,
+                key: .some(reader)
+            )
             #expect(noScope.status == .forbidden)
             let created = try await api.send(
                 .post,
                 "/switchboard/connect-session",
-                body: #"{"external_xref":"user-42","integrations":["greenhouse","hubspot"],"success_redirect":"https://app.example/done"}"#
+                body:
+                    #"{"external_xref":"user-42","integrations":["greenhouse","hubspot"],"success_redirect":"https://app.example/done"}"#
             )
             #expect(created.status == .created)
             let url = try #require(try created.jsonObject()["url"] as? String)
@@ -255,11 +292,18 @@ import Testing
             // greenhouse takes an API key; hubspot is OAuth and this workspace has not enabled it.
             #expect(page.text.contains("data-integration-type=\"greenhouse\""))
             #expect(!page.text.contains("data-integration-type=\"hubspot\""))
-            #expect(try #require(page.headers[.contentSecurityPolicy]).contains("form-action 'self' https://app.example"))
+            #expect(
+                try #require(page.headers[.contentSecurityPolicy]).contains("form-action 'self' https://app.example")
+            )
             let empty = try await Self.post(api, path + "/api-key/greenhouse", session: nil, body: "api_key=")
             #expect(empty.status == .badRequest)
             #expect(empty.text.contains("api_key is required"))
-            let done = try await Self.post(api, path + "/api-key/greenhouse", session: nil, body: "api_key=gh-secret-value")
+            let done = try await Self.post(
+                api,
+                path + "/api-key/greenhouse",
+                session: nil,
+                body: "api_key=gh-secret-value"
+            )
             #expect(done.status == .seeOther)
             let location = try #require(done.headers[.location])
             #expect(location.hasPrefix("https://app.example/done?id="))
@@ -268,12 +312,18 @@ import Testing
             let object = try connection.jsonObject()
             #expect(object["external_xref"] as? String == "user-42")
             #expect(object["integration_type"] as? String == "greenhouse")
-            #expect(((object["auth"] as? [String: Any])?["meta"] as? [String: Any])?["api_key"] as? String == "gh-secret-value")
+            #expect(
+                ((object["auth"] as? [String: Any])?["meta"] as? [String: Any])?["api_key"] as? String
+                    == "gh-secret-value"
+            )
             // Single-use: the page and its form are gone now.
             #expect(try await api.send(.get, path, key: .some(nil)).status == .gone)
             let reused = try await Self.post(api, path + "/api-key/greenhouse", session: nil, body: "api_key=again")
             #expect(reused.status == .gone)
-            #expect(try await api.send(.get, "/connect/\(String(repeating: "B", count: 43))", key: .some(nil)).status == .notFound)
+            #expect(
+                try await api.send(.get, "/connect/\(String(repeating: "B", count: 43))", key: .some(nil)).status
+                    == .notFound
+            )
         }
     }
 }

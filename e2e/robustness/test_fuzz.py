@@ -67,9 +67,11 @@ def test_schemathesis_against_served_spec(make_server, workdir, figures):
         # loopback http, no query, balanced placeholders), which a schema string cannot express.
         # An event webhook URL must resolve to addresses the egress policy allows, at the time it
         # is set (DNS and the server's settings).
+        # A Connect session's integrations must be in the catalog (which an operator can extend)
+        # and its redirects on the workspace's allowlist.
         "[[operations]]\n"
         'include-operation-id = ["createUnifiedSecretsmanager", "createAuthorizeToken", "enableWorkspaceIntegration", '
-        '"patchWorkspace"]\n'
+        '"patchWorkspace", "createConnectSession"]\n'
         "checks.positive_data_acceptance.expected-statuses = "
         '["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]\n'
         # A workspace declares at most 100 environments (409 past that, which the fuzzer's own

@@ -321,8 +321,10 @@ struct DashboardRoutes: Sendable {
             following.values["offset"] = nil
             next = "/dashboard/connections?" + following.encoded
         }
-        let environments = try await runtime.environments.list(by: principal)
-        let counts = try await dashboard.connectionCounts(by: principal, environment: query.environment)
+        let environments = runtime.environments
+        let overview = try await dashboard.overview(by: principal, environment: query.environment) {
+            try await environments.list(by: principal)
+        }
         return pages.connections(
             page,
             filters: .init(
@@ -335,9 +337,9 @@ struct DashboardRoutes: Sendable {
                 integration: query.integrationType ?? "",
                 health: query.health?.rawValue ?? ""
             ),
-            environments: environments,
+            environments: overview.environments,
             catalog: runtime.integrations.catalog,
-            counts: counts,
+            counts: overview.counts,
             next: next,
             signedIn.chrome(.connections)
         )
