@@ -68,23 +68,29 @@ struct WebPolicy: Sendable {
         return cookie
     }
 
-    /// Refuses a state-changing request a page of another origin made: the browser says so in
-    /// `Sec-Fetch-Site` and `Origin`. A client that sends neither (curl) is not a browser under
-    /// another site's control; the CSRF token and SameSite cookie still apply to it.
+    /// Refuses a state-changing request a page of another origin made. Browsers say where a
+    /// request comes from in `Sec-Fetch-Site`: only `same-origin` (and `none`, typed or
+    /// bookmarked) pass; `same-site` is refused too, since another port of the same host shares
+    /// the cookie. A browser without it is judged by `Origin`, which must be this server's:
+    /// `null` included, which Chromium sends on a same-origin form POST under
+    /// `Referrer-Policy: no-referrer`, hence Sec-Fetch-Site first. A client that sends neither
+    /// (curl) is not a browser under another site's control; the CSRF token and the SameSite
+    /// cookie still apply to it.
     func checkSameOrigin(_ request: Request) throws {
         let refused = APIError(
             status: .forbidden,
             code: "cross_site_request",
             message: "a page of another site may not submit this form"
         )
-        if let site = request.headers[.secFetchSite]?.lowercased(), site == "cross-site" || site == "same-site" {
-            throw refused
+        if let site = request.headers[.secFetchSite]?.lowercased() {
+            guard site == "same-origin" || site == "none" else { throw refused }
+            return
         }
         guard let origin = request.headers[.origin] else { return }
         let authority = request.head.authority ?? ""
-        guard origin == publicURL || origin.lowercased().hasSuffix("://" + authority.lowercased()) else {
-            throw refused
-        }
+        guard
+            origin == publicURL || (!authority.isEmpty && origin.lowercased().hasSuffix("://" + authority.lowercased()))
+        else { throw refused }
     }
 }
 
