@@ -140,12 +140,23 @@ import Testing
                 headers: [.origin: "https://evil.example"]
             )
             #expect(otherOrigin.status == .forbidden)
+            // Another port of this host shares the cookie: same-site is not same-origin.
+            let sameSite = try await Self.post(
+                api,
+                "/dashboard/keys",
+                session: session,
+                body: "scopes=audit%3Aread&csrf=\(token)",
+                headers: [.origin: "http://127.0.0.1:9999", .secFetchSite: "same-site"]
+            )
+            #expect(sameSite.status == .forbidden)
             #expect(try await api.runtime.workspaces.listKeys(by: .cli(workspace: api.workspace)).count == keysBefore)
+            // What Chromium sends on this page's own form under Referrer-Policy: no-referrer.
             let created = try await Self.post(
                 api,
                 "/dashboard/keys",
                 session: session,
-                body: "scopes=audit%3Aread&csrf=\(token)"
+                body: "scopes=audit%3Aread&csrf=\(token)",
+                headers: [.origin: "null", .secFetchSite: "same-origin"]
             )
             #expect(created.status == .ok)
             #expect(created.text.contains("id=\"new-key\" class=\"secret\">sbk_"))
