@@ -169,11 +169,13 @@ public struct DashboardPages: Sendable {
     ) -> String {
         let integrationTypes = Set(catalog.all.map(\.type)).union(counts.map(\.integrationType)).sorted()
         let fields: [[String: Any]] = [
-            Self.select(
+            // Any environment may be typed (a connection's need not be declared); the declared ones
+            // are offered.
+            Self.input(
                 "env",
                 "Environment",
-                environments.isEmpty ? [filters.environment] : environments,
-                [filters.environment]
+                filters.environment,
+                suggestions: Array(Set(environments + [filters.environment])).sorted()
             ),
             Self.select("integration", "Integration", [""] + integrationTypes, [filters.integration], any: "any"),
             Self.select(
@@ -885,10 +887,16 @@ public struct DashboardPages: Sendable {
         ]
     }
 
-    static func input(_ name: String, _ label: String, _ value: String, placeholder: String? = nil) -> [String: Any] {
+    static func input(
+        _ name: String,
+        _ label: String,
+        _ value: String,
+        placeholder: String? = nil,
+        suggestions: [String] = []
+    ) -> [String: Any] {
         [
             "name": name, "label": label, "value": value, "type": "text", "placeholder": Self.maybe(placeholder),
-            "options": [] as [Any],
+            "options": [] as [Any], "suggestions": suggestions,
         ]
     }
 

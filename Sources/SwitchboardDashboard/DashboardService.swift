@@ -114,12 +114,22 @@ public struct DashboardService: Sendable {
         return (token, expiresAt)
     }
 
+    /// Throws `gone` unless the link can still sign in (its landing page, before the POST that
+    /// spends it).
+    public func checkSignInLink(_ token: String) async throws {
+        guard OpaqueToken.isWellFormed(token), try await store.signInLink(hash: hasher.hash(token), at: now()) != nil
+        else { throw Self.spentLink }
+    }
+
+    private static let spentLink = ServiceError.gone(
+        "this sign-in link has expired or was already used; print a new one"
+    )
+
     /// Spends a sign-in link and opens a session; a spent, expired or unknown link is `gone`.
     public func signIn(link token: String, clientAddress: String?) async throws -> String {
-        let gone = ServiceError.gone("this sign-in link has expired or was already used; print a new one")
         guard OpaqueToken.isWellFormed(token),
             let link = try await store.spendSignInLink(hash: hasher.hash(token), at: now())
-        else { throw gone }
+        else { throw Self.spentLink }
         var actor = Principal.cli(workspace: link.workspaceID)
         actor.clientAddress = clientAddress
         return try await openSession(

@@ -123,8 +123,8 @@ enum HTML {
         return out
     }
 
-    /// A GET filter form (`id="filters"`): text inputs, and selects where a field has `options`
-    /// (`value`, `text`, `selected`), every control labelled.
+    /// A GET filter form (`id="filters"`): text inputs (with a `datalist` of `suggestions`), and
+    /// selects where a field has `options` (`value`, `text`, `selected`), every control labelled.
     static func filters(action: String, fields: [[String: Any]]) -> String {
         var out = "<form id=\"filters\" method=\"get\" action=\""
         escape(action, into: &out)
@@ -166,6 +166,20 @@ enum HTML {
                     out += " placeholder=\""
                     escape(placeholder, into: &out)
                     out += "\""
+                }
+                let suggestions = field["suggestions"] as? [String] ?? []
+                if !suggestions.isEmpty {
+                    out += " list=\"f-"
+                    escape(name, into: &out)
+                    out += "-list\"><datalist id=\"f-"
+                    escape(name, into: &out)
+                    out += "-list\">"
+                    for suggestion in suggestions {
+                        out += "<option value=\""
+                        escape(suggestion, into: &out)
+                        out += "\">"
+                    }
+                    out += "</datalist"
                 }
                 out += ">"
             }

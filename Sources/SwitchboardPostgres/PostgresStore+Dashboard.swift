@@ -50,6 +50,21 @@ extension PostgresStore {
         }
     }
 
+    public func signInLink(hash: [UInt8], at time: Timestamp) async throws -> DashboardSession? {
+        try await mapped { [client, logger] in
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: Self.dashboardSessionColumns) FROM dashboard_sessions
+                WHERE token_hash = \(ByteBuffer(bytes: hash)) AND kind = 'link' AND used_at IS NULL
+                  AND expires_at > \(time.millisecondsSinceEpoch)
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode(DashboardSessionRow.self) { return Self.dashboardSession(row) }
+            return nil
+        }
+    }
+
     public func touchDashboardSession(hash: [UInt8], at time: Timestamp) async throws {
         try await mapped { [client, logger] in
             _ = try await client.query(

@@ -45,6 +45,21 @@ extension SQLiteStore {
         }
     }
 
+    public func signInLink(hash: [UInt8], at time: Timestamp) async throws -> DashboardSession? {
+        try await mapped {
+            try await pool.read { db in
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(Self.dashboardSessionColumns) FROM dashboard_sessions
+                        WHERE token_hash = ? AND kind = 'link' AND used_at IS NULL AND expires_at > ?
+                        """,
+                    arguments: [Data(hash), time.millisecondsSinceEpoch]
+                ).map(Self.dashboardSession(from:))
+            }
+        }
+    }
+
     public func touchDashboardSession(hash: [UInt8], at time: Timestamp) async throws {
         try await mapped {
             try await pool.write { db in

@@ -204,6 +204,7 @@ import Testing
             let cookie = try #require(used.headers[.setCookie])
             let session = String(cookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1)[1])
             #expect(try await Self.page(api, "/dashboard/keys", session: session).status == .ok)
+            #expect(try await api.send(.get, "/dashboard/link/\(token)", key: .some(nil)).status == .gone)
             let again = try await Self.post(api, "/dashboard/link/\(token)", session: nil, body: "")
             #expect(again.status == .gone)
             #expect(again.headers[.setCookie] == nil)

@@ -66,7 +66,9 @@ import Testing
                 target: "everywhere"
             )
             #expect(try await store.deleteDashboardSessions(workspace: workspace, hash: nil, audit: audit) == 2)
+            #expect(try await store.signInLink(hash: Array(repeating: 3, count: 32), at: Self.now) != nil)
             #expect(try await store.spendSignInLink(hash: Array(repeating: 3, count: 32), at: Self.now) != nil)
+            #expect(try await store.signInLink(hash: Array(repeating: 3, count: 32), at: Self.now) == nil)
         }
     }
 

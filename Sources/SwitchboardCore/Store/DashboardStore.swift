@@ -8,6 +8,10 @@ public protocol DashboardStore: Sendable {
     /// only while that key is unrevoked (in the same read); nil otherwise. Links are not returned.
     func dashboardSession(hash: [UInt8], at time: Timestamp) async throws -> DashboardSession?
 
+    /// The sign-in link with this hash if it is unspent and unexpired at `time` (its landing page
+    /// says so before anyone spends it); nil otherwise.
+    func signInLink(hash: [UInt8], at time: Timestamp) async throws -> DashboardSession?
+
     /// Moves a session's `last_seen_at` (its idle expiry) to `time`.
     func touchDashboardSession(hash: [UInt8], at time: Timestamp) async throws
 

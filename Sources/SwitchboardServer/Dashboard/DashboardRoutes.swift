@@ -42,7 +42,9 @@ struct DashboardRoutes: Sendable {
         }
         group.post("sign-in", use: signIn)
         group.get("link/:token") { _, context in
-            web.page(pages.linkSignIn(token: context.parameters.get("token") ?? "", .init(signedIn: nil)))
+            let token = context.parameters.get("token") ?? ""
+            try await dashboard.checkSignInLink(token)
+            return web.page(pages.linkSignIn(token: token, .init(signedIn: nil)))
         }
         group.post("link/:token", use: linkSignIn)
         group.post("sign-out") { request, context in try await signOut(request, context, everywhere: false) }

@@ -109,15 +109,7 @@ struct HTMLErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = APIError(mapping: error)
-            if apiError.status.code >= 500 {
-                context.logger.error(
-                    "Request failed",
-                    metadata: [
-                        "http.method": "\(request.method)", "http.path": "\(request.uri.path)",
-                        "error.type": "\(type(of: error))", "http.status": "\(apiError.status.code)",
-                    ]
-                )
-            }
+            logFault(apiError, error, request, context.logger)
             let title =
                 switch apiError.status.code {
                 case 400: "That request was not valid"

@@ -16,19 +16,24 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = APIError(mapping: error)
-            if apiError.status.code >= 500 {
-                context.logger.error(
-                    "Request failed",
-                    metadata: [
-                        "http.method": "\(request.method)", "http.path": "\(request.uri.path)",
-                        "error.type": "\(type(of: error))", "http.status": "\(apiError.status.code)",
-                    ]
-                )
-            }
+            logFault(apiError, error, request, context.logger)
             // Switchboard's own answer, not a provider's (which passthrough marks `vendor`).
             var response = apiError.response()
             response.headers[PassthroughRoutes.originHeader] = "switchboard"
             return response
         }
     }
+}
+
+/// Logs a server fault (5xx) once, by the error's type only: its text may carry driver detail.
+/// The HTTP edge's error middlewares (JSON here, HTML for the web pages) all log through it.
+func logFault(_ apiError: APIError, _ error: any Error, _ request: Request, _ logger: Logger) {
+    guard apiError.status.code >= 500 else { return }
+    logger.error(
+        "Request failed",
+        metadata: [
+            "http.method": "\(request.method)", "http.path": "\(request.uri.path)",
+            "error.type": "\(type(of: error))", "http.status": "\(apiError.status.code)",
+        ]
+    )
 }
