@@ -3,7 +3,7 @@
 # SwiftPM refuses an import of a target that is not a dependency at all (scripts/check-imports.py,
 # run by `make lint`, also refuses one reached only transitively).
 SWIFT_BUILD_FLAGS := --explicit-target-dependency-import-check error
-.PHONY: build release run run-postgres test test-swift test-compat test-oauth test-robustness soak bench bench-smoke lint format db-up db-down secrets-up secrets-down clean
+.PHONY: build release run run-postgres test test-swift test-compat test-oauth test-dashboard test-robustness soak bench bench-smoke lint format db-up db-down secrets-up secrets-down clean
 
 build:
 	swift build $(SWIFT_BUILD_FLAGS)
@@ -36,6 +36,15 @@ test-compat: build
 test-oauth: build
 	SWITCHBOARD_DATABASE_URL="$$(scripts/postgres-up.sh)?sslmode=disable" SWITCHBOARD_REQUIRE_POSTGRES=1 \
 	e2e/oauth/run.sh
+
+# The dashboard and the hosted Connect page (e2e/dashboard) in headless chromium (apt-get install
+# chromium chromium-driver): sign-in, filters, keys, sessions across a restart and two replicas,
+# the Connect page through the OAuth provider (127.0.0.1:31420), attacks; on SQLite and on
+# PostgreSQL (throwaway server on 127.0.0.1:25432). With
+# SWITCHBOARD_DASHBOARD_SCREENSHOTS=docs/dashboard it also refreshes the screenshots of docs/dashboard.md.
+test-dashboard: build
+	SWITCHBOARD_DATABASE_URL="$$(scripts/postgres-up.sh)?sslmode=disable" SWITCHBOARD_REQUIRE_POSTGRES=1 \
+	e2e/dashboard/run.sh
 
 # Robustness suite (docs/reliability.md) on SQLite, then on PostgreSQL (throwaway server on
 # 127.0.0.1:25432): schemathesis fuzzing, SIGKILL crash safety, a 40 s soak, graceful shutdown,

