@@ -60,7 +60,9 @@ import Testing
 
     @Test func aKeySignsInToASessionThatServesThePagesWithStrictHeaders() async throws {
         try await withApp { api in
-            try await api.create(connectionBody(extra: #""external_xref":"<script>alert(1)</script>""#))
+            try await api.create(
+                connectionBody(extra: #""external_xref":"<script>alert(1)</script>","auth":{"access_token":"at-1"}"#)
+            )
             let session = try await Self.signIn(api, key: api.key)
             let page = try await Self.page(api, "/dashboard/connections", session: session)
             #expect(page.status == .ok)
@@ -75,6 +77,10 @@ import Testing
             #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
             #expect(!page.text.contains("<script>alert(1)"))
             #expect(page.text.contains("id=\"chart-health\""))
+            // No page opens credentials: a full-access session's views are no credential reads.
+            var reads = AuditQuery(workspaceID: api.workspace)
+            reads.action = .credentialsRead
+            #expect(try await api.runtime.audit.records(reads, by: .cli(workspace: api.workspace)).isEmpty)
             // Every page needs a session: without one, the sign-in page.
             let anonymous = try await api.send(.get, "/dashboard/connections", key: .some(nil))
             #expect(anonymous.status == .seeOther)

@@ -56,7 +56,7 @@ struct DashboardRoutes: Sendable {
         page(group, "connections/:id", use: connection)
         page(group, "connections/:id/delete") { _, context, signedIn in
             let id = ConnectionID(rawValue: context.parameters.get("id") ?? "")
-            let found = try await runtime.connections.get(id, by: signedIn.principal)
+            let found = try await runtime.connections.get(id, by: signedIn.reader)
             return pages.confirmDelete(found.connection, signedIn.chrome(.connections))
         }
         action(group, "connections/:id/delete") { _, context, signedIn, _ in
@@ -68,7 +68,7 @@ struct DashboardRoutes: Sendable {
         }
         action(group, "connections/:id/reauth") { _, context, signedIn, _ in
             let id = ConnectionID(rawValue: context.parameters.get("id") ?? "")
-            let found = try await runtime.connections.get(id, by: signedIn.principal)
+            let found = try await runtime.connections.get(id, by: signedIn.reader)
             let (token, expiresAt) = try await runtime.authorization.createReauthToken(for: id, by: signedIn.principal)
             let url = FormEncoding.appending(
                 [("connection_id", id.rawValue), ("reauth_token", token), ("redirect", "true")],
@@ -313,7 +313,7 @@ struct DashboardRoutes: Sendable {
             query.health = health
         }
         if try parameters.single("limit") == nil { query.limit = Self.pageSize }
-        let page = try await runtime.connections.list(query, by: principal).map(\.connection)
+        let page = try await runtime.connections.list(query, by: signedIn.reader).map(\.connection)
         var next: String?
         if page.count == query.limit, let last = page.last {
             var following = parameters
@@ -354,7 +354,7 @@ struct DashboardRoutes: Sendable {
     ) async throws -> String {
         let principal = signedIn.principal
         let id = ConnectionID(rawValue: context.parameters.get("id") ?? "")
-        let found = try await runtime.connections.get(id, by: principal)
+        let found = try await runtime.connections.get(id, by: signedIn.reader)
         // The related records each need their own scope: a session without it sees that table empty.
         var auditQuery = AuditQuery(workspaceID: principal.workspaceID)
         auditQuery.connectionID = id
@@ -489,6 +489,15 @@ struct DashboardRoutes: Sendable {
         let notice: String?
 
         var principal: Principal { signedIn.principal }
+
+        /// Who reads connections for a page: the session without `connections:credentials`. No
+        /// page shows credentials, so none are opened, and no page view is audited as a
+        /// credential read.
+        var reader: Principal {
+            var reader = signedIn.principal
+            reader.scopes = ScopeSet(reader.scopes.scopes.subtracting([.connectionsCredentials]))
+            return reader
+        }
 
         func chrome(_ section: DashboardPages.Section) -> DashboardPages.Chrome {
             .init(signedIn: signedIn, section: section, notice: notice)
