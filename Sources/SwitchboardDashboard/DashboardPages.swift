@@ -2,6 +2,7 @@ import Foundation
 import Mustache
 import SwitchboardCore
 import SwitchboardEvents
+import Synchronization
 
 /// The dashboard's and the Connect page's HTML: Mustache templates (this module's resources)
 /// filled from domain values. Every value is HTML-escaped by the template engine; the only
@@ -10,6 +11,9 @@ public struct DashboardPages: Sendable {
     private let library: MustacheLibrary
     /// `/dashboard/static/dashboard.css`.
     public let stylesheet: [UInt8]
+    /// The navigation's list items, by current section's raw value ("" for none).
+    private let navigation: [String: String]
+    private let cache = RenderCache()
 
     public init() throws {
         guard let templates = Bundle.module.url(forResource: "Templates", withExtension: nil),
@@ -23,6 +27,21 @@ public struct DashboardPages: Sendable {
         }
         self.library = library
         self.stylesheet = Array(try Data(contentsOf: stylesheet))
+        // The navigation, once per current section: it is the same on every page view.
+        var navigation: [String: String] = [:]
+        for current in [nil] + Section.allCases.map(Optional.some) {
+            var out = HTML.Markup()
+            for section in Section.allCases {
+                out.raw("<li><a")
+                HTML.attribute("href", section.path, into: &out)
+                if section == current { out.raw(" aria-current=\"page\"") }
+                out.raw(">")
+                out.text(section.label)
+                out.raw("</a></li>\n")
+            }
+            navigation[current?.rawValue ?? ""] = out.string
+        }
+        self.navigation = navigation
     }
 
     /// Who the page is for and what it says above its content.
@@ -77,12 +96,34 @@ public struct DashboardPages: Sendable {
             context["csrf"] = signedIn.csrfToken
             context["workspace"] = signedIn.principal.workspaceID.rawValue
             context["actor"] = signedIn.principal.keyID == "cli" ? "signed in with a link" : signedIn.principal.keyID
-            context["nav"] = Section.allCases.map { section -> [String: Any] in
-                ["href": section.path, "label": section.label, "current": section == chrome.section]
-            }
+            context["nav"] = navigation[chrome.section.map { $0.rawValue } ?? ""] ?? ""
         }
-        return library.render(context, withTemplate: template) ?? ""
+        // A large table is spliced in after rendering rather than passed through the engine,
+        // which copies every value it writes several times.
+        guard let table = context["table"] as? [String: Any], let html = table["html"] as? String,
+            html.utf8.count > 4096
+        else { return library.render(context, withTemplate: template) ?? "" }
+        context["table"] = ["html": Self.tableMarker]
+        var page = library.render(context, withTemplate: template) ?? ""
+        let marker = Array(Self.tableMarker.utf8)
+        // Bytes, not Foundation's string search (which bridges through NSString).
+        return page.withUTF8 { bytes in
+            guard marker.count <= bytes.count,
+                let start = (0...(bytes.count - marker.count)).first(where: { at in
+                    bytes[at] == 0 && bytes[at..<(at + marker.count)].elementsEqual(marker)
+                })
+            else { return String(decoding: bytes, as: UTF8.self) }
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + html.utf8.count)
+            out.append(contentsOf: bytes[..<start])
+            out.append(contentsOf: html.utf8)
+            out.append(contentsOf: bytes[(start + marker.count)...])
+            return String(decoding: out, as: UTF8.self)
+        }
     }
+
+    /// Where `render` splices a large table in: no page's text can hold a NUL.
+    static let tableMarker = "\u{0}switchboard-table\u{0}"
 
     // MARK: - Sign-in and messages
 
@@ -168,84 +209,105 @@ public struct DashboardPages: Sendable {
         _ chrome: Chrome
     ) -> String {
         let integrationTypes = Set(catalog.all.map(\.type)).union(counts.map(\.integrationType)).sorted()
-        let fields: [[String: Any]] = [
-            // Any environment may be typed (a connection's need not be declared); the declared ones
-            // are offered.
-            Self.input(
-                "env",
-                "Environment",
-                filters.environment,
-                suggestions: Array(Set(environments + [filters.environment])).sorted()
-            ),
-            Self.select("integration", "Integration", [""] + integrationTypes, [filters.integration], any: "any"),
-            Self.select(
-                "health",
-                "Health",
-                [""] + ConnectionQuery.Health.allCases.map(\.rawValue),
-                [filters.health],
-                any: "any"
-            ),
-            Self.select("categories", "Categories", Category.allNames, filters.categories, multiple: true),
-            Self.input("external_xref", "External reference", filters.externalXref),
-            Self.input("updated_gte", "Updated since", filters.updatedGTE, placeholder: "2026-12-01T00:00:00Z"),
-            Self.select(
-                "sort",
-                "Sort by",
-                ["", "created_at", "updated_at", "name"],
-                [filters.sort],
-                any: "created_at"
-            ),
-            Self.select("order", "Order", ["", "asc", "desc"], [filters.order], any: "asc"),
-        ]
-        let rows = page.map { connection -> [String: Any] in
+        // The filter form and the charts change far less often than the rows: rendered once per
+        // set of values, then reused (`RenderCache`).
+        let filterKey = [
+            filters.environment, filters.categories.joined(separator: ","), filters.externalXref, filters.updatedGTE,
+            filters.sort, filters.order, filters.integration, filters.health, environments.joined(separator: ","),
+            integrationTypes.joined(separator: ","),
+        ].joined(separator: "\u{0}")
+        let filterForm = cache.value(for: "filters\u{0}" + filterKey) {
+            let fields: [[String: Any]] = [
+                // Any environment may be typed (a connection's need not be declared); the declared ones
+                // are offered.
+                Self.input(
+                    "env",
+                    "Environment",
+                    filters.environment,
+                    suggestions: Array(Set(environments + [filters.environment])).sorted()
+                ),
+                Self.select("integration", "Integration", [""] + integrationTypes, [filters.integration], any: "any"),
+                Self.select(
+                    "health",
+                    "Health",
+                    [""] + ConnectionQuery.Health.allCases.map(\.rawValue),
+                    [filters.health],
+                    any: "any"
+                ),
+                Self.select("categories", "Categories", Category.allNames, filters.categories, multiple: true),
+                Self.input("external_xref", "External reference", filters.externalXref),
+                Self.input("updated_gte", "Updated since", filters.updatedGTE, placeholder: "2026-12-01T00:00:00Z"),
+                Self.select(
+                    "sort",
+                    "Sort by",
+                    ["", "created_at", "updated_at", "name"],
+                    [filters.sort],
+                    any: "created_at"
+                ),
+                Self.select("order", "Order", ["", "asc", "desc"], [filters.order], any: "asc"),
+            ]
+            return HTML.filters(action: "/dashboard/connections", fields: fields)
+        }
+        let chartKey = counts.map { "\($0.integrationType)/\($0.healthy)/\($0.unhealthy)/\($0.paused)" }
+            .joined(separator: ",")
+        let charts = cache.value(for: "charts\u{0}" + chartKey) {
+            Chart.bars(
+                counts.sorted { $0.total > $1.total }.prefix(12).map { ($0.integrationType, $0.total) },
+                label: "Connections by integration"
+            ) + "\u{0}"
+                + Chart.bars(
+                    [
+                        ("healthy", counts.reduce(0) { $0 + $1.healthy }),
+                        ("unhealthy", counts.reduce(0) { $0 + $1.unhealthy }),
+                        ("paused", counts.reduce(0) { $0 + $1.paused }),
+                    ],
+                    label: "Connections by health"
+                )
+        }.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+        // Written straight into the page, not through row descriptions: this page is the one
+        // measured at a million connections.
+        let columns = ["Integration", "External reference", "Environment", "Health", "Categories", "Updated"]
+        var table = HTML.Markup(capacity: 1024 + page.count * 480)
+        HTML.open(id: "connections", caption: "Connections in \(filters.environment)", columns: columns, into: &table)
+        for connection in page {
             let f = connection.fields
             let name = f.integrationName ?? catalog.definition(f.integrationType)?.name ?? f.integrationType
             let (health, badge) = Self.health(connection)
-            return [
-                "dataName": "connection-id", "dataValue": connection.id.rawValue,
-                "cells": [
-                    ["text": name, "href": "/dashboard/connections/\(connection.id.rawValue)"],
-                    ["text": f.externalXref ?? "—"],
-                    ["text": f.environment],
-                    ["text": health, "badge": badge],
-                    ["text": f.categories.map(\.name).joined(separator: ", ")],
-                    ["text": Self.time(connection.updatedAt)],
-                ] as [[String: Any]],
-            ]
+            table.raw("<tr data-connection-id=\"")
+            table.text(connection.id.rawValue)
+            table.raw("\"><td><a href=\"/dashboard/connections/")
+            table.text(connection.id.rawValue)
+            table.raw("\">")
+            table.text(name)
+            table.raw("</a></td>")
+            HTML.cell(f.externalXref ?? "—", into: &table)
+            HTML.cell(f.environment, into: &table)
+            HTML.cell(health, badge: badge, into: &table)
+            table.raw("<td>")
+            for (index, category) in f.categories.enumerated() {
+                if index > 0 { table.raw(", ") }
+                table.text(category.name)
+            }
+            table.raw("</td>")
+            HTML.cell(Self.time(connection.updatedAt), into: &table)
+            table.raw("</tr>\n")
         }
+        HTML.close(
+            empty: page.isEmpty ? "No connection matches these filters." : nil,
+            columns: columns.count,
+            into: &table
+        )
         return render(
             "list",
             title: "Connections",
             chrome,
             [
-                "filters": ["action": "/dashboard/connections", "fields": fields],
+                "filters": ["html": filterForm],
                 "charts": [
-                    [
-                        "id": "chart-integrations", "caption": "Connections by integration",
-                        "svg": Chart.bars(
-                            counts.sorted { $0.total > $1.total }.prefix(12).map { ($0.integrationType, $0.total) },
-                            label: "Connections by integration"
-                        ),
-                    ],
-                    [
-                        "id": "chart-health", "caption": "Connections by health",
-                        "svg": Chart.bars(
-                            [
-                                ("healthy", counts.reduce(0) { $0 + $1.healthy }),
-                                ("unhealthy", counts.reduce(0) { $0 + $1.unhealthy }),
-                                ("paused", counts.reduce(0) { $0 + $1.paused }),
-                            ],
-                            label: "Connections by health"
-                        ),
-                    ],
+                    ["id": "chart-integrations", "caption": "Connections by integration", "svg": charts[0]],
+                    ["id": "chart-health", "caption": "Connections by health", "svg": charts[1]],
                 ],
-                "table": Self.table(
-                    id: "connections",
-                    caption: "Connections in \(filters.environment)",
-                    columns: ["Integration", "External reference", "Environment", "Health", "Categories", "Updated"],
-                    rows: rows,
-                    empty: "No connection matches these filters."
-                ),
+                "table": ["html": table.string],
                 "next": Self.maybe(next),
             ]
         )
@@ -851,7 +913,14 @@ public struct DashboardPages: Sendable {
     ) -> [String: Any] {
         [
             "caption": caption,
-            "html": HTML.table(id: id, caption: caption, columns: columns, rows: rows, empty: empty, csrf: csrf),
+            "html": HTML.table(
+                id: id,
+                caption: caption,
+                columns: columns,
+                rows: HTML.rows(rows),
+                empty: empty,
+                csrf: csrf
+            ),
         ]
     }
 
@@ -1019,9 +1088,19 @@ public struct DashboardPages: Sendable {
 
     /// `2026-12-07 12:30:05 UTC`.
     static func time(_ timestamp: Timestamp) -> String {
-        var text = String(timestamp.rfc3339.utf8.prefix(19))!
-        if let t = text.firstIndex(of: "T") { text.replaceSubrange(t...t, with: " ") }
-        return text + " UTC"
+        let stamp = timestamp.rfc3339.utf8
+        return String(unsafeUninitializedCapacity: 23) { out in
+            var i = 0
+            for byte in stamp.prefix(19) {
+                out[i] = byte == UInt8(ascii: "T") ? UInt8(ascii: " ") : byte
+                i += 1
+            }
+            for byte in " UTC".utf8 {
+                out[i] = byte
+                i += 1
+            }
+            return i
+        }
     }
 
     /// A catalog color as an SVG fill: `#RGB` or `#RRGGBB` only.
@@ -1035,4 +1114,21 @@ public struct DashboardPages: Sendable {
 
 struct DashboardResourceError: Error, CustomStringConvertible {
     var description: String { "the dashboard's templates are missing from the build's resources" }
+}
+
+/// Rendered fragments by the values they were rendered from, bounded: past its size it starts
+/// over, so a crawl through every filter combination cannot grow it.
+final class RenderCache: Sendable {
+    private let entries = Mutex<[String: String]>([:])
+    static let maximumEntries = 512
+
+    func value(for key: String, render: () -> String) -> String {
+        if let hit = entries.withLock({ $0[key] }) { return hit }
+        let value = render()
+        entries.withLock {
+            if $0.count >= Self.maximumEntries { $0.removeAll(keepingCapacity: true) }
+            $0[key] = value
+        }
+        return value
+    }
 }

@@ -30,15 +30,17 @@ extension SQLiteStore {
 
     public func dashboardSession(hash: [UInt8], at time: Timestamp) async throws -> DashboardSession? {
         try await mapped {
+            // Every dashboard page view runs it: a cached statement, compiled once per connection.
             try await pool.read { db in
                 try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT \(Self.dashboardSessionColumns) FROM dashboard_sessions s
-                        WHERE token_hash = ? AND kind = 'session' AND expires_at > ?
-                          AND (key_id IS NULL OR EXISTS (
-                              SELECT 1 FROM api_keys k WHERE k.id = s.key_id AND k.revoked_at IS NULL))
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT \(Self.dashboardSessionColumns) FROM dashboard_sessions s
+                            WHERE token_hash = ? AND kind = 'session' AND expires_at > ?
+                              AND (key_id IS NULL OR EXISTS (
+                                  SELECT 1 FROM api_keys k WHERE k.id = s.key_id AND k.revoked_at IS NULL))
+                            """
+                    ),
                     arguments: [Data(hash), time.millisecondsSinceEpoch]
                 ).map(Self.dashboardSession(from:))
             }
