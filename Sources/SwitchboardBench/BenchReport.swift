@@ -536,7 +536,10 @@ struct BenchReport {
             if let page = run.dashboardPage {
                 w.key("dashboard_page")
                 w.beginObject()
-                for (name, t) in [("json_list", page.json), ("page", page.page)] {
+                for (name, t) in [
+                    ("json_list", page.json), ("page", page.page), ("json_list_loaded", page.jsonLoaded),
+                    ("page_loaded", page.pageLoaded),
+                ] {
                     w.key(name)
                     w.beginObject()
                     number("requests_per_second", t.requestsPerSecond)
@@ -546,6 +549,8 @@ struct BenchReport {
                     w.endObject()
                 }
                 number("p99_ratio", page.ratio)
+                number("loaded_p99_ratio", page.loadedRatio)
+                number("loaded_in_flight", Double(page.concurrency))
                 w.endObject()
             }
             if let events = run.events {
