@@ -63,7 +63,7 @@ struct ConnectPageRoutes: Sendable {
     /// `/connect/{token}`: where an application sends its end user to pick an integration and
     /// authorize it, with no API key in the browser (the URL's single-use token opens that page only).
     func register(on router: Router<AppRequestContext>) {
-        let group = router.group("connect").add(middleware: HTMLErrorMiddleware(pages: pages))
+        let group = router.group("connect").add(middleware: HTMLErrorMiddleware(pages: pages, back: nil))
         group.get(":token") { _, context in
             let token = context.parameters.get("token") ?? ""
             let page = try await dashboard.connectPage(token: token)

@@ -99,6 +99,9 @@ struct WebPolicy: Sendable {
 struct HTMLErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let pages: DashboardPages
+    /// Where the error page leads back to: the dashboard for operators, nowhere for the Connect
+    /// page's end users (who have no dashboard).
+    var back: (href: String, label: String)? = ("/dashboard", "Back to the dashboard")
 
     func handle(
         _ request: Request,
@@ -127,7 +130,7 @@ struct HTMLErrorMiddleware: RouterMiddleware {
                     byteBuffer: ByteBuffer(
                         string: pages.message(
                             title: title,
-                            link: ("/dashboard", "Back to the dashboard"),
+                            link: back,
                             .init(signedIn: nil, error: apiError.message)
                         )
                     )
