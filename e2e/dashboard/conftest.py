@@ -83,6 +83,7 @@ if _SUPPORT not in sys.path:
     sys.path.insert(0, _SUPPORT)
 
 from switchboard_testkit import (  # noqa: E402
+    Databases,
     CLI_TIMEOUT_S,
     REPO_ROOT,
     SwitchboardServer,
@@ -90,6 +91,7 @@ from switchboard_testkit import (  # noqa: E402
     find_switchboard_bin,
     is_postgres_url,
     psql,
+    require_postgres,
     tail,
     with_database,
 )
@@ -473,43 +475,6 @@ class DashboardServer(SwitchboardServer):
         lines = [line for line in res.stdout.splitlines() if line.strip()]
         assert len(lines) == 1, f"`switchboard dashboard link` printed {len(lines)} lines, not one"
         return lines[0].strip()
-
-
-class Databases:
-    """One database per server and backend (PostgreSQL: created, dropped at the end)."""
-
-    def __init__(self, workdir: Path, run_id: str):
-        self.workdir = workdir
-        self.run_id = run_id
-        self.created: List[str] = []
-        self.postgres_url = os.environ.get("SWITCHBOARD_DATABASE_URL", "")
-        self.counter = 0
-
-    def new(self, backend: str, label: str) -> str:
-        self.counter += 1
-        name = f"sb_dash_{self.run_id}_{self.counter}_{label}".replace("-", "_")
-        if backend == "sqlite":
-            return f"sqlite:{self.workdir / (name + '.sqlite')}"
-        try:
-            psql(self.postgres_url, f"CREATE DATABASE {name}")
-        except (RuntimeError, subprocess.TimeoutExpired, FileNotFoundError) as exc:
-            pytest.fail(f"could not create database {name}: {exc}", pytrace=False)
-        self.created.append(name)
-        return with_database(self.postgres_url, name)
-
-    def drop_all(self) -> None:
-        for name in self.created:
-            try:
-                psql(self.postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                warnings.warn(f"could not drop database {name}: {exc}")
-
-
-def require_postgres(reason: str) -> None:
-    """Skip the test, or fail it when SWITCHBOARD_REQUIRE_POSTGRES=1 (CI)."""
-    if os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"SWITCHBOARD_REQUIRE_POSTGRES=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 # ----- a workspace and the HTTP API ---------------------------------------------------------
@@ -954,7 +919,7 @@ def attacker() -> Iterator[Site]:
 
 @pytest.fixture(scope="session")
 def databases(workdir: Path, run_id: str) -> Iterator[Databases]:
-    dbs = Databases(workdir, run_id)
+    dbs = Databases(workdir, run_id, prefix="sb_dash")
     try:
         yield dbs
     finally:

@@ -50,6 +50,7 @@ if _SUPPORT not in sys.path:
     sys.path.insert(0, _SUPPORT)
 
 from switchboard_testkit import (  # noqa: E402
+    Databases,
     REPO_ROOT,
     FigureLog,
     SwitchboardServer,
@@ -57,6 +58,7 @@ from switchboard_testkit import (  # noqa: E402
     find_switchboard_bin,
     is_postgres_url,
     psql,
+    require_postgres,
     tail,
     with_database,
 )
@@ -366,43 +368,6 @@ class Setup:
         return r.json()
 
 
-class Databases:
-    """One database per server setting and backend (PostgreSQL: created, dropped at the end)."""
-
-    def __init__(self, workdir: Path, run_id: str):
-        self.workdir = workdir
-        self.run_id = run_id
-        self.created: List[str] = []
-        self.postgres_url = os.environ.get("SWITCHBOARD_DATABASE_URL", "")
-        self.counter = 0
-
-    def new(self, backend: str, label: str) -> str:
-        self.counter += 1
-        name = f"sb_oauth_{self.run_id}_{self.counter}_{label}".replace("-", "_")
-        if backend == "sqlite":
-            return f"sqlite:{self.workdir / (name + '.sqlite')}"
-        try:
-            psql(self.postgres_url, f"CREATE DATABASE {name}")
-        except (RuntimeError, subprocess.TimeoutExpired, FileNotFoundError) as exc:
-            pytest.fail(f"could not create database {name}: {exc}", pytrace=False)
-        self.created.append(name)
-        return with_database(self.postgres_url, name)
-
-    def drop_all(self) -> None:
-        for name in self.created:
-            try:
-                psql(self.postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                warnings.warn(f"could not drop database {name}: {exc}")
-
-
-def require_postgres(reason: str) -> None:
-    """Skip the test, or fail it when SWITCHBOARD_REQUIRE_POSTGRES=1 (CI)."""
-    if os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"SWITCHBOARD_REQUIRE_POSTGRES=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 # ----- session fixtures -------------------------------------------------------------------
 
 
@@ -449,7 +414,7 @@ def provider(provider_ctx: Provider) -> Provider:
 
 @pytest.fixture(scope="session")
 def databases(workdir: Path, run_id: str) -> Iterator[Databases]:
-    dbs = Databases(workdir, run_id)
+    dbs = Databases(workdir, run_id, prefix="sb_oauth")
     try:
         yield dbs
     finally:

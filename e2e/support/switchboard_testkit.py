@@ -139,6 +139,46 @@ def server_env(database_url: str) -> Dict[str, str]:
     return env
 
 
+class Databases:
+    """One database per server and backend for a suite's session: a SQLite file in `workdir`, or a
+    PostgreSQL database created on the server of SWITCHBOARD_DATABASE_URL and dropped by
+    `drop_all`. `prefix` names the suite's databases (`sb_oauth`, `sb_dash`)."""
+
+    def __init__(self, workdir: Path, run_id: str, prefix: str):
+        self.workdir = workdir
+        self.run_id = run_id
+        self.prefix = prefix
+        self.created: List[str] = []
+        self.postgres_url = os.environ.get("SWITCHBOARD_DATABASE_URL", "")
+        self.counter = 0
+
+    def new(self, backend: str, label: str) -> str:
+        self.counter += 1
+        name = f"{self.prefix}_{self.run_id}_{self.counter}_{label}".replace("-", "_")
+        if backend == "sqlite":
+            return f"sqlite:{self.workdir / (name + '.sqlite')}"
+        try:
+            psql(self.postgres_url, f"CREATE DATABASE {name}")
+        except (RuntimeError, subprocess.TimeoutExpired, FileNotFoundError) as exc:
+            pytest.fail(f"could not create database {name}: {exc}", pytrace=False)
+        self.created.append(name)
+        return with_database(self.postgres_url, name)
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            try:
+                psql(self.postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                warnings.warn(f"could not drop database {name}: {exc}")
+
+
+def require_postgres(reason: str) -> None:
+    """Skip the test, or fail it when SWITCHBOARD_REQUIRE_POSTGRES=1 (CI)."""
+    if os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"SWITCHBOARD_REQUIRE_POSTGRES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 class SwitchboardServer:
     """One `switchboard serve` on a free loopback port, plus the CLI on the same database.
 
