@@ -10,15 +10,15 @@ enum Chart {
         let maximum = max(values.map(\.value).max() ?? 0, 1)
         let height = max(values.count, 1) * rowHeight + 4
         var svg =
-            "<svg role=\"img\" aria-label=\"\(escape(label))\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
-        svg += "<title>\(escape(label))</title>"
+            "<svg role=\"img\" aria-label=\"\(HTML.escape(label))\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
+        svg += "<title>\(HTML.escape(label))</title>"
         if values.isEmpty {
             svg += "<text x=\"0\" y=\"16\" font-size=\"13\" fill=\"#5b6473\">No connections yet</text>"
         }
         for (index, entry) in values.enumerated() {
             let y = index * rowHeight + 2
             let length = entry.value == 0 ? 0 : max(2, entry.value * barSpace / maximum)
-            let name = escape(String(entry.label.prefix(22)))
+            let name = HTML.escape(String(entry.label.prefix(22)))
             svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"13\" fill=\"#1f2633\">\(name)</text>"
             svg +=
                 "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(length)\" height=\"15\" rx=\"2\" fill=\"\(color(entry.label))\"/>"
@@ -36,6 +36,4 @@ enum Chart {
         default: "#3659c9"
         }
     }
-
-    static func escape(_ text: String) -> String { HTML.escape(text) }
 }
