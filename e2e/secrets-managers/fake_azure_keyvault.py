@@ -181,8 +181,20 @@ class Handler(BaseHTTPRequestHandler):
             raise kv_error(413, "RequestTooLarge", "The request body is too large.")
         return self.rfile.read(length) if length > 0 else b""
 
+    def record(self, status: int):
+        # Logged before the answer is written, so the log is in the order the answers were given: a
+        # client's retry cannot be logged before the failure it retries.
+        if self.recorded or self.path.startswith("/_fake/"):
+            return
+        self.recorded = True
+        with STATE.lock:
+            STATE.recent.append({"method": self.command, "path": self.path, "status": status,
+                                 "scheme": self.scheme})
+            del STATE.recent[:-100]
+
     def send(self, status: int, body=None, headers=None):
         payload = b"" if body is None else json.dumps(body).encode()
+        self.record(status)
         self.send_response(status)
         if body is not None:
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -202,6 +214,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         self.status_sent = 0
+        self.recorded = False
         url = urlsplit(self.path)
         path = url.path
         self.query = parse_qs(url.query, keep_blank_values=True)
@@ -231,11 +244,7 @@ class Handler(BaseHTTPRequestHandler):
             if not self.status_sent:
                 self.send(500, {"error": {"code": "InternalServerError", "message": "Fake internal error."}})
         finally:
-            if not path.startswith("/_fake/"):
-                with STATE.lock:
-                    STATE.recent.append({"method": self.command, "path": self.path, "status": self.status_sent,
-                                         "scheme": self.scheme})
-                    del STATE.recent[:-100]
+            self.record(self.status_sent)
 
     def injected(self, path: str, service: str):
         """Raises the next injected failure that matches this request, if any."""

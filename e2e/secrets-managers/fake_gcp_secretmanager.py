@@ -187,8 +187,19 @@ class Handler(BaseHTTPRequestHandler):
             raise google_error(413, "INVALID_ARGUMENT", "Request payload size exceeds the limit.")
         return self.rfile.read(length) if length > 0 else b""
 
+    def record(self, status: int):
+        # Logged before the answer is written, so the log is in the order the answers were given: a
+        # client's retry cannot be logged before the failure it retries.
+        if self.recorded or self.path.startswith("/_fake/"):
+            return
+        self.recorded = True
+        with STATE.lock:
+            STATE.recent.append({"method": self.command, "path": self.path, "status": status})
+            del STATE.recent[:-100]
+
     def send(self, status: int, body, headers=None):
         payload = json.dumps(body).encode()
+        self.record(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))
@@ -207,6 +218,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         self.status_sent = 0
+        self.recorded = False
         url = urlsplit(self.path)
         path = unquote(url.path)
         self.query = parse_qs(url.query, keep_blank_values=True)
@@ -235,10 +247,7 @@ class Handler(BaseHTTPRequestHandler):
             if not self.status_sent:
                 self.send(500, {"error": {"code": 500, "message": "Fake internal error.", "status": "INTERNAL"}})
         finally:
-            if not path.startswith("/_fake/"):
-                with STATE.lock:
-                    STATE.recent.append({"method": self.command, "path": self.path, "status": self.status_sent})
-                    del STATE.recent[:-100]
+            self.record(self.status_sent)
 
     def injected(self, path: str, service: str):
         with STATE.lock:
