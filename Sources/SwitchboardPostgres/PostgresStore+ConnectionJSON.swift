@@ -48,6 +48,23 @@ extension PostgresStore {
         return .read(json)
     }
 
+    public func connection(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        confirmingKey keyID: String
+    ) async throws -> KeyConfirmedRead<Connection?> {
+        let connection = try await mapped { [client, logger] () -> Connection? in
+            let rows = try await client.execute(
+                ConnectionByIDForLiveKey(id: id.rawValue, workspace: workspace.rawValue, keyID: keyID),
+                logger: logger
+            )
+            for try await row in rows { return try Self.connection(from: row) }
+            return nil
+        }
+        if connection == nil, try await !keyIsLive(keyID) { return .keyNotLive }
+        return .read(connection)
+    }
+
     private func keyIsLive(_ keyID: String) async throws -> Bool {
         try await mapped { [client, logger] in
             for try await live in try await client.execute(KeyIsLive(keyID: keyID), logger: logger) { return live }

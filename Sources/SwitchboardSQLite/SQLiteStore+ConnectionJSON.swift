@@ -46,6 +46,26 @@ extension SQLiteStore {
         }
     }
 
+    public func connection(
+        id: ConnectionID,
+        workspace: WorkspaceID,
+        confirmingKey keyID: String
+    ) async throws -> KeyConfirmedRead<Connection?> {
+        try await mapped {
+            try await pool.read { db in
+                guard try Self.keyIsLive(keyID, db) else { return .keyNotLive }
+                let statement = try db.cachedStatement(
+                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
+                )
+                return .read(
+                    try Row.fetchOne(statement, arguments: [id.rawValue, workspace.rawValue]).map(
+                        Self.connection(from:)
+                    )
+                )
+            }
+        }
+    }
+
     /// Whether the API key exists unrevoked, read in the same transaction as the page it guards.
     static func keyIsLive(_ keyID: String, _ db: Database) throws -> Bool {
         let statement = try db.cachedStatement(sql: "SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL")

@@ -54,30 +54,34 @@ import Testing
         }
     }
 
-    /// List and get confirm a read-only key in the read itself (`Route.keyConfirmedByRead`): a key
-    /// this process has already seen must still stop working the moment it is revoked, also when
-    /// another process (here: the store directly, as the CLI would) revokes it.
-    @Test func aRevokedReadOnlyKeyStopsWorkingAtOnceOnListAndGet() async throws {
+    /// List, get and passthrough confirm a key that may not see credentials in the read itself
+    /// (`Route.keyConfirmedByRead`): a key this process has already seen must still stop working
+    /// the moment it is revoked, also when another process (here: the store directly, as the CLI
+    /// would) revokes it.
+    @Test func aRevokedReadOnlyKeyStopsWorkingAtOnceOnListGetAndPassthrough() async throws {
         try await withApp { api in
             let id = try #require(try await api.create(connectionBody())["id"] as? String)
-            // A page, an empty page, a connection and a missing one.
-            let paths = [
-                "/unified/connection", "/unified/connection?external_xref=nobody", "/unified/connection/\(id)",
-                "/unified/connection/missing",
+            // A page, an empty page, a connection and a missing one; a passthrough call through a
+            // connection without credentials (refused after its read) and through a missing one.
+            let paths: [(String, HTTPResponse.Status)] = [
+                ("/unified/connection", .ok), ("/unified/connection?external_xref=nobody", .ok),
+                ("/unified/connection/\(id)", .ok), ("/unified/connection/missing", .notFound),
+                ("/passthrough/\(id)/crm/v3/objects/contacts", .badRequest),
+                ("/passthrough/missing/crm/v3/objects/contacts", .notFound),
             ]
             for viaService in [true, false] {
-                let key = try await api.makeKey(ScopeSet([.connectionsRead]))
+                let key = try await api.makeKey(ScopeSet([.connectionsRead, .connectionsProxy]))
                 let keyID = try #require(APIKey.id(inKey: key))
-                for path in paths {
+                for (path, expected) in paths {
                     let status = try await api.send(.get, path, key: .some(key)).status
-                    #expect(status == (path.hasSuffix("missing") ? .notFound : .ok), "\(path)")
+                    #expect(status == expected, "\(path)")
                 }
                 if viaService {
                     _ = try await api.runtime.workspaces.revokeKey(keyID, by: nil)
                 } else {
                     _ = try await api.runtime.store.revokeAPIKey(id: keyID, at: .now(), audit: nil)
                 }
-                for path in paths {
+                for (path, _) in paths {
                     let response = try await api.send(.get, path, key: .some(key))
                     #expect(response.status == .unauthorized, "\(path)")
                     #expect(response.errorStatus == 401)

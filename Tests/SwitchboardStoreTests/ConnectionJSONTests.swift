@@ -115,6 +115,14 @@ import Testing
                 try await store.connectionJSONWithoutAuth(id: missing, workspace: workspace, confirmingKey: key).value
                     == .some(nil)
             )
+            // The passthrough read: the sealed connection, as `connection(id:)` reads it.
+            #expect(
+                try await store.connection(id: connection.id, workspace: workspace, confirmingKey: key).value
+                    == .some(try await store.connection(id: connection.id, workspace: workspace))
+            )
+            #expect(
+                try await store.connection(id: missing, workspace: workspace, confirmingKey: key).value == .some(nil)
+            )
 
             let time = Timestamp(millisecondsSinceEpoch: 1_700_000_001_000)
             _ = try await store.revokeAPIKey(id: key, at: time, audit: nil)
@@ -129,6 +137,7 @@ import Testing
                         confirmingKey: dead
                     )
                     #expect(read.value == nil)
+                    #expect(try await store.connection(id: id, workspace: workspace, confirmingKey: dead).value == nil)
                 }
             }
         }

@@ -26,7 +26,11 @@ func makeUUIDv7(_ now: Timestamp) -> String {
     var bytes = [UInt8](repeating: 0, count: 16)
     let ms = UInt64(max(0, now.millisecondsSinceEpoch))
     for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
-    for i in 6..<16 { bytes[i] = generator.next() }
+    // Two draws (each a system call) rather than one per byte.
+    let random: (UInt64, UInt16) = (generator.next(), generator.next())
+    for i in 6..<14 { bytes[i] = UInt8(truncatingIfNeeded: random.0 >> (8 * UInt64(i - 6))) }
+    bytes[14] = UInt8(truncatingIfNeeded: random.1)
+    bytes[15] = UInt8(truncatingIfNeeded: random.1 >> 8)
     bytes[6] = (bytes[6] & 0x0F) | 0x70  // version 7
     bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 9562 variant
     return hexString(bytes, dashesAfter: [3, 5, 7, 9])

@@ -17,7 +17,7 @@ public struct Principal: Sendable, Equatable {
     public var scopes: ScopeSet
     public var clientAddress: String?
     /// A `deferredTo` principal passes no `require`: only the reads that confirm the key
-    /// themselves (`ConnectionService.listJSON` and `getJSON`) accept it, through
+    /// themselves (`ConnectionService.listJSON`, `getJSON` and `proxyCredentials`) accept it, through
     /// `requireScopeForConfirmingRead`, which hands them the key to confirm.
     public var keyCheck: KeyCheck
 

@@ -18,8 +18,13 @@ extension ConnectionService {
     /// replicas), and credentials held by a secrets manager are read from it. Not audited as a
     /// credential read: nothing leaves Switchboard (the API call log records the call).
     public func proxyCredentials(_ id: ConnectionID, by principal: Principal) async throws -> ProxyCredentials {
-        try principal.require(.connectionsProxy)
-        var connection = try await current(id, principal.workspaceID)
+        let key = try principal.requireScopeForConfirmingRead(.connectionsProxy)
+        var connection: Connection
+        switch try await store.connection(id: id, workspace: principal.workspaceID, confirmingKey: key) {
+        case .keyNotLive: throw ServiceError.unauthenticated
+        case .read(nil): throw ServiceError.connectionNotFound(id)
+        case .read(let read?): connection = read
+        }
         if connection.refresh != nil { connection = try await refresher.fresh(connection) }
         return try await credentials(of: connection)
     }

@@ -29,6 +29,7 @@ struct PassthroughRoutes: Sendable {
                 operationID: operationID,
                 statuses: statuses,
                 requiresAPIKey: true,
+                keyConfirmedByRead: true,
                 scope: .connectionsProxy,
                 handler: forward
             )

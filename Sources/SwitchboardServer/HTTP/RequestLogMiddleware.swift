@@ -49,6 +49,14 @@ struct RequestLogMiddleware: RouterMiddleware {
         }
     }
 
+    /// `duration` in milliseconds with two decimals (`12.05`), without Foundation's formatter.
+    static func milliseconds(_ duration: Duration) -> String {
+        let hundredths = max(0, (duration / .microseconds(10)).rounded())
+        let whole = Int(hundredths) / 100
+        let fraction = Int(hundredths) % 100
+        return "\(whole)." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+
     static func wellFormed(_ value: String) -> String? {
         guard (1...128).contains(value.utf8.count),
             value.utf8.allSatisfy({ b in
@@ -69,12 +77,13 @@ struct RequestLogMiddleware: RouterMiddleware {
         let elapsed = ContinuousClock.now - started
         let route = context.routeTemplate
         HTTPMetrics.finished(route: route, method: request.method.rawValue, status: status, duration: elapsed)
+        guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "request_id": .string(id),
             "method": .string(request.method.rawValue),
             "route": .string(route),
             "status": .stringConvertible(status),
-            "duration_ms": .string(String(format: "%.2f", elapsed / .milliseconds(1))),
+            "duration_ms": .string(Self.milliseconds(elapsed)),
         ]
         if let caller = context.caller.value {
             metadata["workspace_id"] = .string(caller.workspace)
