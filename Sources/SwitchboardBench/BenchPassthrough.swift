@@ -166,7 +166,7 @@ extension BenchRunner {
             )
             _ = try await connections.proxyCredentials(id, by: principal)
         }
-        progress(String(format: "passthrough: D %.0f reads/s (key check, connection read, unsealing)", databaseCeiling))
+        progress(String(format: "passthrough: D %.0f reads/s (key confirmed by the connection read)", databaseCeiling))
 
         func load(
             _ name: String,

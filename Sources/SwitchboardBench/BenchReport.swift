@@ -285,8 +285,9 @@ struct BenchReport {
             `proxy_pass` to an upstream block with `keepalive 64`, the same credential set with \
             `proxy_set_header`, responses buffered in memory, access log off) in front of the same upstream, \
             and the upstream called directly. Measured at the first size only: beyond one indexed read, \
-            passthrough does not depend on the table's size. **N** = nginx's req/s; **D** = the reads one \
-            passthrough call makes (the key check, the connection read and its unsealing) in a loop \
+            passthrough does not depend on the table's size. **N** = nginx's req/s; **D** = what one \
+            passthrough call reads, as the route reads it (the key checked against what is remembered of \
+            it, the one read that confirms the key and reads the connection, and its unsealing) in a loop \
             in-process; **C** = 1 / (1/N + 1/D); **RSS** = the server's peak during that size's load.
 
             | Response | req/s | p50 ms | p99 ms | direct req/s | N req/s | D req/s | C req/s | ratio | ÷ N | ÷ direct | RSS MB |
