@@ -38,9 +38,7 @@ extension SQLiteStore: StoreBenchmarking {
     package func rawGet(id: ConnectionID, workspace: WorkspaceID) async throws -> Int {
         try await mapped {
             try await pool.read { db in
-                let statement = try db.cachedStatement(
-                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
-                )
+                let statement = try db.cachedStatement(sql: Self.connectionByIDSQL)
                 statement.arguments = [id.rawValue, workspace.rawValue]
                 return try Self.stepAll(statement)
             }

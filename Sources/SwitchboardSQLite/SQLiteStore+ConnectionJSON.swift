@@ -30,9 +30,7 @@ extension SQLiteStore {
         try await mapped {
             try await pool.read { db in
                 guard try Self.keyIsLive(keyID, db) else { return .keyNotLive }
-                let statement = try db.cachedStatement(
-                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
-                )
+                let statement = try db.cachedStatement(sql: Self.connectionByIDSQL)
                 statement.arguments = [id.rawValue, workspace.rawValue]
                 let cursor = try Row.fetchCursor(statement)
                 guard try cursor.next() != nil else { return .read(nil) }
@@ -54,14 +52,7 @@ extension SQLiteStore {
         try await mapped {
             try await pool.read { db in
                 guard try Self.keyIsLive(keyID, db) else { return .keyNotLive }
-                let statement = try db.cachedStatement(
-                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
-                )
-                return .read(
-                    try Row.fetchOne(statement, arguments: [id.rawValue, workspace.rawValue]).map(
-                        Self.connection(from:)
-                    )
-                )
+                return .read(try Self.fetchConnection(id: id, workspace: workspace, db))
             }
         }
     }

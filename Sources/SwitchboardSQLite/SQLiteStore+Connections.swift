@@ -11,6 +11,9 @@ extension SQLiteStore {
         refresh_attempts, refresh_next_at
         """
 
+    /// One connection by id, within its workspace (a row of another workspace is no row).
+    static let connectionByIDSQL = "SELECT \(connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
+
     /// Placeholders for `connectionColumns`, `name_sort` and `category_mask`.
     static let connectionPlaceholders = "(" + Array(repeating: "?", count: 29).joined(separator: ", ") + ")"
 
@@ -42,14 +45,7 @@ extension SQLiteStore {
 
     public func connection(id: ConnectionID, workspace: WorkspaceID) async throws -> Connection? {
         try await mapped {
-            try await pool.read { db in
-                let statement = try db.cachedStatement(
-                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
-                )
-                return try Row.fetchOne(statement, arguments: [id.rawValue, workspace.rawValue]).map(
-                    Self.connection(from:)
-                )
-            }
+            try await pool.read { db in try Self.fetchConnection(id: id, workspace: workspace, db) }
         }
     }
 
@@ -75,14 +71,7 @@ extension SQLiteStore {
             // One write transaction: SQLite has a single writer, so the read and the write cannot interleave
             // with another update, in this process or another.
             try await pool.write { db in
-                let select = try db.cachedStatement(
-                    sql: "SELECT \(Self.connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
-                )
-                guard
-                    let current = try Row.fetchOne(select, arguments: [id.rawValue, workspace.rawValue]).map(
-                        Self.connection(from:)
-                    )
-                else { return nil }
+                guard let current = try Self.fetchConnection(id: id, workspace: workspace, db) else { return nil }
                 let updated = try transform(current)
                 let statement = try db.cachedStatement(
                     sql: """

@@ -137,10 +137,9 @@ extension SQLiteStore {
         )
     }
 
+    /// The connection with `id` in `workspace`, read in `db`'s transaction.
     static func fetchConnection(id: ConnectionID, workspace: WorkspaceID, _ db: Database) throws -> Connection? {
-        let statement = try db.cachedStatement(
-            sql: "SELECT \(connectionColumns) FROM connections WHERE id = ? AND workspace_id = ?"
-        )
+        let statement = try db.cachedStatement(sql: Self.connectionByIDSQL)
         return try Row.fetchOne(statement, arguments: [id.rawValue, workspace.rawValue]).map(connection(from:))
     }
 }
