@@ -35,8 +35,9 @@ Environment:
   SWITCHBOARD_CHROMIUM          the browser (default: /usr/bin/chromium)
   SWITCHBOARD_CHROMEDRIVER      the driver (default: /usr/bin/chromedriver)
   SWITCHBOARD_DASHBOARD_PROVIDER_PORT  the OAuth provider's port (default: 31420)
-  SWITCHBOARD_DASHBOARD_SCREENSHOTS    where test_screenshots.py writes its PNGs
-                                       (default: <repo>/docs/dashboard)
+  SWITCHBOARD_DASHBOARD_SCREENSHOTS    where test_screenshots.py writes its PNGs (default: the
+                                       test's work directory; docs/dashboard refreshes the
+                                       committed ones)
 
 API keys, client secrets, tokens, sign-in links and connect URLs are secrets even in tests: they
 are never put in assertion messages or logs; URLs are shown through `shown()` (query dropped,
@@ -85,6 +86,7 @@ if _SUPPORT not in sys.path:
 from switchboard_testkit import (  # noqa: E402
     Databases,
     CLI_TIMEOUT_S,
+    OAuthProvider,
     REPO_ROOT,
     SwitchboardServer,
     Workspace,
@@ -92,22 +94,18 @@ from switchboard_testkit import (  # noqa: E402
     is_postgres_url,
     psql,
     require_postgres,
-    tail,
+    start_registered,
     with_database,
 )
 
 DASHBOARD_DIR = Path(__file__).resolve().parent
 OAUTH_DIR = DASHBOARD_DIR.parent / "oauth"
-PROVIDER_SCRIPT = OAUTH_DIR / "provider.py"
 INTEGRATION_SOURCES = (OAUTH_DIR / "integrations", DASHBOARD_DIR / "integrations")
 OAUTH_SUITE_PROVIDER = "127.0.0.1:31410"  # the address e2e/oauth/integrations/*.yaml name
 
 PROVIDER_HOST = "127.0.0.1"
 # Below Linux's ephemeral range (32768-60999), like the OAuth suite's 31410 (see its conftest).
 PROVIDER_PORT = int(os.environ.get("SWITCHBOARD_DASHBOARD_PROVIDER_PORT") or 31420)
-PROVIDER_URL = f"http://{PROVIDER_HOST}:{PROVIDER_PORT}"
-PROVIDER_CLIENT_ID = "switchboard-test"  # the one client provider.py knows
-PROVIDER_START_TIMEOUT_S = 20.0
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM") or "/usr/bin/chromium"
 CHROMEDRIVER = os.environ.get("SWITCHBOARD_CHROMEDRIVER") or "/usr/bin/chromedriver"
@@ -262,78 +260,25 @@ def has_alert(page: str) -> bool:
 # ----- the OAuth provider -------------------------------------------------------------------
 
 
-class Provider:
+class Provider(OAuthProvider):
     """e2e/oauth/provider.py on PROVIDER_PORT, and its control endpoints."""
 
     def __init__(self, authorize_path: str, token_path: str, workdir: Path):
-        self.authorize_path = authorize_path
-        self.token_path = token_path
-        self.client_id = PROVIDER_CLIENT_ID
-        self.client_secret = "cs-" + secrets.token_urlsafe(24)
-        self.log_path = workdir / "provider.log"
-        self.proc: Optional[subprocess.Popen] = None
-        self.http = httpx.Client(base_url=PROVIDER_URL, timeout=HTTP_TIMEOUT_S)
-        self.redirect_uris: List[str] = []
-
-    def start(self) -> None:
-        env = dict(os.environ, OAUTH_PROVIDER_CLIENT_SECRET=self.client_secret)
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable, str(PROVIDER_SCRIPT),
-                    "--host", PROVIDER_HOST, "--port", str(PROVIDER_PORT),
-                    "--authorize-path", self.authorize_path, "--token-path", self.token_path,
-                ],  # fmt: skip
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-            )
-        last = "no answer yet"
-        deadline = time.monotonic() + PROVIDER_START_TIMEOUT_S
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                if self.http.get("/_control/health").status_code == 200:
-                    return
-            except httpx.HTTPError as exc:
-                last = type(exc).__name__
-            time.sleep(0.1)  # bounded start-up polling of a subprocess
-        self.stop()
-        pytest.fail(
-            f"the OAuth provider did not start on {PROVIDER_URL} ({last}; is the port taken? "
-            f"set SWITCHBOARD_DASHBOARD_PROVIDER_PORT)\n--- provider log (tail) ---\n{tail(self.log_path)}",
-            pytrace=False,
+        super().__init__(
+            PROVIDER_PORT,
+            authorize_path,
+            token_path,
+            workdir,
+            host=PROVIDER_HOST,
+            port_setting="SWITCHBOARD_DASHBOARD_PROVIDER_PORT",
+            http_timeout_s=HTTP_TIMEOUT_S,
         )
 
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
-    def _post(self, path: str, body: Optional[dict] = None) -> dict:
-        r = self.http.post(path, json=body or {})
-        assert r.status_code == 200, f"provider {path} answered {r.status_code}"
-        return r.json()
-
-    def register_redirect_uri(self, uri: str) -> None:
-        if uri not in self.redirect_uris:
-            self.redirect_uris.append(uri)
-        self._post("/_control/redirect-uris", {"uris": [uri]})
-
     def authorize_calls(self) -> int:
-        r = self.http.get("/_control/stats")
-        assert r.status_code == 200, f"provider stats answered {r.status_code}"
-        return int(r.json()["authorize_calls"])
+        return int(self.stats()["authorize_calls"])
 
     def token_calls(self) -> int:
-        r = self.http.get("/_control/stats")
-        assert r.status_code == 200, f"provider stats answered {r.status_code}"
-        return int(r.json()["token_calls"])
+        return int(self.stats()["token_calls"])
 
 
 # ----- loopback sites: the end user's app and the attacker ------------------------------------
@@ -894,8 +839,7 @@ def provider(integrations_dir: Path, workdir: Path) -> Iterator[Provider]:
     try:
         yield p
     finally:
-        p.stop()
-        p.http.close()
+        p.close()
 
 
 @pytest.fixture(scope="session")
@@ -963,12 +907,6 @@ def server_factory(
     yield make
     for server in made:
         server.stop_and_warn()
-
-
-def start_registered(server: DashboardServer, provider: Provider) -> DashboardServer:
-    server.start()
-    provider.register_redirect_uri(server.callback_url)
-    return server
 
 
 _SHARED: Dict[str, DashboardServer] = {}

@@ -3,7 +3,7 @@
 # selenium through the system chromedriver) against the server-rendered dashboard and the hosted
 # Connect page of `switchboard serve`, with the OAuth suite's authorization server
 # (e2e/oauth/provider.py, on 127.0.0.1:31420) behind the Connect page, on SQLite and on PostgreSQL.
-# test_screenshots.py rewrites docs/dashboard/*.png.
+# test_screenshots.py writes the screenshots of docs/dashboard.md (see SWITCHBOARD_DASHBOARD_SCREENSHOTS).
 #
 #   SWITCHBOARD_DATABASE_URL=postgres://postgres@127.0.0.1:25432/switchboard e2e/dashboard/run.sh [pytest args...]
 #
@@ -17,7 +17,8 @@
 #      SWITCHBOARD_BIN (default: <repo>/.build/debug/switchboard),
 #      SWITCHBOARD_CHROMIUM (default: /usr/bin/chromium), SWITCHBOARD_CHROMEDRIVER (default:
 #      /usr/bin/chromedriver), SWITCHBOARD_DASHBOARD_PROVIDER_PORT (default: 31420),
-#      SWITCHBOARD_DASHBOARD_SCREENSHOTS (default: <repo>/docs/dashboard),
+#      SWITCHBOARD_DASHBOARD_SCREENSHOTS (where the screenshots go; default: the test's work
+#      directory; docs/dashboard refreshes the committed ones),
 #      PYTHON (default: python3), VENV (default: <repo>/.venv).
 set -euo pipefail
 
@@ -36,17 +37,6 @@ if [[ ! -x "$chromium" || ! -x "$chromedriver" ]]; then
     exit 2
 fi
 
-case "${SWITCHBOARD_DATABASE_URL:-}" in
-    postgres://* | postgresql://*)
-        command -v psql >/dev/null 2>&1 || echo "run.sh: psql is not on PATH: the PostgreSQL tests need it" >&2
-        ;;
-    *)
-        if [[ "${SWITCHBOARD_REQUIRE_POSTGRES:-}" == "1" ]]; then
-            echo "run.sh: SWITCHBOARD_REQUIRE_POSTGRES=1 but SWITCHBOARD_DATABASE_URL is not a postgres:// URL" >&2
-        else
-            echo "run.sh: SWITCHBOARD_DATABASE_URL is not a postgres:// URL: the PostgreSQL tests will be skipped" >&2
-        fi
-        ;;
-esac
+report_database "the PostgreSQL tests"
 
 exec "$VENV/bin/python" -m pytest "$REPO_ROOT/e2e/dashboard" -q -p no:cacheprovider -rs "$@"

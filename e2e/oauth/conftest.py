@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,25 +51,23 @@ from switchboard_testkit import (  # noqa: E402
     Databases,
     REPO_ROOT,
     FigureLog,
+    OAuthProvider,
     SwitchboardServer,
     Workspace,
     find_switchboard_bin,
     is_postgres_url,
     psql,
     require_postgres,
+    start_registered,
     tail,
     with_database,
 )
 
 OAUTH_DIR = Path(__file__).resolve().parent
-PROVIDER_SCRIPT = OAUTH_DIR / "provider.py"
 PROVIDER_HOST = "127.0.0.1"
 # Below Linux's ephemeral range (32768-60999): a fixed port inside it can be held at any moment
 # by the local end of an outgoing connection (one CI run lost 54410 that way), so binding fails.
 PROVIDER_PORT = 31410
-PROVIDER_URL = f"http://{PROVIDER_HOST}:{PROVIDER_PORT}"
-PROVIDER_CLIENT_ID = "switchboard-test"
-PROVIDER_START_TIMEOUT_S = 20.0
 
 # The end user's "app": redirects to it are asserted on (Location), never followed, so nothing
 # has to listen there.
@@ -170,17 +166,19 @@ def load_mock_integration() -> MockIntegration:
 # ----- the provider -----------------------------------------------------------------------
 
 
-class Provider:
+class Provider(OAuthProvider):
     """The Authlib authorization server subprocess and its control endpoints."""
 
     def __init__(self, integration: MockIntegration, workdir: Path):
+        super().__init__(
+            PROVIDER_PORT,
+            urlsplit(integration.authorize_url).path,
+            urlsplit(integration.token_url).path,
+            workdir,
+            host=PROVIDER_HOST,
+            http_timeout_s=HTTP_TIMEOUT_S,
+        )
         self.integration = integration
-        self.client_id = PROVIDER_CLIENT_ID
-        self.client_secret = "cs-" + secrets.token_urlsafe(24)
-        self.log_path = workdir / "provider.log"
-        self.proc: Optional[subprocess.Popen] = None
-        self.redirect_uris: List[str] = []
-        self.http = httpx.Client(base_url=PROVIDER_URL, timeout=HTTP_TIMEOUT_S)
 
     def start(self) -> None:
         for url in (self.integration.authorize_url, self.integration.token_url):
@@ -191,55 +189,9 @@ class Provider:
                     f"{PROVIDER_HOST}:{PROVIDER_PORT}",
                     pytrace=False,
                 )
-        env = dict(os.environ, OAUTH_PROVIDER_CLIENT_SECRET=self.client_secret)
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable, str(PROVIDER_SCRIPT),
-                    "--host", PROVIDER_HOST, "--port", str(PROVIDER_PORT),
-                    "--authorize-path", urlsplit(self.integration.authorize_url).path,
-                    "--token-path", urlsplit(self.integration.token_url).path,
-                ],  # fmt: skip
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-            )
-        deadline = time.monotonic() + PROVIDER_START_TIMEOUT_S
-        last = "no answer yet"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                if self.http.get("/_control/health").status_code == 200:
-                    return
-            except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}"
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(
-            f"the OAuth provider did not start on {PROVIDER_URL} ({last}; is the port taken?)\n"
-            f"--- provider log (tail) ---\n{tail(self.log_path)}",
-            pytrace=False,
-        )
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        self.http.close()
+        super().start()
 
     # control ---------------------------------------------------------------------------------
-
-    def _post(self, path: str, body: Optional[dict] = None) -> dict:
-        r = self.http.post(path, json=body or {})
-        assert r.status_code == 200, f"provider {path} answered {r.status_code}: {r.text[:300]}"
-        return r.json()
 
     def reset(self) -> None:
         """Everything back to the start (lifetime 3600 s), the registered redirect URIs kept."""
@@ -247,18 +199,8 @@ class Provider:
         if self.redirect_uris:
             self._post("/_control/redirect-uris", {"uris": self.redirect_uris})
 
-    def register_redirect_uri(self, uri: str) -> None:
-        if uri not in self.redirect_uris:
-            self.redirect_uris.append(uri)
-        self._post("/_control/redirect-uris", {"uris": [uri]})
-
     def reset_counters(self) -> None:
         self._post("/_control/reset-counters")
-
-    def stats(self) -> dict:
-        r = self.http.get("/_control/stats")
-        assert r.status_code == 200, r.text[:300]
-        return r.json()
 
     def token_calls(self, grant_type: Optional[str] = None) -> int:
         stats = self.stats()
@@ -399,7 +341,7 @@ def provider_ctx(integration: MockIntegration, workdir: Path) -> Iterator[Provid
     try:
         yield provider
     finally:
-        provider.stop()
+        provider.close()
 
 
 @pytest.fixture
@@ -454,12 +396,6 @@ def server_factory(
     yield make
     for server in made:
         server.stop_and_warn()
-
-
-def start_registered(server: OAuthServer, provider: Provider) -> OAuthServer:
-    server.start()
-    provider.register_redirect_uri(server.callback_url)
-    return server
 
 
 _SHARED: Dict[str, OAuthServer] = {}

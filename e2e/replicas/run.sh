@@ -18,16 +18,6 @@ set -euo pipefail
 # Finds the binary, enters the repository and prepares the virtualenv.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/suite-setup.sh"
 
-case "${SWITCHBOARD_DATABASE_URL:-}" in
-    postgres://* | postgresql://*) ;;
-    *)
-        if [[ "${SWITCHBOARD_REQUIRE_POSTGRES:-}" == "1" ]]; then
-            echo "run.sh: SWITCHBOARD_REQUIRE_POSTGRES=1 but SWITCHBOARD_DATABASE_URL is not a postgres:// URL" >&2
-        else
-            echo "run.sh: SWITCHBOARD_DATABASE_URL is not a postgres:// URL: the tests will be skipped" >&2
-        fi
-        ;;
-esac
-command -v psql >/dev/null 2>&1 || echo "run.sh: psql is not on PATH: the replica tests need it" >&2
+report_database "the tests"
 
 exec "$VENV/bin/python" -m pytest "$REPO_ROOT/e2e/replicas" -q -p no:cacheprovider -rs "$@"

@@ -1,10 +1,12 @@
-"""Process handling shared by the Python suites (e2e/compat, e2e/replicas, e2e/robustness).
+"""Process handling shared by the Python suites (e2e/compat, e2e/replicas, e2e/robustness, e2e/oauth,
+e2e/dashboard).
 
 Each suite's conftest.py puts this directory on sys.path and imports from here: the test
 master key and timeouts, free loopback ports, log tails, the `Workspace` record, the binary
 lookup, `psql` and database URL helpers, and `SwitchboardServer` (one `switchboard serve` on a
 free loopback port, a bounded health wait, SIGTERM then SIGKILL, SIGKILL alone, the process's
-RSS and open file descriptors, and the CLI on the same database).
+RSS and open file descriptors, and the CLI on the same database), and `OAuthProvider` (the OAuth
+suite's authorization server, which the dashboard suite runs too).
 
 API keys are secrets even in tests: they are never put in messages or reprs.
 """
@@ -14,9 +16,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -381,6 +385,108 @@ class SwitchboardServer:
                 f"--- server stderr (tail) ---\n{tail(self.stderr_path)}",
                 pytrace=False,
             )
+
+
+def start_registered(server: "SwitchboardServer", provider: "OAuthProvider") -> "SwitchboardServer":
+    """Starts `server` and registers its OAuth callback URL with `provider`."""
+    server.start()
+    provider.register_redirect_uri(server.callback_url)
+    return server
+
+
+class OAuthProvider:
+    """e2e/oauth/provider.py, a real OAuth 2 authorization server (Authlib), as a subprocess on a
+    loopback port, and the control endpoints the suites drive it with. The OAuth and dashboard
+    suites each run one, on ports of their own. Its client secret is a secret: never printed."""
+
+    SCRIPT = REPO_ROOT / "e2e" / "oauth" / "provider.py"
+    CLIENT_ID = "switchboard-test"  # the one client provider.py knows
+    START_TIMEOUT_S = 20.0
+
+    def __init__(
+        self,
+        port: int,
+        authorize_path: str,
+        token_path: str,
+        workdir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port_setting: Optional[str] = None,
+        http_timeout_s: float = 15.0,
+    ):
+        self.host = host
+        self.port = port
+        self.url = f"http://{host}:{port}"
+        self.authorize_path = authorize_path
+        self.token_path = token_path
+        self.port_setting = port_setting
+        self.client_id = self.CLIENT_ID
+        self.client_secret = "cs-" + secrets.token_urlsafe(24)
+        self.log_path = workdir / "provider.log"
+        self.proc: Optional[subprocess.Popen] = None
+        self.redirect_uris: List[str] = []
+        self.http = httpx.Client(base_url=self.url, timeout=http_timeout_s)
+
+    def start(self) -> None:
+        env = dict(os.environ, OAUTH_PROVIDER_CLIENT_SECRET=self.client_secret)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable, str(self.SCRIPT),
+                    "--host", self.host, "--port", str(self.port),
+                    "--authorize-path", self.authorize_path, "--token-path", self.token_path,
+                ],  # fmt: skip
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        last = "no answer yet"
+        deadline = time.monotonic() + self.START_TIMEOUT_S
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                if self.http.get("/_control/health").status_code == 200:
+                    return
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+            time.sleep(0.1)  # bounded start-up polling of a subprocess
+        self.stop()
+        hint = f"; set {self.port_setting}" if self.port_setting else ""
+        pytest.fail(
+            f"the OAuth provider did not start on {self.url} ({last}; is the port taken{hint}?)\n"
+            f"--- provider log (tail) ---\n{tail(self.log_path)}",
+            pytrace=False,
+        )
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+    def close(self) -> None:
+        """Stops the provider and closes the control client (the end of the session)."""
+        self.stop()
+        self.http.close()
+
+    def _post(self, path: str, body: Optional[dict] = None) -> dict:
+        r = self.http.post(path, json=body or {})
+        assert r.status_code == 200, f"provider {path} answered {r.status_code}: {r.text[:300]}"
+        return r.json()
+
+    def register_redirect_uri(self, uri: str) -> None:
+        if uri not in self.redirect_uris:
+            self.redirect_uris.append(uri)
+        self._post("/_control/redirect-uris", {"uris": [uri]})
+
+    def stats(self) -> dict:
+        r = self.http.get("/_control/stats")
+        assert r.status_code == 200, f"provider stats answered {r.status_code}: {r.text[:300]}"
+        return r.json()
 
 
 class FigureLog:
