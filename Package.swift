@@ -204,9 +204,13 @@ let package = Package(
                 "SwitchboardServer",
                 "SwitchboardPostgres",
                 "SwitchboardEvents",
+                // The relay reference R: passthrough's client configuration, without its work.
+                "SwitchboardPassthrough",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

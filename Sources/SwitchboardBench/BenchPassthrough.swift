@@ -87,7 +87,10 @@ extension BenchRunner {
             executable: options.executable,
             environment: childEnvironment,
             directory: options.workDirectory,
-            arguments: ["--integrations-dir", directory, "--egress-allow", "127.0.0.1"],
+            arguments: [
+                "--integrations-dir", directory, "--egress-allow", "127.0.0.1",
+                "--relay-to", "http://127.0.0.1:\(upstream.port)",
+            ],
             logName: "server-passthrough.log"
         )
         defer { server.stop() }
@@ -126,6 +129,7 @@ extension BenchRunner {
         ).apiKey
         let bearer = "Bearer " + credential
         func passthroughPath(_ bytes: Int) -> String { "/passthrough/\(connectionID)" + BenchUpstream.path(bytes) }
+        func relayPath(_ bytes: Int) -> String { BenchmarkRelay.prefix + BenchUpstream.path(bytes) }
 
         // Each path answers every size with exactly its bytes before anything is measured.
         for bytes in Self.passthroughSizes {
@@ -133,6 +137,7 @@ extension BenchRunner {
                 ("the upstream", upstream.port, BenchUpstream.path(bytes), bearer),
                 ("nginx", nginx.port, BenchUpstream.path(bytes), proxyKey),
                 ("passthrough", server.port, passthroughPath(bytes), proxyKey),
+                ("the relay reference", server.port, relayPath(bytes), bearer),
             ]
             for (name, port, path, authorization) in checks {
                 let response = try LoopbackHTTPClient(port: port).request(
@@ -204,6 +209,13 @@ extension BenchRunner {
             key: proxyKey,
             seconds: 1
         )
+        _ = try load(
+            "warm-up, relay",
+            port: server.port,
+            path: relayPath(Self.passthroughSizes[0]),
+            key: bearer,
+            seconds: 1
+        )
 
         var sizes: [PassthroughRun.Size] = []
         for bytes in Self.passthroughSizes {
@@ -217,18 +229,30 @@ extension BenchRunner {
                 path: passthroughPath(bytes),
                 key: proxyKey
             )
+            let relay = try load("relay \(label)", port: server.port, path: relayPath(bytes), key: bearer)
+            let stored = try client.request(
+                "PUT",
+                BenchServer.ceilingPath,
+                body: Array(repeating: UInt8(ascii: "x"), count: bytes)
+            )
+            guard stored.status == 204 else {
+                throw Failure(description: "the ceiling route is not enabled (\(stored.status))")
+            }
+            let ceiling = try load("ceiling \(label)", port: server.port, path: BenchServer.ceilingPath, key: bearer)
             let measured = PassthroughRun.Size(
                 responseBytes: bytes,
                 direct: direct,
                 nginx: proxied,
                 passthrough: relayed,
+                ceiling: ceiling,
+                relay: relay,
                 databaseCeiling: databaseCeiling,
                 peakRSSMegabytes: server.peakRSSMegabytes()
             )
             progress(
                 String(
                     format:
-                        "passthrough %@: %8.0f req/s  p50 %6.2f  p99 %6.2f ms  direct %7.0f  nginx N %7.0f  D %7.0f  C %7.0f  ratio %4.2f  ÷N %4.2f  RSS %5.1f MB",
+                        "passthrough %@: %8.0f req/s  p50 %6.2f  p99 %6.2f ms  direct %7.0f  nginx N %7.0f  D %7.0f  C %7.0f  ratio %4.2f  ÷N %4.2f  H %7.0f  relay R %7.0f  ÷C_R %4.2f  RSS %5.1f MB",
                     label as NSString,
                     relayed.requestsPerSecond,
                     relayed.p50,
@@ -239,6 +263,9 @@ extension BenchRunner {
                     measured.combinedCeiling,
                     measured.ratio,
                     measured.ratioToNginx,
+                    ceiling.requestsPerSecond,
+                    relay.requestsPerSecond,
+                    measured.ratioToRelayCeiling,
                     measured.peakRSSMegabytes
                 )
             )
@@ -255,20 +282,30 @@ extension BenchRunner {
             key: proxyKey,
             connections: 1
         )
+        let latencyRelay = try load(
+            "latency, relay",
+            port: server.port,
+            path: relayPath(Self.passthroughSizes[0]),
+            key: bearer,
+            connections: 1
+        )
         let run = PassthroughRun(
             connections: size,
             sizes: sizes,
             latencyDirect: latencyDirect,
             latencyNginx: latencyNginx,
             latencyPassthrough: latencyPassthrough,
+            latencyRelay: latencyRelay,
             nginxVersion: nginx.version,
             nginxWorkers: nginx.workers
         )
         progress(
             String(
-                format: "passthrough latency, 1 in flight: p50 direct %.3f, nginx %.3f, passthrough %.3f ms (+%.3f ms)",
+                format:
+                    "passthrough latency, 1 in flight: p50 direct %.3f, nginx %.3f, relay R %.3f, passthrough %.3f ms (+%.3f ms)",
                 latencyDirect.p50,
                 latencyNginx.p50,
+                latencyRelay.p50,
                 latencyPassthrough.p50,
                 run.addedLatency
             )

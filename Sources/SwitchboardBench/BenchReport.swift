@@ -150,11 +150,12 @@ struct BenchReport {
                 backend: backend,
                 target: "≥ 70%",
                 measured: String(
-                    format: "%.0f%% (%.0f of %.0f req/s; %.2f× nginx)",
+                    format: "%.0f%% (%.0f of %.0f req/s; %.2f× nginx; this stack's own relay reaches %.0f%% of C)",
                     size.ratio * 100,
                     size.passthrough.requestsPerSecond,
                     size.combinedCeiling,
-                    size.ratioToNginx
+                    size.ratioToNginx,
+                    size.relayCeilingShareOfC * 100
                 ),
                 met: size.ratio >= 0.70
             )
@@ -288,15 +289,23 @@ struct BenchReport {
             passthrough does not depend on the table's size. **N** = nginx's req/s; **D** = what one \
             passthrough call reads, as the route reads it (the key checked against what is remembered of \
             it, the one read that confirms the key and reads the connection, and its unsealing) in a loop \
-            in-process; **C** = 1 / (1/N + 1/D); **RSS** = the server's peak during that size's load.
+            in-process; **C** = 1 / (1/N + 1/D); **RSS** = the server's peak during that size's load. \
+            **H** = the same server process answering the same bytes from memory (its HTTP ceiling route, \
+            no relay). **R** = the relay reference: the same server process relaying `GET /__bench/relay/bytes/N` to \
+            the same upstream through AsyncHTTPClient configured as passthrough's, streamed back as \
+            passthrough streams, with none of passthrough's work (no key, no read, no egress check, no call \
+            log); **C_R** = 1 / (1/R + 1/D), C with nginx's relaying replaced by this stack's. C_R ÷ C is \
+            the most any passthrough on this HTTP server and client could reach of C; ÷ C_R is the share \
+            left to Switchboard's own work.
 
-            | Response | req/s | p50 ms | p99 ms | direct req/s | N req/s | D req/s | C req/s | ratio | ÷ N | ÷ direct | RSS MB |
-            |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+            | Response | req/s | p50 ms | p99 ms | direct req/s | N req/s | D req/s | C req/s | ratio | ÷ N | ÷ direct | H req/s | R req/s | C_R ÷ C | ÷ C_R | RSS MB |
+            |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 
             """
         for size in run.sizes {
             out += String(
-                format: "| %@ | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.0f |\n",
+                format:
+                    "| %@ | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.0f | %.0f | %.2f | %.2f | %.0f |\n",
                 label(size.responseBytes) as NSString,
                 size.passthrough.requestsPerSecond,
                 size.passthrough.p50,
@@ -308,15 +317,20 @@ struct BenchReport {
                 size.ratio,
                 size.ratioToNginx,
                 size.ratioToDirect,
+                size.ceiling.requestsPerSecond,
+                size.relay.requestsPerSecond,
+                size.relayCeilingShareOfC,
+                size.ratioToRelayCeiling,
                 size.peakRSSMegabytes
             )
         }
         out += String(
             format:
-                "\nOne request in flight (%@, one wrk connection): p50 direct %.2f ms, nginx %.2f ms, passthrough %.2f ms, %+.2f ms over direct.\n",
+                "\nOne request in flight (%@, one wrk connection): p50 direct %.2f ms, nginx %.2f ms, relay R %.2f ms, passthrough %.2f ms, %+.2f ms over direct.\n",
             label(run.sizes.first?.responseBytes ?? 0) as NSString,
             run.latencyDirect.p50,
             run.latencyNginx.p50,
+            run.latencyRelay.p50,
             run.latencyPassthrough.p50,
             run.addedLatency
         )
@@ -521,6 +535,11 @@ struct BenchReport {
                     number("ratio", size.ratio)
                     number("ratio_to_nginx", size.ratioToNginx)
                     number("ratio_to_direct", size.ratioToDirect)
+                    number("ceiling_requests_per_second", size.ceiling.requestsPerSecond)
+                    number("relay_requests_per_second", size.relay.requestsPerSecond)
+                    number("relay_ceiling", size.relayCeiling)
+                    number("relay_ceiling_share_of_combined", size.relayCeilingShareOfC)
+                    number("ratio_to_relay_ceiling", size.ratioToRelayCeiling)
                     number("peak_rss_mb", size.peakRSSMegabytes)
                     w.endObject()
                 }
@@ -529,6 +548,7 @@ struct BenchReport {
                 w.beginObject()
                 number("direct_p50_ms", passthrough.latencyDirect.p50)
                 number("nginx_p50_ms", passthrough.latencyNginx.p50)
+                number("relay_p50_ms", passthrough.latencyRelay.p50)
                 number("p50_ms", passthrough.latencyPassthrough.p50)
                 number("added_p50_ms", passthrough.addedLatency)
                 w.endObject()

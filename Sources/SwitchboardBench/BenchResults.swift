@@ -77,6 +77,11 @@ struct PassthroughRun: Sendable {
         var nginx: Wrk.Result
         /// Switchboard's passthrough in front of it.
         var passthrough: Wrk.Result
+        /// H: the same server answering the same bytes from memory (`BenchmarkCeiling`), no relay.
+        var ceiling: Wrk.Result
+        /// R: the same server relaying through passthrough's HTTP client with none of
+        /// passthrough's work (`BenchmarkRelay`): what the HTTP stack costs for a relay at all.
+        var relay: Wrk.Result
         /// D: the reads a passthrough call makes (the key check, the connection read and its
         /// unsealing), in a loop in-process.
         var databaseCeiling: Double
@@ -88,6 +93,12 @@ struct PassthroughRun: Sendable {
         var ratio: Double { passthrough.requestsPerSecond / combinedCeiling }
         var ratioToNginx: Double { passthrough.requestsPerSecond / nginx.requestsPerSecond }
         var ratioToDirect: Double { passthrough.requestsPerSecond / direct.requestsPerSecond }
+        /// The stack's own ceiling C_R = 1 / (1/R + 1/D): C with nginx's relaying replaced by this
+        /// server's, and passthrough's share of it (the part Switchboard's own work accounts for).
+        var relayCeiling: Double { 1 / (1 / relay.requestsPerSecond + 1 / databaseCeiling) }
+        var ratioToRelayCeiling: Double { passthrough.requestsPerSecond / relayCeiling }
+        /// What C_R leaves of C: the most any passthrough on this HTTP stack could reach.
+        var relayCeilingShareOfC: Double { relayCeiling / combinedCeiling }
     }
 
     /// The table size of the run it was measured in.
@@ -97,6 +108,8 @@ struct PassthroughRun: Sendable {
     var latencyDirect: Wrk.Result
     var latencyNginx: Wrk.Result
     var latencyPassthrough: Wrk.Result
+    /// The relay reference R at one request in flight: the stack's own share of the added latency.
+    var latencyRelay: Wrk.Result
     /// How nginx ran, for the report.
     var nginxVersion: String
     var nginxWorkers: String

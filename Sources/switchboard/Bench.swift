@@ -149,6 +149,8 @@ struct BenchServerCommand: AsyncParsableCommand {
         help: ArgumentHelp(Setting.integrationsDir.flagHelp)
     )
     var integrationsDir: String?
+    @Option(name: .long, help: "Serve the relay reference /__bench/relay/<path>, relaying to this base URL.")
+    var relayTo: String?
     @OptionGroup var options: DatabaseOptions
 
     func validate() throws {
@@ -177,19 +179,27 @@ struct BenchServerCommand: AsyncParsableCommand {
             passthrough: passthrough
         ) { runtime in
             let ceiling = BenchmarkCeiling()
+            let relay = relayTo.map { BenchmarkRelay(upstream: $0, settings: passthrough) }
             let application = try buildApplication(runtime: runtime, configuration: configuration, metrics: exposition)
             {
                 ceiling.register(on: $0)
+                relay?.register(on: $0)
             }
             // The API call log written as `serve` writes it: ahead of the application, so it stops
             // after it; event webhooks delivered as `serve` delivers them when asked (only the
             // events section's server: the others share its database without its egress setting).
-            try await runUntilSignalled(
-                [apiCallLogWriter(runtime: runtime, configuration: configuration), application]
-                    + (deliverEvents ? [eventDelivery(runtime: runtime)] : []),
-                shutdownTimeout: configuration.shutdownTimeout,
-                logger: runtime.logger
-            )
+            do {
+                try await runUntilSignalled(
+                    [apiCallLogWriter(runtime: runtime, configuration: configuration), application]
+                        + (deliverEvents ? [eventDelivery(runtime: runtime)] : []),
+                    shutdownTimeout: configuration.shutdownTimeout,
+                    logger: runtime.logger
+                )
+            } catch {
+                try? await relay?.shutdown()
+                throw error
+            }
+            try? await relay?.shutdown()
         }
     }
 }
