@@ -202,20 +202,12 @@ extension BenchRunner {
         // A fresh server and nginx: one second of load on each first, not recorded, so that the
         // measured seconds do not include opening their connection pools to the upstream.
         _ = try load("warm-up, nginx", port: nginx.port, path: small, key: proxyKey, seconds: 1)
-        _ = try load(
-            "warm-up, passthrough",
-            port: server.port,
-            path: passthroughPath(Self.passthroughSizes[0]),
-            key: proxyKey,
-            seconds: 1
-        )
-        _ = try load(
-            "warm-up, relay",
-            port: server.port,
-            path: relayPath(Self.passthroughSizes[0]),
-            key: bearer,
-            seconds: 1
-        )
+        for (name, path, key) in [
+            ("passthrough", passthroughPath(Self.passthroughSizes[0]), proxyKey),
+            ("relay", relayPath(Self.passthroughSizes[0]), bearer),
+        ] {
+            _ = try load("warm-up, \(name)", port: server.port, path: path, key: key, seconds: 1)
+        }
 
         var sizes: [PassthroughRun.Size] = []
         for bytes in Self.passthroughSizes {
@@ -230,14 +222,7 @@ extension BenchRunner {
                 key: proxyKey
             )
             let relay = try load("relay \(label)", port: server.port, path: relayPath(bytes), key: bearer)
-            let stored = try client.request(
-                "PUT",
-                BenchServer.ceilingPath,
-                body: Array(repeating: UInt8(ascii: "x"), count: bytes)
-            )
-            guard stored.status == 204 else {
-                throw Failure(description: "the ceiling route is not enabled (\(stored.status))")
-            }
+            try BenchServer.storeCeiling(Array(repeating: UInt8(ascii: "x"), count: bytes), through: client)
             let ceiling = try load("ceiling \(label)", port: server.port, path: BenchServer.ceilingPath, key: bearer)
             let measured = PassthroughRun.Size(
                 responseBytes: bytes,

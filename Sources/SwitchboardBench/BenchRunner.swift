@@ -473,15 +473,7 @@ public struct BenchRunner: Sendable {
                 description: "\(scenario.name): \(scenario.method) \(scenario.paths[0]) answered \(sample.status)"
             )
         }
-        let stored = try client.request(
-            "PUT",
-            BenchServer.ceilingPath,
-            headers: sample.header("link").map { [("Link", $0)] } ?? [],
-            body: sample.body
-        )
-        guard stored.status == 204 else {
-            throw Failure(description: "the ceiling route is not enabled (\(stored.status))")
-        }
+        try BenchServer.storeCeiling(sample.body, link: sample.header("link"), through: client)
         let ceiling = try wrk.run(
             port: server.port,
             method: scenario.method,

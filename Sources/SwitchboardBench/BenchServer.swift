@@ -55,6 +55,14 @@ final class BenchServer: @unchecked Sendable {
         throw BenchRunner.Failure(description: "the server did not start: \(output.suffix(600))")
     }
 
+    /// Sets the bytes (and `Link`) the ceiling route answers with, through `client` (the server's).
+    static func storeCeiling(_ body: [UInt8], link: String? = nil, through client: LoopbackHTTPClient) throws {
+        let stored = try client.request("PUT", ceilingPath, headers: link.map { [("Link", $0)] } ?? [], body: body)
+        guard stored.status == 204 else {
+            throw BenchRunner.Failure(description: "the ceiling route is not enabled (\(stored.status))")
+        }
+    }
+
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
