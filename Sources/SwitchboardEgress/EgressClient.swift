@@ -158,17 +158,21 @@ public final class EgressClient: Sendable {
         if let retire {
             let delay = retirementDelay
             state.withLock { $0.retired.append(retire) }
-            // Requests in flight on the retired client have deadlines well under the delay.
+            // Requests in flight on the retired client have deadlines well under the delay. Once
+            // shut down it leaves the list, which only lets `shutdown()` reach clients still
+            // waiting for their turn.
             Task.detached {
                 try? await Task.sleep(for: delay)
                 try? await retire.shutdown()
+                self.state.withLock { $0.retired.removeAll { $0 === retire } }
             }
         }
         return (client, destination)
     }
 
-    /// Number of pinned clients kept (for tests).
+    /// Number of pinned clients kept, and of retired ones not yet shut down (for tests).
     var clientCount: Int { state.withLock { $0.clients.count } }
+    var retiredCount: Int { state.withLock { $0.retired.count } }
 
     /// Shuts every client down; later calls are refused.
     public func shutdown() async throws {
