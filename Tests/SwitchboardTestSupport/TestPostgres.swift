@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SwitchboardPostgres
+import Synchronization
 
 /// The PostgreSQL server tests use, from `SWITCHBOARD_TEST_POSTGRES_URL`.
 ///
@@ -36,10 +37,28 @@ public enum TestPostgres {
 
     static var quietLogger: Logger { testLogger }
 
+    /// How many tests hold schemas, and so connections, at once. Unbounded, the suite's parallel
+    /// tests reached the server's `max_connections` (300) on 2 cores: connections refused with
+    /// "too many clients" slowed the suite and once stalled it in CI, and a higher limit only let
+    /// more backends compete for the cores (queries then waited past their 30 s deadline).
+    static let schemaSlots = Slots(48)
+    /// Whether this task already holds a slot: a test that opens a second schema uses its own.
+    @TaskLocal static var holdsSlot = false
+
     /// Runs `body` with settings whose `search_path` is a fresh schema, dropped afterwards, so
-    /// tests run in parallel on one database without seeing each other.
+    /// tests run in parallel on one database without seeing each other. At most `schemaSlots`
+    /// tests run here at once; the others wait their turn before opening any connection.
     public static func withSchema<T: Sendable>(_ body: @Sendable (PostgresSettings) async throws -> T) async throws -> T
     {
+        if holdsSlot { return try await withFreshSchema(body) }
+        await schemaSlots.acquire()
+        defer { schemaSlots.release() }
+        return try await $holdsSlot.withValue(true) { try await withFreshSchema(body) }
+    }
+
+    private static func withFreshSchema<T: Sendable>(
+        _ body: @Sendable (PostgresSettings) async throws -> T
+    ) async throws -> T {
         guard let url else { throw NotConfigured() }
         var settings = try PostgresSettings(url: url)
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -110,5 +129,37 @@ extension TestPostgres {
             defer { group.cancelAll() }
             return try await body(store)
         }
+    }
+}
+
+/// A counting semaphore for tests: `acquire` waits (in order of arrival) while none is free.
+final class Slots: Sendable {
+    private let state: Mutex<(free: Int, waiting: [CheckedContinuation<Void, Never>])>
+
+    init(_ count: Int) { state = Mutex((count, [])) }
+
+    func acquire() async {
+        await withCheckedContinuation { continuation in
+            let granted = state.withLock { state in
+                guard state.free > 0 else {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.free -= 1
+                return true
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.free += 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
     }
 }
