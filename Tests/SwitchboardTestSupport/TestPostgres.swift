@@ -42,7 +42,7 @@ public enum TestPostgres {
     /// "too many clients" slowed the suite and once stalled it in CI, and a higher limit only let
     /// more backends compete for the cores (queries then waited past their 30 s deadline).
     static let schemaSlots = Slots(48)
-    /// Whether this task already holds a slot: a test that opens a second schema uses its own.
+    /// Whether this task already holds a slot: a second schema a test opens counts against it.
     @TaskLocal static var holdsSlot = false
 
     /// Runs `body` with settings whose `search_path` is a fresh schema, dropped afterwards, so
